@@ -1,0 +1,38 @@
+/** What a watcher backend reports. Events are only triggers: the verdict comes from re-reading files. */
+export type WatchEventKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir' | 'other';
+
+export interface WatchEvent {
+  kind: WatchEventKind;
+  /** Absolute path. */
+  path: string;
+}
+
+/** Decides what is watched and what counts; built once from roots, ignores, ext and .gitignore files. */
+export interface PathFilter {
+  /** True when the directory must be neither watched nor read (node_modules, .git, ignored globs). */
+  skipDir(absPath: string): boolean;
+  /** True when the file's content takes part in the verdict (not ignored, matches --ext). */
+  includeFile(absPath: string): boolean;
+}
+
+export type BackendName = 'parcel' | 'chokidar';
+
+export interface WatcherOptions {
+  /** Absolute paths of existing directories or files. */
+  roots: string[];
+  filter: PathFilter;
+  onEvents(events: WatchEvent[]): void;
+  /** Non-fatal trouble (watch limit reached, a root vanished); the watcher keeps going. */
+  onWarning(message: string): void;
+  backend?: 'auto' | BackendName;
+  /** Forces chokidar's polling mode. */
+  poll?: boolean;
+  pollIntervalMs?: number;
+}
+
+export interface Watcher {
+  readonly backend: BackendName;
+  /** Set when the native backend could not load and chokidar took over. */
+  readonly fallbackReason?: string;
+  close(): Promise<void>;
+}
