@@ -1,0 +1,71 @@
+/**
+ * Everything the core tells its views, as one closed union. Views (plain, json, dashboard,
+ * control socket) subscribe and never decide anything themselves. Field names are a stable
+ * interface: the JSON view prints these objects as they are, plus `v` and `t`.
+ */
+
+export interface ChangeSet {
+  added: string[];
+  modified: string[];
+  removed: string[];
+}
+
+export type StopHow = 'signal' | 'killed' | 'gave-up' | 'already-exited';
+export type TaskResult = 'passed' | 'failed' | 'cancelled';
+export type StartReason = 'initial' | 'change' | 'manual' | 'crash' | 'config';
+
+export interface RestartContext {
+  reason: StartReason;
+  /** Files that changed since the previous generation started (relative to the first root). */
+  changes?: ChangeSet;
+  cleared?: { count: number; bytes: number };
+  /** How long the previous tree took to die. */
+  stopMs?: number;
+}
+
+export type DevsupEvent =
+  | { type: 'watching'; worker: string; roots: string[]; backend: string; files: number; fallbackReason?: string }
+  | { type: 'worker-starting'; worker: string; generation: number; reason: StartReason }
+  | {
+      type: 'worker-started';
+      worker: string;
+      generation: number;
+      pid: number;
+      codeId: string;
+      startedAt: string;
+      /** From the start request to the spawned pid. */
+      spawnMs: number;
+      restart?: RestartContext;
+    }
+  | { type: 'spawn-failed'; worker: string; generation: number; message: string }
+  | { type: 'ready'; worker: string; generation: number; how: 'log' | 'port' | 'started' }
+  | { type: 'change'; worker: string; changes: ChangeSet; seq: number }
+  | { type: 'stale'; worker: string; generation: number; files: string[] }
+  | { type: 'fresh'; worker: string; generation: number }
+  | { type: 'stopping'; worker: string; generation: number; pid: number; reason: string; signal: string }
+  | { type: 'stopped'; worker: string; generation: number; how: StopHow; durationMs: number; treeSize: number; survivors: number }
+  | { type: 'caches-cleared'; worker: string; paths: string[]; bytes: number; command?: { ok: boolean; code: number | null } }
+  | { type: 'exited'; worker: string; generation: number; code: number | null; signal: string | null; durationMs: number }
+  | {
+      type: 'task-finished';
+      worker: string;
+      generation: number;
+      result: TaskResult;
+      code: number | null;
+      signal: string | null;
+      durationMs: number;
+      changedFiles: number;
+    }
+  | { type: 'backoff'; worker: string; attempt: number; delayMs: number }
+  | { type: 'waiting'; worker: string; for: 'change' }
+  | { type: 'hold'; holder: string; holds: number }
+  | { type: 'release'; holder: string; holds: number }
+  | { type: 'warning'; worker?: string; message: string }
+  | { type: 'shutdown'; signal: string | null };
+
+export type EventType = DevsupEvent['type'];
+export type EventOf<T extends EventType> = Extract<DevsupEvent, { type: T }>;
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
+}

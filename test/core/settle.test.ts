@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { Settler } from '../../src/watch/settle.js';
+import { waitFor } from '../helpers/wait.js';
+
+function recorder(quietMs: number) {
+  const fired: string[][] = [];
+  const s = new Settler({ quietMs, onSettled: (p) => fired.push(p.sort()) });
+  return { s, fired };
+}
+
+describe('Settler', () => {
+  it('turns a burst into one settled batch after the quiet window', async () => {
+    const { s, fired } = recorder(80);
+    const t0 = Date.now();
+    s.push(['/x/a']);
+    await new Promise((r) => setTimeout(r, 40));
+    s.push(['/x/b', '/x/a']);
+    await waitFor(() => fired.length === 1, 'one batch');
+    expect(fired[0]).toEqual(['/x/a', '/x/b']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(115);
+    s.close();
+  });
+
+  it('holds postpone settling until the last release', async () => {
+    const { s, fired } = recorder(20);
+    s.hold();
+    s.hold();
+    s.push(['/x/a']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fired).toEqual([]);
+    s.release();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fired).toEqual([]);
+    s.release();
+    await waitFor(() => fired.length === 1, 'batch after release');
+    expect(fired[0]).toEqual(['/x/a']);
+    s.close();
+  });
+
+  it('flush settles at once', () => {
+    const { s, fired } = recorder(10_000);
+    s.push(['/x/a']);
+    s.flush();
+    expect(fired).toEqual([['/x/a']]);
+    s.flush();
+    expect(fired).toHaveLength(1);
+    s.close();
+  });
+});
