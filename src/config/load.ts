@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { genericMessage, issuesToProblems } from './issues.js';
+import { parseJsonText } from './json-text.js';
+import { resolveWorkers } from './resolve.js';
+import { ConfigSchema } from './schema.js';
+import { semanticProblems } from './semantics.js';
+import type { ResolvedConfig } from './types.js';
+
+export { diffConfigs, type ConfigDiff } from './diff.js';
+export type { ReadySpec, ResolvedConfig, ResolvedWorker, Signal } from './types.js';
+
+export const CONFIG_FILE_NAME = 'devsup.config.json';
+
+/** Reads, parses and checks a config file; throws one ConfigError listing every problem found. */
+export async function loadConfig(file: string): Promise<ResolvedConfig> {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${String(err)}`;
+    throw configError(file, [reason]);
+  }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) throw configError(file, [`line ${parsed.line}, column ${parsed.column}: ${parsed.reason}`]);
+  const result = checkConfig(parsed.value, dirname(abs), abs);
+  if (!result.ok) throw configError(file, result.problems);
+  return result.config;
+}
+
+/**
+ * Checks an already parsed config whose relative paths start at `baseDir`. For tests and for hot
+ * reload, where the caller keeps the old config when this throws.
+ */
+export function validateConfig(raw: unknown, baseDir: string, file = join(baseDir, CONFIG_FILE_NAME)): ResolvedConfig {
+  const result = checkConfig(raw, resolve(baseDir), resolve(file));
+  if (!result.ok) throw configError(file, result.problems);
+  return result.config;
+}
+
+type Checked = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
+
+function checkConfig(raw: unknown, dir: string, file: string): Checked {
+  const parsed = ConfigSchema.safeParse(raw, { error: genericMessage });
+  const problems = [...(parsed.success ? [] : issuesToProblems(parsed.error.issues)), ...semanticProblems(raw, dir)];
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  return { ok: true, config: { file, dir, workers: resolveWorkers(parsed.data, dir) } };
+}
+
+function configError(file: string, problems: string[]): ConfigError {
+  return new ConfigError([`invalid config ${file}:`, ...problems.map((p) => `  ${p}`)].join('\n'), problems);
+}
