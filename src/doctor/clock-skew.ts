@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage } from '../core/errors.js';
+import type { Finding } from './types.js';
+import { formatDuration, nsFromMs } from './time.js';
+
+export interface ClockSkewOptions {
+  /** The local clock, in ms; injectable so a skewed clock can be simulated. */
+  now?: () => number;
+}
+
+const TOLERANCE_NS = 1_000_000_000n;
+
+/**
+ * Writes a probe file in each root and compares the mtime the filesystem gave it with the local
+ * clock read just before and after. A network share or VM mount stamps files with the server's
+ * clock, and it is that clock, not ours, that build tools and watchers compare against.
+ */
+export async function checkClockSkew(roots: readonly string[], opts: ClockSkewOptions = {}): Promise<Finding[]> {
+  const now = opts.now ?? Date.now;
+  const results = await Promise.all(roots.map((root) => probe(root, now)));
+  return results.filter((f): f is Finding => f !== undefined);
+}
+
+async function probe(root: string, now: () => number): Promise<Finding | undefined> {
+  const file = join(root, `.devsup-clock-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    const before = nsFromMs(now());
+    await writeFile(file, '', { flag: 'wx' });
+    const after = nsFromMs(now());
+    const { mtimeNs } = await stat(file, { bigint: true });
+    const ahead = mtimeNs - after;
+    const behind = before - mtimeNs;
+    if (ahead <= TOLERANCE_NS && behind <= TOLERANCE_NS) return undefined;
+    const direction = ahead > 0n ? `${formatDuration(ahead)} ahead of` : `${formatDuration(behind)} behind`;
+    return {
+      check: 'clock-skew',
+      severity: 'hazard',
+      file: root,
+      evidence: `a file written here got an mtime ${direction} this machine's clock: the filesystem stamps files with another clock, so mtime comparisons between new files and build outputs (and "modified in the future" checks) are off by that much`,
+      fix: `synchronise the clocks of this machine and whatever serves ${root} (NTP/chrony on both; in WSL2 or a VM, sudo hwclock -s or restart it after the host slept)`,
+    };
+  } catch (err) {
+    return {
+      check: 'clock-skew',
+      severity: 'info',
+      file: root,
+      evidence: `not measured: could not write a probe file here (${errorMessage(err)})`,
+      fix: `run devsup doctor as a user who can write to ${root}`,
+    };
+  } finally {
+    // A probe that cannot be removed is not worth failing the whole doctor run over.
+    await rm(file, { force: true }).catch(() => undefined);
+  }
+}

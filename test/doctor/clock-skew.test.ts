@@ -1,0 +1,43 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkClockSkew } from '../../src/doctor/clock-skew.js';
+import { tempDir, writeTree } from '../helpers/tmp.js';
+
+describe('checkClockSkew', () => {
+  it('finds no skew on a local temp dir and leaves nothing behind', async () => {
+    const dir = tempDir();
+    writeTree(dir, { 'keep.txt': 'x' });
+    expect(await checkClockSkew([dir])).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['keep.txt']);
+  });
+
+  it('reports a filesystem clock behind or ahead of ours', async () => {
+    const dir = tempDir();
+    const [behind] = await checkClockSkew([dir], { now: () => Date.now() + 5000 });
+    expect(behind).toMatchObject({ check: 'clock-skew', severity: 'hazard', file: dir });
+    expect(behind!.evidence).toMatch(/an mtime \d\.\d\d s behind this machine's clock/);
+    const [ahead] = await checkClockSkew([dir], { now: () => Date.now() - 5000 });
+    expect(ahead!.evidence).toMatch(/an mtime \d\.\d\d s ahead of this machine's clock/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('removes the probe even when the measurement fails after writing it', async () => {
+    const dir = tempDir();
+    let calls = 0;
+    const now = () => {
+      if (++calls === 2) throw new Error('clock gone');
+      return Date.now();
+    };
+    const [f] = await checkClockSkew([dir], { now });
+    expect(f).toMatchObject({ check: 'clock-skew', severity: 'info', evidence: expect.stringMatching(/not measured: .*clock gone/) });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('says it could not measure a root it cannot write to', async () => {
+    const missing = join(tempDir(), 'missing');
+    const findings = await checkClockSkew([missing]);
+    expect(findings).toEqual([expect.objectContaining({ check: 'clock-skew', severity: 'info', file: missing })]);
+    expect(findings[0]!.evidence).toMatch(/ENOENT/);
+  });
+});
