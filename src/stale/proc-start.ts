@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { ProcId } from '../worker/types.js';
+
+const linux = process.platform === 'linux';
+
+/** The few fields of /proc/<pid>/stat that devsup needs. */
+export interface ProcStat {
+  pid: number;
+  /** One letter: R, S, D, T, Z, X, ... */
+  state: string;
+  ppid: number;
+  pgid: number;
+  /** Start time in clock ticks since boot, exactly as the kernel printed it. */
+  startTicks: string;
+}
+
+export function parseStat(text: string): ProcStat | undefined {
+  // comm (field 2) may contain spaces and ')', so fields are counted from the last ')'.
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3; field n is f[n - 3].
+  const [state, ppid, pgid, startTicks] = [f[0], f[1], f[2], f[19]];
+  if (!state || !ppid || !pgid || !startTicks) return undefined;
+  return { pid: Number.parseInt(text, 10), state, ppid: Number(ppid), pgid: Number(pgid), startTicks };
+}
+
+/** Linux only; undefined when the process does not exist (any more). */
+export function readStat(pid: number): ProcStat | undefined {
+  if (!validPid(pid)) return undefined;
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function isDeadState(state: string): boolean {
+  return state.startsWith('Z') || state.startsWith('X');
+}
+
+let clkTck: number | undefined;
+
+/** USER_HZ, asked once; 100 is what every mainstream Linux architecture uses. */
+export function clockTicks(): number {
+  if (clkTck === undefined) {
+    try {
+      const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      clkTck = Number.isFinite(n) && n > 0 ? n : 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** Boot time in wall-clock ms. /proc/stat's btime is truncated to whole seconds; uptime is not. */
+export function bootTimeMs(): number {
+  const uptimeS = Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]);
+  return Date.now() - uptimeS * 1000;
+}
+
+export function ticksToMs(startTicks: string, bootMs: number): number {
+  return bootMs + (Number(startTicks) * 1000) / clockTicks();
+}
+
+export function procId(pid: number): ProcId | undefined {
+  if (linux) {
+    const s = readStat(pid);
+    return s && { pid, start: s.startTicks };
+  }
+  const ps = psStatLstart(pid);
+  return ps && { pid, start: ps.lstart };
+}
+
+export function procStartMs(pid: number): number | undefined {
+  if (linux) {
+    const s = readStat(pid);
+    return s && ticksToMs(s.startTicks, bootTimeMs());
+  }
+  const ps = psStatLstart(pid);
+  return ps && lstartToMs(ps.lstart);
+}
+
+/** Same pid, same start and not a zombie: a reused pid or an unreaped corpse is not "alive". */
+export function isAlive(id: ProcId): boolean {
+  if (linux) {
+    const s = readStat(id.pid);
+    return s !== undefined && s.startTicks === id.start && !isDeadState(s.state);
+  }
+  const ps = psStatLstart(id.pid);
+  return ps !== undefined && ps.lstart === id.start && !isDeadState(ps.stat);
+}
+
+function validPid(pid: number): boolean {
+  return Number.isSafeInteger(pid) && pid > 0;
+}
+
+// ---- Non-Linux: ps gives whole seconds in local time; the lstart string itself is the identity.
+
+/** `ps lstart` with LC_ALL=C, e.g. "Sun Nov 22 12:05:40 2026", local time. */
+export function lstartToMs(lstart: string): number | undefined {
+  const ms = Date.parse(lstart);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function psStatLstart(pid: number): { stat: string; lstart: string } | undefined {
+  if (!validPid(pid)) return undefined;
+  try {
+    const out = execFileSync('ps', ['-o', 'stat=,lstart=', '-p', String(pid)], {
+      encoding: 'utf8',
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const m = /^\s*(\S+)\s+(.+?)\s*$/.exec(out);
+    return m?.[1] && m[2] ? { stat: m[1], lstart: m[2] } : undefined;
+  } catch {
+    return undefined;
+  }
+}

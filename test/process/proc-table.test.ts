@@ -1,0 +1,58 @@
+import { realpathSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { trackPid } from '../helpers/procs.js';
+import { tempDir } from '../helpers/tmp.js';
+import { procId, procStartMs } from '../../src/stale/proc-start.js';
+import { readProcTable } from '../../src/stale/proc-table.js';
+import { readPsTable } from '../../src/stale/proc-table-ps.js';
+import { spawnChild } from '../../src/worker/spawn.js';
+import { stopTree } from '../../src/worker/stop-tree.js';
+import { collect, fixture } from './output.js';
+
+describe('readProcTable', () => {
+  it('describes our own process the way procId and the OS do', async () => {
+    const me = (await readProcTable()).find((p) => p.pid === process.pid);
+    expect(me).toBeDefined();
+    expect(me!.ppid).toBe(process.ppid);
+    expect(me!.uid).toBe(process.geteuid!());
+    expect(me!.start).toBe(procId(process.pid)!.start);
+    expect(Math.abs(me!.startMs - procStartMs(process.pid)!)).toBeLessThan(30);
+    expect(me!.cwd).toBe(realpathSync(process.cwd()));
+    expect(me!.cmdline.length).toBeGreaterThan(0);
+    expect(me!.state).toMatch(/^[RS]/);
+  });
+
+  it('shows a child with its argv, cwd and own group', async () => {
+    const dir = realpathSync(tempDir());
+    const c = await spawnChild({ command: ['node', fixture('ready.mjs'), 'a b', ''], cwd: dir, env: {}, stdin: 'ignore', output: 'pipe' });
+    trackPid(c.pid);
+    await collect(c.stdout).line(/^READY/);
+
+    const row = (await readProcTable()).find((p) => p.pid === c.pid);
+    expect(row).toMatchObject({ ppid: process.pid, pgid: c.pid, start: c.id.start, cwd: dir });
+    expect(row!.cmdline).toEqual(['node', fixture('ready.mjs'), 'a b', '']);
+    await stopTree(c.id);
+  });
+
+  it('scans a few hundred processes in a few ms', async () => {
+    await readProcTable();
+    const t0 = performance.now();
+    const rows = await readProcTable();
+    const ms = performance.now() - t0;
+    expect(rows.length).toBeGreaterThan(10);
+    expect(ms).toBeLessThan(50 + rows.length * 0.5);
+  });
+});
+
+describe('readPsTable (the portable path, checkable here too)', () => {
+  it('agrees with /proc on pid, ppid, pgid and (roughly) start', async () => {
+    const [ps, proc] = await Promise.all([readPsTable(), readProcTable()]);
+    const a = ps.find((p) => p.pid === process.pid);
+    const b = proc.find((p) => p.pid === process.pid);
+    expect(a).toMatchObject({ ppid: b!.ppid, pgid: b!.pgid, uid: b!.uid });
+    // ps counts from the whole-second btime and truncates again: up to 2 s early, never late.
+    expect(b!.startMs - a!.startMs).toBeGreaterThanOrEqual(-20);
+    expect(b!.startMs - a!.startMs).toBeLessThan(2020);
+    expect(a!.cmdline[0]).toBe(b!.cmdline[0]);
+  });
+});
