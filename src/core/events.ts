@@ -40,7 +40,7 @@ export type DevsupEvent =
   | { type: 'spawn-failed'; worker: string; generation: number; message: string }
   | { type: 'ready'; worker: string; generation: number; how: 'log' | 'port' | 'started' }
   | { type: 'change'; worker: string; changes: ChangeSet; seq: number }
-  | { type: 'stale'; worker: string; generation: number; files: string[] }
+  | { type: 'stale'; worker: string; generation: number; files: string[]; /** false when the worker's policy keeps it running stale */ restarting: boolean }
   | { type: 'fresh'; worker: string; generation: number }
   | { type: 'stopping'; worker: string; generation: number; pid: number; reason: string; signal: string }
   | { type: 'stopped'; worker: string; generation: number; how: StopHow; durationMs: number; treeSize: number; survivors: number }
@@ -60,6 +60,7 @@ export type DevsupEvent =
   | { type: 'waiting'; worker: string; for: 'change' }
   | { type: 'hold'; holder: string; holds: number }
   | { type: 'release'; holder: string; holds: number }
+  | { type: 'output'; worker: string; generation: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'warning'; worker?: string; message: string }
   | { type: 'shutdown'; signal: string | null };
 

@@ -13,6 +13,12 @@ export interface PathFilter {
   skipDir(absPath: string): boolean;
   /** True when the file's content takes part in the verdict (not ignored, matches --ext). */
   includeFile(absPath: string): boolean;
+  /**
+   * Picomatch globs, relative to a root, for paths skipDir()/includeFile() always reject: a native
+   * watcher can then leave such directories unwatched even when they appear later. Optional; a
+   * backend still applies skipDir() and includeFile() to everything it reports.
+   */
+  readonly ignoreGlobs?: readonly string[];
 }
 
 export type BackendName = 'parcel' | 'chokidar';

@@ -1,0 +1,3 @@
+import type { Command } from 'commander';
+
+export function registerInspect(_program: Command): void {}

@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { DevsupError, errorMessage } from '../core/errors.js';
+import { registerRun } from './run.js';
+import { registerUp } from './up.js';
+import { registerControl } from './control-commands.js';
+import { registerInspect } from './inspect-commands.js';
+import { registerFlake } from './flake-commands.js';
+import { packageVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('devsup')
+    .description('A development supervisor that never leaves stale code running.')
+    .version(packageVersion(), '-V, --version')
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRun(program);
+  registerUp(program);
+  registerControl(program);
+  registerInspect(program);
+  registerFlake(program);
+  return program;
+}
+
+/** Entry point: every user error ends in one line and an exit code, never a stack trace. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message.
+    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+  }
+  if (err instanceof DevsupError) {
+    process.stderr.write(`devsup: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`devsup: internal error: ${errorMessage(err)}\n`);
+  if (process.env.DEVSUP_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+  return 70;
+}

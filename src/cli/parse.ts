@@ -1,0 +1,31 @@
+import { InvalidArgumentError } from 'commander';
+import { constants } from 'node:os';
+
+/** `250`, `250ms` or `2s`, as milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected milliseconds such as 100, 250ms or 2s, got "${value}"`);
+  const n = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+  return Math.round(n);
+}
+
+export function parseSignal(value: string): NodeJS.Signals {
+  const up = value.toUpperCase();
+  const name = (up.startsWith('SIG') ? up : `SIG${up}`) as NodeJS.Signals;
+  if (!(name in constants.signals)) throw new InvalidArgumentError(`unknown signal "${value}"`);
+  return name;
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `py,ts` and `.py` both mean the extensions py and ts. */
+export function parseExtList(value: string, previous: string[] | undefined): string[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim().replace(/^\./, ''))
+    .filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError(`expected extensions such as py,ts, got "${value}"`);
+  return [...(previous ?? []), ...items];
+}

@@ -1,0 +1,49 @@
+import { Command, Option } from 'commander';
+import { collect, parseDuration, parseExtList, parseSignal } from './parse.js';
+
+export interface RunOptions {
+  watch?: string[];
+  ext?: string[];
+  ignore?: string[];
+  settle: number;
+  grace: number;
+  signal: NodeJS.Signals;
+  clear: string[] | false | undefined;
+  clearCmd?: string;
+  onExit: 'wait' | 'restart' | 'quit';
+  poll?: boolean;
+  shell?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+  backend: 'auto' | 'parcel' | 'chokidar';
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run one command, restart its whole process tree when watched files change')
+    .usage('[options] -- <command> [args...]')
+    .argument('[command...]', 'the command and its arguments')
+    .option('-w, --watch <path>', 'a file or directory to watch (repeatable; default: the current directory)', collect)
+    .option('-e, --ext <list>', 'only files with these extensions count, e.g. py,ts (repeatable)', parseExtList)
+    .option('-i, --ignore <glob>', 'ignore paths matching this glob (repeatable)', collect)
+    .option('--settle <ms>', 'quiet time before a burst of changes counts as one', parseDuration, 100)
+    .option('--grace <ms>', 'time between the stop signal and SIGKILL', parseDuration, 3000)
+    .option('--signal <name>', 'signal that asks the tree to stop', parseSignal, 'SIGTERM' as NodeJS.Signals)
+    .option('--clear <list>', 'caches to clear before each start: presets (python, pytest, node, vite, tsbuildinfo) or globs (repeatable)', collect)
+    .option('--no-clear', 'clear no caches')
+    .option('--clear-cmd <command>', 'a shell command that clears a cache kept elsewhere (e.g. "npx jest --clearCache")')
+    .addOption(new Option('--on-exit <mode>', 'when the command exits by itself').choices(['wait', 'restart', 'quit']).default('wait'))
+    .option('--poll', 'poll for changes (for filesystems without change events)')
+    .option('--shell', 'run the command through the shell (give it as one string)')
+    .option('--json', 'print events as JSON lines instead of human output')
+    .option('-v, --verbose', 'explain every step')
+    .addOption(new Option('--backend <name>', 'watcher backend').choices(['auto', 'parcel', 'chokidar']).default('auto').hideHelp())
+    .passThroughOptions()
+    .action(async (command: string[], opts: RunOptions) => {
+      // Loaded only when used, so `--version` and other commands start fast.
+      const { runCommand } = await import('./run-action.js');
+      process.exitCode = await runCommand(command, opts);
+    });
+}
+

@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+
+export interface UpOptions {
+  config?: string;
+  tui: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('run every worker of devsup.config.json, with a terminal dashboard')
+    .option('-c, --config <file>', 'config file', 'devsup.config.json')
+    .option('--no-tui', 'print output line by line instead of the dashboard')
+    .option('--json', 'print events as JSON lines')
+    .option('-v, --verbose', 'explain every step')
+    .action(async (opts: UpOptions) => {
+      const { upCommand } = await import('./up-action.js');
+      process.exitCode = await upCommand(opts);
+    });
+}

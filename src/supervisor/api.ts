@@ -1,0 +1,68 @@
+import type { DevsupEvent, TaskResult } from '../core/events.js';
+
+/** What a view or a remote client may know of one worker. */
+export interface WorkerView {
+  name: string;
+  kind: 'service' | 'task';
+  /** starting, running, ready, stopping, backoff, exited, start-failed, idle (stopped by the user), done */
+  state: string;
+  generation: number;
+  pid: number | null;
+  startedAt: string | null;
+  codeId: string | null;
+  /** Fresh: runs the code on disk. Stale: files changed since it started. None: nothing running. */
+  verdict: 'fresh' | 'stale' | 'none';
+  staleFiles: string[];
+  /** When the running generation first became stale (ISO), null when fresh. */
+  staleSince: string | null;
+  ready: boolean;
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null } | null;
+  lastTask: { result: TaskResult; durationMs: number; code: number | null; generation: number } | null;
+  /** Recent task results, oldest first (for the dashboard's row of marks). */
+  taskHistory: { result: TaskResult; durationMs: number }[];
+  message: string | null;
+}
+
+export interface SupervisorSnapshot {
+  version: string;
+  pid: number;
+  root: string;
+  holds: string[];
+  workers: WorkerView[];
+}
+
+export interface LogLine {
+  generation: number;
+  stream: 'stdout' | 'stderr' | 'devsup';
+  text: string;
+  /** ms since the epoch */
+  t: number;
+}
+
+export interface WaitFreshResult {
+  ok: boolean;
+  /** For tasks: the result of the run on the awaited code. */
+  tasks: { worker: string; result: TaskResult; code: number | null }[];
+  /** On timeout: what was still awaited, one phrase per worker. */
+  waiting: string[];
+}
+
+/**
+ * The one interface every view and the control socket use. Keys in the dashboard and commands over
+ * the socket call the same methods, so they behave the same.
+ */
+export interface SupervisorApi {
+  snapshot(): SupervisorSnapshot;
+  /** Listener gets live events; call snapshot() first for the state to start from. */
+  subscribe(listener: (e: DevsupEvent) => void): () => void;
+  restart(names: string[] | 'all'): Promise<void>;
+  stop(name: string): Promise<void>;
+  start(name: string): Promise<void>;
+  clearCaches(name: string): Promise<{ paths: string[]; bytes: number }>;
+  logs(name: string, lines: number): LogLine[];
+  /** Pauses restarts until the returned release is called. */
+  hold(holder: string): () => void;
+  waitFresh(names: string[], timeoutMs: number): Promise<WaitFreshResult>;
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,57 @@
+import type { Bus } from '../core/bus.js';
+import type { Snapshot } from '../watch/snapshot.js';
+import type { WaitFreshResult } from './api.js';
+import type { Slot } from './supervisor.js';
+
+/** Same code: spawned on this snapshot or a later one, or on identical content. */
+function covers(spawned: Snapshot | null | undefined, target: Snapshot): boolean {
+  return spawned !== null && spawned !== undefined && (spawned.seq >= target.seq || spawned.codeId === target.codeId);
+}
+
+/**
+ * A barrier, not a timestamp: settle what is pending and snapshot now, then wait until each worker
+ * runs (and is ready) on code that includes that snapshot — or, for a task, until a run on that code
+ * has finished. Clocks and mtimes are never compared.
+ */
+export async function waitFresh(bus: Bus, slots: Slot[], timeoutMs: number): Promise<WaitFreshResult> {
+  const targets = await Promise.all(slots.map(async (s) => ({ slot: s, snap: await s.tree.barrier() })));
+  const tasks: WaitFreshResult['tasks'] = [];
+
+  const pending = (): string[] => {
+    const waiting: string[] = [];
+    tasks.length = 0;
+    for (const { slot, snap } of targets) {
+      const w = slot.worker;
+      const st = w.status();
+      const name = w.spec.name;
+      if (w.spec.kind === 'task') {
+        const run = [...st.tasks].reverse().find((r) => r.result !== 'cancelled' && covers(r.snapshot, snap));
+        if (run) tasks.push({ worker: name, result: run.result, code: run.code });
+        else waiting.push(`${name}: a finished run on code ${snap.codeId}`);
+      } else if (!(st.state === 'running' && covers(st.spawnSnapshot, snap))) {
+        waiting.push(`${name}: running on code ${snap.codeId} (now ${st.state}${st.codeId ? ` on ${st.codeId}` : ''})`);
+      } else if (!st.ready) {
+        waiting.push(`${name}: ready`);
+      }
+    }
+    return waiting;
+  };
+
+  let waiting = pending();
+  if (waiting.length === 0) return { ok: true, tasks: [...tasks], waiting };
+  return new Promise((resolve) => {
+    const finish = (ok: boolean): void => {
+      off();
+      clearTimeout(timer);
+      resolve({ ok, tasks: [...tasks], waiting: ok ? [] : waiting });
+    };
+    const off = bus.on(() => {
+      // Views run in the same dispatch; look once the worker has applied the event.
+      queueMicrotask(() => {
+        waiting = pending();
+        if (waiting.length === 0) finish(true);
+      });
+    });
+    const timer = setTimeout(() => finish(false), timeoutMs);
+  });
+}

@@ -1,0 +1,127 @@
+import type { Writable } from 'node:stream';
+import { assertNever, type ChangeSet, type DevsupEvent } from '../core/events.js';
+import { formatBytes, formatFiles, formatMs, plural } from './format.js';
+import { stylerFor } from './style.js';
+
+export interface PlainViewOptions {
+  /** Prefix lines with the worker name (several workers share one stream). */
+  showWorker: boolean;
+  /** Debug-level lines (ready, fresh, stopping) are only shown when verbose. */
+  verbose?: boolean;
+}
+
+/**
+ * Human lines, kept apart from the child's own output: dimmed and prefixed, on stderr by default so
+ * the child's stdout stays clean for pipes.
+ */
+export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
+  const st = stylerFor(out);
+  const say = (e: DevsupEvent, text: string): void => {
+    const worker = 'worker' in e ? e.worker : undefined;
+    const who = opts.showWorker && worker ? `${worker} ` : '';
+    out.write(`${st.dim(`[devsup] ${who}`)}${text}\n`);
+  };
+  const note = (e: DevsupEvent, text: string): void => say(e, st.dim(text));
+
+  return (e: DevsupEvent): void => {
+    switch (e.type) {
+      case 'watching': {
+        const via = e.fallbackReason ? `${e.backend} (native watcher unavailable: ${e.fallbackReason})` : e.backend;
+        note(e, `watching ${plural(e.files, 'file')} in ${e.roots.join(', ')} with ${via}`);
+        return;
+      }
+      case 'worker-starting':
+        if (opts.verbose) note(e, `starting generation ${e.generation} (${e.reason})`);
+        return;
+      case 'worker-started': {
+        const r = e.restart;
+        const head = `pid ${e.pid}, generation ${e.generation}, code ${e.codeId}`;
+        if (!r || r.reason === 'initial') {
+          note(e, `started ${head}${r?.cleared ? `; cleared ${describeCleared(r.cleared)}` : ''}`);
+          return;
+        }
+        const parts: string[] = [];
+        if (r.reason === 'change' && r.changes) parts.push(`${describeChanges(r.changes)} changed`);
+        else if (r.reason === 'manual') parts.push('restart requested');
+        else if (r.reason === 'crash') parts.push('after a crash');
+        else parts.push(r.reason);
+        if (r.cleared) parts.push(`cleared ${describeCleared(r.cleared)}`);
+        if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatMs(r.stopMs)}`);
+        parts.push(`started in ${formatMs(e.spawnMs)}`);
+        say(e, `${st.cyan('↻ restart')} ${st.dim(`${parts.join(' · ')} → ${head}`)}`);
+        return;
+      }
+      case 'spawn-failed':
+        say(e, `${st.red(e.message)}${st.dim('; waiting for a change (or type rs)')}`);
+        return;
+      case 'ready':
+        if (opts.verbose || e.how !== 'started') note(e, `ready (${e.how})`);
+        return;
+      case 'change':
+        if (opts.verbose) note(e, `change: ${describeChanges(e.changes)}`);
+        return;
+      case 'stale':
+        // A restart line follows at once when the worker restarts; STALE matters when it does not.
+        if (e.restarting && !opts.verbose) return;
+        say(e, `${st.yellow('STALE')} ${st.dim(`generation ${e.generation} runs old code: ${formatFiles(e.files)} changed`)}`);
+        return;
+      case 'fresh':
+        if (opts.verbose) note(e, `generation ${e.generation} is fresh`);
+        return;
+      case 'stopping':
+        if (opts.verbose) note(e, `stopping pid ${e.pid} with ${e.signal} (${e.reason})`);
+        return;
+      case 'stopped':
+        if (e.how === 'killed') say(e, st.yellow(`tree of generation ${e.generation} ignored the signal; killed after ${formatMs(e.durationMs)}`));
+        else if (e.how === 'gave-up') say(e, st.red(`gave up on ${plural(e.survivors, 'process', 'processes')} that survived SIGKILL`));
+        else if (opts.verbose) note(e, `stopped in ${formatMs(e.durationMs)}`);
+        return;
+      case 'caches-cleared':
+        if (opts.verbose) note(e, `cleared ${describeCleared({ count: e.paths.length, bytes: e.bytes })}`);
+        return;
+      case 'exited': {
+        const how = e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`;
+        const text = `${how} after ${formatMs(e.durationMs)}`;
+        say(e, e.code === 0 ? st.dim(text) : st.red(text));
+        return;
+      }
+      case 'task-finished': {
+        const mark = e.result === 'passed' ? st.green('✔ passed') : e.result === 'failed' ? st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`) : st.yellow('⊘ cancelled (stale)');
+        say(e, `${mark} ${st.dim(`in ${formatMs(e.durationMs)}, ${plural(e.changedFiles, 'file')} changed since the previous run`)}`);
+        return;
+      }
+      case 'backoff':
+        note(e, `restarting in ${formatMs(e.delayMs)} (attempt ${e.attempt})`);
+        return;
+      case 'waiting':
+        note(e, 'waiting for a change (type rs to restart)');
+        return;
+      case 'hold':
+        note(e, `restarts held by ${e.holder} (${e.holds} active)`);
+        return;
+      case 'release':
+        note(e, `hold released by ${e.holder} (${e.holds} active)`);
+        return;
+      case 'output':
+        // Child output reaches this view only when several workers share the terminal.
+        out.write(`${st.cyan(`${e.worker} |`)} ${e.line}\n`);
+        return;
+      case 'warning':
+        say(e, st.yellow(`warning: ${e.message}`));
+        return;
+      case 'shutdown':
+        if (opts.verbose) note(e, `shutting down${e.signal ? ` on ${e.signal}` : ''}`);
+        return;
+      default:
+        assertNever(e);
+    }
+  };
+}
+
+function describeChanges(c: ChangeSet): string {
+  return formatFiles([...c.modified, ...c.added, ...c.removed]);
+}
+
+function describeCleared(c: { count: number; bytes: number }): string {
+  return `${plural(c.count, 'cache')} (${formatBytes(c.bytes)})`;
+}

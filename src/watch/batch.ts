@@ -1,0 +1,39 @@
+import type { WatchEvent } from './types.js';
+
+/** Long enough to gather one burst of backend callbacks into a single delivery, short next to any settle delay. */
+const BATCH_MS = 10;
+
+/**
+ * Gathers events from every target into batches. Repeats of the same event keep only their last
+ * place, so the order still ends in each path's latest state (add, unlink, add stays unlink, add).
+ */
+export class EventBatcher {
+  private pending: WatchEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly deliver: (events: WatchEvent[]) => void) {}
+
+  push(events: readonly WatchEvent[]): void {
+    if (this.closed || events.length === 0) return;
+    this.pending.push(...events);
+    this.timer ??= setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = [];
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const events = this.pending;
+    this.pending = [];
+    if (this.closed || events.length === 0) return;
+    const last = new Map<string, number>();
+    events.forEach((e, i) => last.set(`${e.kind}\0${e.path}`, i));
+    this.deliver(events.filter((e, i) => last.get(`${e.kind}\0${e.path}`) === i));
+  }
+}

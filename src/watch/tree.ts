@@ -1,0 +1,108 @@
+import { createFilter } from './filter.js';
+import { Settler } from './settle.js';
+import { Snapshotter, diffSnapshots, isEmptyChange, type Snapshot } from './snapshot.js';
+import type { ChangeSet } from '../core/events.js';
+import type { PathFilter, Watcher } from './types.js';
+import { walkFiles } from './walk.js';
+import { createWatcher } from './watcher.js';
+
+export interface TreeOptions {
+  roots: string[];
+  ignore: string[];
+  ext?: string[];
+  settleMs: number;
+  poll?: boolean;
+  backend?: 'auto' | 'parcel' | 'chokidar';
+  onWarning(message: string): void;
+  /** A settled burst whose content really differs from the previous snapshot. */
+  onChange(snapshot: Snapshot, changes: ChangeSet): void;
+}
+
+/**
+ * One watched source tree: backend events feed the settler, a settled burst triggers a new content
+ * snapshot, and only a real content difference is reported. The latest snapshot is the truth that
+ * every freshness verdict is computed against.
+ */
+export class WatchedTree {
+  private watcher: Watcher | undefined;
+  private readonly settler: Settler;
+  private readonly snapshotter: Snapshotter;
+  private readonly filter: PathFilter;
+  private latestSnap: Snapshot | undefined;
+  private snapping: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: TreeOptions) {
+    this.filter = createFilter({ roots: opts.roots, ignore: opts.ignore, ext: opts.ext, gitignore: true });
+    this.snapshotter = new Snapshotter(() => walkFiles(opts.roots, this.filter, opts.onWarning), opts.roots[0] ?? '/');
+    this.settler = new Settler({ quietMs: opts.settleMs, onSettled: () => void this.resnapshot() });
+  }
+
+  get roots(): string[] {
+    return this.opts.roots;
+  }
+
+  get backend(): string {
+    return this.watcher?.backend ?? 'none';
+  }
+
+  get fallbackReason(): string | undefined {
+    return this.watcher?.fallbackReason;
+  }
+
+  /** Starts watching first, then snapshots, so nothing written in between is missed. */
+  async start(): Promise<Snapshot> {
+    this.watcher = await createWatcher({
+      roots: this.opts.roots,
+      filter: this.filter,
+      backend: this.opts.backend ?? 'auto',
+      poll: this.opts.poll,
+      onWarning: this.opts.onWarning,
+      onEvents: (events) => this.settler.push(events.map((e) => e.path)),
+    });
+    this.latestSnap = await this.snapshotter.take();
+    return this.latestSnap;
+  }
+
+  get latest(): Snapshot {
+    if (!this.latestSnap) throw new Error('tree not started');
+    return this.latestSnap;
+  }
+
+  /** Settles whatever is pending now and resolves once the resulting snapshot is the latest. */
+  async barrier(): Promise<Snapshot> {
+    this.settler.flush();
+    await this.queueSnapshot();
+    return this.latest;
+  }
+
+  hold(): void {
+    this.settler.hold();
+  }
+
+  release(): void {
+    this.settler.release();
+  }
+
+  async close(): Promise<void> {
+    this.settler.close();
+    await this.watcher?.close();
+    await this.snapping.catch(() => undefined);
+  }
+
+  private resnapshot(): void {
+    void this.queueSnapshot();
+  }
+
+  /** Snapshots run one after another, so `latest` only moves forward. */
+  private queueSnapshot(): Promise<void> {
+    this.snapping = this.snapping.then(async () => {
+      const before = this.latestSnap;
+      const snap = await this.snapshotter.take();
+      this.latestSnap = snap;
+      if (!before) return;
+      const changes = diffSnapshots(before, snap);
+      if (!isEmptyChange(changes)) this.opts.onChange(snap, changes);
+    }).catch((err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`));
+    return this.snapping;
+  }
+}

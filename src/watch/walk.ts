@@ -1,0 +1,132 @@
+import type { Dirent, Stats } from 'node:fs';
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import type { PathFilter } from './types.js';
+
+export interface WalkVisitor {
+  /** A file that counts (passes includeFile), symlinks to files included. */
+  onFile?(absPath: string): void;
+  /** A directory that was read (roots included). */
+  onDir?(absPath: string): void;
+  /** A directory skipDir() rejected; nothing inside it was read. */
+  onSkippedDir?(absPath: string): void;
+}
+
+/**
+ * Enough parallel readdir calls to keep libuv's thread pool and the disk busy, few enough that a
+ * huge tree does not open thousands of directories at once.
+ */
+const CONCURRENCY = 32;
+
+/** Walks the roots, never entering skipped directories nor following symlinked ones (so loops are harmless). */
+export async function walkTree(
+  roots: string[],
+  filter: PathFilter,
+  onWarning: (msg: string) => void,
+  visitor: WalkVisitor,
+): Promise<void> {
+  const rootSet = new Set(roots.map((r) => resolve(r)));
+  const limit = semaphore(CONCURRENCY);
+
+  const visitDir = async (dir: string): Promise<void> => {
+    visitor.onDir?.(dir);
+    let entries: Dirent[];
+    try {
+      entries = await limit(() => readdir(dir, { withFileTypes: true }));
+    } catch (err) {
+      reportUnreadable(dir, err, onWarning);
+      return;
+    }
+    const subdirs: Promise<void>[] = [];
+    for (const entry of entries) {
+      const abs = dir === '/' ? `/${entry.name}` : `${dir}${sep}${entry.name}`;
+      if (entry.isDirectory()) {
+        // Another root below this one is walked as its own root, with its own rules.
+        if (rootSet.has(abs)) continue;
+        if (filter.skipDir(abs)) visitor.onSkippedDir?.(abs);
+        else subdirs.push(visitDir(abs));
+      } else if (entry.isFile()) {
+        if (filter.includeFile(abs)) visitor.onFile?.(abs);
+      } else if (entry.isSymbolicLink() || isUnknownType(entry)) {
+        subdirs.push(visitOther(abs, entry.isSymbolicLink()));
+      }
+    }
+    await Promise.all(subdirs);
+  };
+
+  // Symlinks are resolved to decide whether they point at a file; entries of unknown type
+  // (some network filesystems report none) are classified with lstat and walked normally.
+  const visitOther = async (abs: string, isLink: boolean): Promise<void> => {
+    let st: Stats;
+    try {
+      st = await limit(() => (isLink ? stat(abs) : lstat(abs)));
+    } catch {
+      return; // dangling link, or gone since readdir
+    }
+    if (st.isFile()) {
+      if (filter.includeFile(abs)) visitor.onFile?.(abs);
+    } else if (st.isDirectory() && !isLink) {
+      if (filter.skipDir(abs)) visitor.onSkippedDir?.(abs);
+      else await visitDir(abs);
+    }
+  };
+
+  const visitRoot = async (root: string): Promise<void> => {
+    let st: Stats;
+    try {
+      st = await stat(root);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') onWarning(`watched path ${root} does not exist`);
+      else onWarning(`cannot read ${root}: ${(err as Error).message}`);
+      return;
+    }
+    if (st.isDirectory()) await visitDir(root);
+    else if (filter.includeFile(root)) visitor.onFile?.(root);
+  };
+
+  await Promise.all([...rootSet].map(visitRoot));
+}
+
+/** Sorted absolute paths of every file that counts under the roots. */
+export async function walkFiles(
+  roots: string[],
+  filter: PathFilter,
+  onWarning: (msg: string) => void,
+): Promise<string[]> {
+  const files = new Set<string>();
+  await walkTree(roots, filter, onWarning, { onFile: (p) => files.add(p) });
+  return [...files].sort();
+}
+
+function isUnknownType(e: Dirent): boolean {
+  const known = [e.isFile(), e.isDirectory(), e.isSymbolicLink(), e.isFIFO(), e.isSocket()];
+  return !known.some(Boolean) && !e.isCharacterDevice() && !e.isBlockDevice();
+}
+
+function reportUnreadable(dir: string, err: unknown, onWarning: (msg: string) => void): void {
+  const code = (err as NodeJS.ErrnoException).code;
+  // Vanished or replaced by a file since its parent was listed: simply absent.
+  if (code === 'ENOENT' || code === 'ENOTDIR') return;
+  if (code === 'EACCES' || code === 'EPERM') {
+    onWarning(`cannot read directory ${dir} (permission denied); files in it are not watched`);
+  } else {
+    onWarning(`cannot read directory ${dir}: ${(err as Error).message}`);
+  }
+}
+
+function semaphore(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active < max) active++;
+    else await new Promise<void>((r) => waiting.push(r)); // the slot is handed over, not re-counted
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}

@@ -1,0 +1,59 @@
+import { EventBatcher } from './batch.js';
+import { chokidarOpener } from './chokidar.js';
+import { WarningOnce } from './limits.js';
+import { parcelOpener, type ParcelApi } from './parcel.js';
+import { Supervisor, type OpenTarget, type SuperviseOptions } from './supervise.js';
+import { watchTargets } from './targets.js';
+import type { BackendName, Watcher, WatcherOptions } from './types.js';
+
+/**
+ * chokidar's own default (100 ms) costs 1.5 cores on a 50,000-file tree; polling is the slow,
+ * last-resort mode anyway (network mounts, containers), so it is kept cheaper.
+ */
+export const DEFAULT_POLL_INTERVAL_MS = 300;
+
+/** Starts watching; resolves once every root is watched (or, if missing, being waited for). */
+export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
+  const warn = new WarningOnce(opts.onWarning);
+  const intervalMs = Math.max(10, opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  const polling = chokidarOpener(opts.filter, { poll: true, intervalMs });
+  const wanted = opts.poll ? 'chokidar' : (opts.backend ?? 'auto');
+
+  let backend: BackendName = 'chokidar';
+  let open: OpenTarget = opts.poll ? polling : chokidarOpener(opts.filter, { poll: false, intervalMs });
+  let fallbackReason: string | undefined;
+  if (wanted !== 'chokidar') {
+    try {
+      open = parcelOpener(await loadParcel(), opts.filter);
+      backend = 'parcel';
+    } catch (err) {
+      const why = `@parcel/watcher could not be loaded: ${err instanceof Error ? err.message : String(err)}`;
+      if (wanted === 'parcel') throw new Error(why, { cause: err });
+      fallbackReason = `${why}; using chokidar`;
+    }
+  }
+
+  const supervised: SuperviseOptions = {
+    open,
+    fallback: opts.poll ? undefined : { open: polling, name: `polling every ${intervalMs} ms` },
+    batcher: new EventBatcher((events) => opts.onEvents(events)),
+    warn,
+    onWarning: opts.onWarning,
+  };
+  const supervisor = new Supervisor(supervised);
+  try {
+    await supervisor.start(await watchTargets(opts.roots));
+  } catch (err) {
+    await supervisor.close();
+    throw err;
+  }
+  return { backend, fallbackReason, close: () => supervisor.close() };
+}
+
+/** The native module is imported only when wanted, and its absence is survivable. */
+async function loadParcel(): Promise<ParcelApi> {
+  const mod = (await import('@parcel/watcher')) as ParcelApi & { default?: ParcelApi };
+  const api = mod.default ?? mod;
+  if (typeof api.subscribe !== 'function') throw new Error('it has no subscribe()');
+  return api;
+}

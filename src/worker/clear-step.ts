@@ -1,0 +1,54 @@
+import type { Bus } from '../core/bus.js';
+import { clearCaches, runClearCommand } from '../caches/clear.js';
+import type { PresetName } from '../caches/presets.js';
+import { freshPycachePrefix, pythonEnv } from '../caches/pycache-prefix.js';
+
+export interface ClearSpec {
+  enabled: boolean;
+  /** Caches are only ever removed inside these. */
+  roots: string[];
+  presets: PresetName[];
+  globs: string[];
+  command?: string;
+}
+
+interface ClearInput {
+  name: string;
+  cwd: string;
+  clear: ClearSpec;
+  python: boolean;
+  stateDir: string;
+}
+
+/**
+ * Runs between the old tree being gone and the new child starting: removes caches that could make
+ * the new child run old code, and gives Python children a bytecode directory of their own.
+ */
+export async function clearForStart(
+  spec: ClearInput,
+  generation: number,
+  bus: Bus,
+): Promise<{ count: number; bytes: number; env: Record<string, string> }> {
+  let count = 0;
+  let bytes = 0;
+  const env: Record<string, string> = {};
+  if (spec.python) Object.assign(env, pythonEnv(await freshPycachePrefix(spec.stateDir, generation)));
+  const c = spec.clear;
+  if (!c.enabled) return { count, bytes, env };
+  let paths: string[] = [];
+  if (c.presets.length > 0 || c.globs.length > 0) {
+    const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs });
+    ({ paths, bytes } = res);
+    count = paths.length;
+    for (const e of res.errors) bus.emit({ type: 'warning', worker: spec.name, message: `cache clearing: ${e}` });
+  }
+  const command = c.command ? await runCommand(c.command, spec) : undefined;
+  if (count > 0 || command) bus.emit({ type: 'caches-cleared', worker: spec.name, paths, bytes, command });
+  return { count, bytes, env };
+
+  async function runCommand(cmd: string, s: ClearInput): Promise<{ ok: boolean; code: number | null }> {
+    const r = await runClearCommand(cmd, s.cwd);
+    if (!r.ok) bus.emit({ type: 'warning', worker: s.name, message: `--clear-cmd failed (exit ${r.code ?? 'signal'}): ${r.output.trim().split('\n').pop() ?? ''}` });
+    return { ok: r.ok, code: r.code };
+  }
+}

@@ -1,0 +1,131 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
+import { isAlive } from '../helpers/procs.js';
+import { tempDir, writeTree } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+let running: DevsupProcess[] = [];
+afterEach(async () => {
+  for (const p of running) await p.stop('SIGTERM').catch(() => undefined);
+  running = [];
+});
+
+type Ev = Record<string, unknown> & { type: string };
+
+function up(root: string, extra: string[] = ['--json']): DevsupProcess {
+  const p = new DevsupProcess(['up', ...extra], { cwd: root });
+  running.push(p);
+  return p;
+}
+
+const SERVICE = (name: string, delayMs = 0) =>
+  [
+    "process.on('SIGTERM', () => process.exit(0));",
+    'setInterval(() => {}, 1000);',
+    `setTimeout(() => console.log('${name} ready pid=' + process.pid + ' gen=' + process.env.DEVSUP_GENERATION), ${delayMs});`,
+  ].join('\n');
+
+function config(root: string, workers: unknown[]): void {
+  writeFileSync(join(root, 'devsup.config.json'), JSON.stringify({ workers }, null, 2));
+}
+
+const idx = (evs: Ev[], pred: (e: Ev) => boolean) => evs.findIndex(pred);
+
+describe('devsup up', () => {
+  it('starts dependants only after what they depend on is ready', async () => {
+    const root = tempDir();
+    writeTree(root, { 'db/db.mjs': SERVICE('db', 400), 'api/api.mjs': SERVICE('api') });
+    config(root, [
+      { name: 'api', cmd: ['node', 'api.mjs'], cwd: 'api', dependsOn: ['db'] },
+      { name: 'db', cmd: ['node', 'db.mjs'], cwd: 'db', ready: { log: '^db ready' } },
+    ]);
+    const p = up(root);
+    await p.waitForLine(/api ready/);
+    const evs = p.events();
+    const dbReady = idx(evs, (e) => e.type === 'ready' && e.worker === 'db');
+    const apiStarting = idx(evs, (e) => e.type === 'worker-starting' && e.worker === 'api');
+    expect(dbReady).toBeGreaterThanOrEqual(0);
+    expect(evs[dbReady]!.how).toBe('log');
+    expect(apiStarting).toBeGreaterThan(dbReady);
+  });
+
+  it('a change during a task run cancels it and runs the task again on the new code', async () => {
+    const root = tempDir();
+    writeTree(root, {
+      't/check.mjs': "const { v } = await import('./v.mjs'); console.log('RUN v=' + v); setTimeout(() => process.exit(v === 'bad' ? 1 : 0), 1500);",
+      't/v.mjs': "export const v = 'one';",
+    });
+    config(root, [{ name: 'check', cmd: ['node', 'check.mjs'], cwd: 't', kind: 'task' }]);
+    const p = up(root);
+    await p.waitForLine(/RUN v=one/);
+    writeFileSync(join(root, 't/v.mjs'), "export const v = 'two';");
+    const cancelled = await p.waitForEvent((e) => e.type === 'task-finished' && e.result === 'cancelled', 'cancelled run');
+    expect(cancelled.generation).toBe(1);
+    const passed = await p.waitForEvent((e) => e.type === 'task-finished' && e.result === 'passed', 'rerun passed');
+    expect(passed).toMatchObject({ generation: 2, code: 0 });
+    writeFileSync(join(root, 't/v.mjs'), "export const v = 'bad';");
+    const failed = await p.waitForEvent((e) => e.type === 'task-finished' && e.result === 'failed', 'failing run');
+    expect(failed).toMatchObject({ generation: 3, code: 1, changedFiles: 1 });
+    expect(p.events().filter((e) => e.type === 'task-finished').map((e) => e.result)).toEqual(['cancelled', 'passed', 'failed']);
+  });
+
+  it('applies config edits: added workers start, removed ones stop, invalid edits are reported and ignored', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a/a.mjs': SERVICE('a'), 'b/b.mjs': SERVICE('b') });
+    config(root, [{ name: 'a', cmd: ['node', 'a.mjs'], cwd: 'a' }]);
+    const p = up(root);
+    const aLine = await p.waitForLine(/a ready/);
+    const aPid = Number(/pid=(\d+)/.exec(aLine)![1]);
+    config(root, [
+      { name: 'a', cmd: ['node', 'a.mjs'], cwd: 'a' },
+      { name: 'b', cmd: ['node', 'b.mjs'], cwd: 'b' },
+    ]);
+    await p.waitForLine(/b ready/);
+    expect(isAlive(aPid)).toBe(true);
+    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "grace": "2s" } ] }');
+    const warn = await p.waitForEvent((e) => e.type === 'warning' && String(e.message).startsWith('config not applied'), 'invalid edit reported');
+    expect(warn.message).toMatch(/grace: expected a number of milliseconds, got "2s"/);
+    config(root, [{ name: 'b', cmd: ['node', 'b.mjs'], cwd: 'b' }]);
+    await waitFor(() => !isAlive(aPid), 'worker a stopped after its removal');
+    expect(p.events().filter((e) => e.type === 'worker-started' && e.worker === 'b')).toHaveLength(1);
+  });
+
+  it('stops every tree on Ctrl-C and prints prefixed output without the dashboard', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a/a.mjs': SERVICE('a'), 'b/b.mjs': SERVICE('b') });
+    config(root, [
+      { name: 'a', cmd: ['node', 'a.mjs'], cwd: 'a' },
+      { name: 'b', cmd: 'node b.mjs', cwd: 'b' },
+    ]);
+    const p = up(root, ['--no-tui']);
+    const a = await p.waitForLine(/^a \| a ready/);
+    const b = await p.waitForLine(/^b \| b ready/);
+    const pids = [a, b].map((l) => Number(/pid=(\d+)/.exec(l)![1]));
+    expect(await p.stop('SIGINT')).toBe(130);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  it('refuses an invalid config with every problem and starts nothing', async () => {
+    const root = tempDir();
+    writeFileSync(
+      join(root, 'devsup.config.json'),
+      JSON.stringify({ workers: [{ name: 'a', cmd: ['node', 'x.mjs'], grace: '2s', colour: 'red' }, { name: 'a', cmd: 'true', dependsOn: ['zz'] }] }),
+    );
+    const r = await runDevsup(['up', '--no-tui'], root);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^devsup: invalid config .*devsup\.config\.json:/);
+    expect(r.stderr).toContain('workers[0].grace: expected a number of milliseconds, got "2s"');
+    expect(r.stderr).toMatch(/workers\[0\].*colour/);
+    expect(r.stderr).toMatch(/duplicate/);
+    expect(r.stderr).toMatch(/zz/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('says so when there is no config file', async () => {
+    const r = await runDevsup(['up'], tempDir());
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^devsup: no config file at .*devsup\.config\.json/);
+  });
+});
