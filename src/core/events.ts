@@ -12,7 +12,7 @@ export interface ChangeSet {
 
 export type StopHow = 'signal' | 'killed' | 'gave-up' | 'already-exited';
 export type TaskResult = 'passed' | 'failed' | 'cancelled';
-export type StartReason = 'initial' | 'change' | 'manual' | 'crash' | 'config';
+export type StartReason = 'initial' | 'change' | 'manual' | 'crash' | 'config' | 'repeat';
 
 export interface RestartContext {
   reason: StartReason;
@@ -55,6 +55,14 @@ export type DevsupEvent =
       signal: string | null;
       durationMs: number;
       changedFiles: number;
+    }
+  | {
+      /** After a task with `repeat` ran that many times on one code id. */
+      type: 'task-summary';
+      worker: string;
+      codeId: string;
+      runs: number;
+      failed: number;
     }
   | { type: 'backoff'; worker: string; attempt: number; delayMs: number }
   | { type: 'waiting'; worker: string; for: 'change' }

@@ -1,4 +1,4 @@
-import { formatRate } from '../history/stats.js';
+import { formatRate, wilson, zeroFailureUpperBound } from '../history/stats.js';
 import type { FirstFailure, FlakeReport } from './runner.js';
 
 const OUTPUT_TAIL_LINES = 5;
@@ -13,12 +13,15 @@ export function formatDuration(ms: number): string {
 
 /** The headline: what was seen and what it says about the true failure rate. */
 export function rateSentence(r: FlakeReport): string {
-  if (r.runs === 0) return 'no run finished: nothing to measure';
-  const head = `${r.failed} of ${r.runs} failed`;
-  if (r.failed === 0) {
-    return `${head}: failure rate below ${formatRate(r.upperBoundIfNone ?? 1)} with 95% confidence`;
-  }
-  const { rate, low, high } = r.failureRate;
+  return failureSentence(r.failed, r.runs);
+}
+
+/** `0 of 50 failed: failure rate below 5.8% with 95% confidence`, or the Wilson interval when some failed. */
+export function failureSentence(failed: number, runs: number): string {
+  if (runs === 0) return 'no run finished: nothing to measure';
+  const head = `${failed} of ${runs} failed`;
+  if (failed === 0) return `${head}: failure rate below ${formatRate(zeroFailureUpperBound(runs))} with 95% confidence`;
+  const { rate, low, high } = wilson(failed, runs);
   return `${head}: failure rate ${formatRate(rate)} (95% CI ${formatRate(low)}–${formatRate(high)})`;
 }
 

@@ -37,6 +37,7 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       stateDir: join(dir, '.devsup'),
       stdin: 'ignore',
       output: 'pipe',
+      repeat: w.repeat,
       ready: w.ready === null ? undefined : 'log' in w.ready ? { log: new RegExp(w.ready.log) } : { port: w.ready.port, host: w.ready.host ?? '127.0.0.1' },
     },
     watch: {

@@ -3,6 +3,7 @@ import { DevsupError, errorMessage } from '../core/errors.js';
 import type { DevsupEvent } from '../core/events.js';
 import { Ring } from '../core/ring.js';
 import { clearCaches } from '../caches/clear.js';
+import { shouldPoll } from '../doctor/filesystems.js';
 import { WatchedTree, type TreeOptions } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
 import { Worker, type WorkerSpec } from '../worker/worker.js';
@@ -85,7 +86,11 @@ export class Supervisor implements SupervisorApi {
 
   private async watch(slot: Slot): Promise<void> {
     const name = slot.entry.spec.name;
-    const snap = await slot.tree.start();
+    const unreliable = slot.entry.watch.poll ? [] : await unreliableRoots(slot.tree.roots);
+    if (unreliable.length > 0) {
+      this.bus.emit({ type: 'warning', worker: name, message: `change events are unreliable on the filesystem of ${unreliable.join(', ')}; polling instead` });
+    }
+    const snap = await slot.tree.start(unreliable.length > 0);
     for (const _ of this.holders) slot.tree.hold();
     this.bus.emit({
       type: 'watching',
@@ -246,4 +251,9 @@ export class UnknownWorkerError extends DevsupError {
   constructor(name: string, known: string[]) {
     super(`unknown worker "${name}"; workers: ${known.join(', ') || 'none'}`, 'unknown-worker', 2);
   }
+}
+
+async function unreliableRoots(roots: string[]): Promise<string[]> {
+  const flags = await Promise.all(roots.map((r) => shouldPoll(r).catch(() => false)));
+  return roots.filter((_, i) => flags[i]);
 }

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { assertNever, type ChangeSet, type DevsupEvent } from '../core/events.js';
+import { failureSentence } from '../flake/report.js';
 import { formatBytes, formatFiles, formatMs, plural } from './format.js';
 import { stylerFor } from './style.js';
 
@@ -44,6 +45,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         if (r.reason === 'change' && r.changes) parts.push(`${describeChanges(r.changes)} changed`);
         else if (r.reason === 'manual') parts.push('restart requested');
         else if (r.reason === 'crash') parts.push('after a crash');
+        else if (r.reason === 'repeat') parts.push('repeat run');
         else parts.push(r.reason);
         if (r.cleared) parts.push(`cleared ${describeCleared(r.cleared)}`);
         if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatMs(r.stopMs)}`);
@@ -88,6 +90,11 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
       case 'task-finished': {
         const mark = e.result === 'passed' ? st.green('✔ passed') : e.result === 'failed' ? st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`) : st.yellow('⊘ cancelled (stale)');
         say(e, `${mark} ${st.dim(`in ${formatMs(e.durationMs)}, ${plural(e.changedFiles, 'file')} changed since the previous run`)}`);
+        return;
+      }
+      case 'task-summary': {
+        const text = `code ${e.codeId}: ${failureSentence(e.failed, e.runs)}`;
+        say(e, e.failed === 0 ? st.green(text) : st.red(text));
         return;
       }
       case 'backoff':

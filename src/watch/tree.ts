@@ -49,13 +49,16 @@ export class WatchedTree {
     return this.watcher?.fallbackReason;
   }
 
-  /** Starts watching first, then snapshots, so nothing written in between is missed. */
-  async start(): Promise<Snapshot> {
+  /**
+   * Starts watching first, then snapshots, so nothing written in between is missed. `poll` forces
+   * polling where the filesystem is known not to deliver change events.
+   */
+  async start(poll = false): Promise<Snapshot> {
     this.watcher = await createWatcher({
       roots: this.opts.roots,
       filter: this.filter,
       backend: this.opts.backend ?? 'auto',
-      poll: this.opts.poll,
+      poll: this.opts.poll || poll,
       onWarning: this.opts.onWarning,
       onEvents: (events) => this.settler.push(events.map((e) => e.path)),
     });

@@ -31,6 +31,8 @@ export interface WorkerSpec {
   stateDir: string;
   stdin: 'pipe' | 'ignore';
   output: 'inherit' | 'pipe';
+  /** Tasks: how many runs each new code gets (flake hunting). */
+  repeat?: number;
   /** What marks a service ready; without it a service is ready once spawned. */
   ready?: { log: RegExp } | { port: number; host: string };
 }
@@ -318,7 +320,10 @@ export class Worker {
     this.leftovers = members.length > 0 ? { root: child.id, members } : undefined;
     this.setState({ kind: 'exited', gen, exit: rec });
     this.bus.emit({ type: 'exited', worker: name, generation: gen, code: rec.code, signal: rec.signal, durationMs: rec.durationMs });
-    if (this.spec.kind === 'task') this.finishTask(gen, rec, rec.code === 0 ? 'passed' : 'failed', s.snapshot);
+    if (this.spec.kind === 'task') {
+      this.finishTask(gen, rec, rec.code === 0 ? 'passed' : 'failed', s.snapshot);
+      if (await this.repeatTask(s.snapshot)) return;
+    }
     const code = rec.code ?? 128 + signalNumber(rec.signal);
     if (this.spec.onExit === 'quit') {
       this.hooks.onQuit?.(code);
@@ -339,11 +344,27 @@ export class Worker {
     this.bus.emit({ type: 'waiting', worker: name, for: 'change' });
   }
 
+  /** Runs the task again while its code has had fewer than `repeat` finished runs. */
+  private async repeatTask(snap: Snapshot): Promise<boolean> {
+    const repeat = this.spec.repeat ?? 1;
+    if (repeat <= 1) return false;
+    const runs = this.taskRuns.filter((r) => r.result !== 'cancelled' && r.snapshot.codeId === snap.codeId);
+    if (runs.length < repeat) {
+      await this.launch({ reason: 'repeat' });
+      return true;
+    }
+    if (runs.length === repeat) {
+      const failed = runs.filter((r) => r.result === 'failed').length;
+      this.bus.emit({ type: 'task-summary', worker: this.spec.name, codeId: snap.codeId, runs: runs.length, failed });
+    }
+    return false;
+  }
+
   private finishTask(gen: number, rec: ExitRecord, result: 'passed' | 'failed' | 'cancelled', snap: Snapshot): void {
     const changed = this.prevTaskSnap ? countChanges(diffSnapshots(this.prevTaskSnap, snap)) : 0;
     if (result !== 'cancelled') this.prevTaskSnap = snap;
     this.taskRuns.push({ generation: gen, snapshot: snap, result, code: rec.code, durationMs: rec.durationMs });
-    if (this.taskRuns.length > 50) this.taskRuns.shift();
+    if (this.taskRuns.length > Math.max(50, (this.spec.repeat ?? 1) * 2)) this.taskRuns.shift();
     this.bus.emit({
       type: 'task-finished',
       worker: this.spec.name,

@@ -71,6 +71,16 @@ describe('devsup up', () => {
     expect(p.events().filter((e) => e.type === 'task-finished').map((e) => e.result)).toEqual(['cancelled', 'passed', 'failed']);
   });
 
+  it('a task with repeat runs that many times on each code and summarises the failures', async () => {
+    const root = tempDir();
+    writeTree(root, { 't/t.mjs': 'process.exit(Number(process.env.DEVSUP_GENERATION) % 2 === 0 ? 1 : 0);' });
+    config(root, [{ name: 't', cmd: ['node', 't.mjs'], cwd: 't', kind: 'task', repeat: 4 }]);
+    const p = up(root);
+    const summary = await p.waitForEvent((e) => e.type === 'task-summary', 'summary after 4 runs');
+    expect(summary).toMatchObject({ worker: 't', runs: 4, failed: 2 });
+    expect(p.events().filter((e) => e.type === 'task-finished').map((e) => e.result)).toEqual(['passed', 'failed', 'passed', 'failed']);
+  });
+
   it('applies config edits: added workers start, removed ones stop, invalid edits are reported and ignored', async () => {
     const root = tempDir();
     writeTree(root, { 'a/a.mjs': SERVICE('a'), 'b/b.mjs': SERVICE('b') });
