@@ -1,3 +1,44 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { FlakeOptions } from './flake-action.js';
+import type { HistoryOptions } from './flake-history.js';
+import { collect } from './parse.js';
 
-export function registerFlake(_program: Command): void {}
+/** A whole number of at least 1; anything else is a usage error (exit 2) before anything runs. */
+export function parseCount(value: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`expected a whole number of at least 1, got "${value}"`);
+  }
+  return n;
+}
+
+export function registerFlake(program: Command): void {
+  program
+    .command('flake')
+    .description('run a command many times, each in a fresh process, and measure how often it fails')
+    .usage('[options] -- <command> [args...]')
+    .argument('[command...]', 'the command and its arguments')
+    .option('-n, --runs <n>', 'how many runs', parseCount, 50)
+    .option('-j, --jobs <n>', 'runs at the same time', parseCount, 2)
+    .option('--until-fail', 'stop launching runs at the first failure')
+    .option('--clear <list>', 'caches to clear before each run: presets (python, pytest, node, vite, tsbuildinfo) or globs (repeatable)', collect)
+    .option('--no-clear', 'clear no caches')
+    .option('--shell', 'run the command through the shell (give it as one string)')
+    .option('--json', 'print the report as JSON')
+    .passThroughOptions()
+    .action(async (command: string[], opts: FlakeOptions) => {
+      const { flakeCommand } = await import('./flake-action.js');
+      process.exitCode = await flakeCommand(command, opts);
+    });
+
+  program
+    .command('history')
+    .description('list recorded runs, newest first: which code each ran on and how it ended')
+    .argument('[worker]', 'only this worker ("flake" for devsup flake runs)')
+    .option('-n, --limit <n>', 'how many runs to show', parseCount, 20)
+    .option('--json', 'print the records as a JSON array')
+    .action(async (worker: string | undefined, opts: HistoryOptions) => {
+      const { historyCommand } = await import('./flake-history.js');
+      process.exitCode = await historyCommand(worker, opts);
+    });
+}

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
 import { Bus } from '../core/bus.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, errorMessage } from '../core/errors.js';
+import { recordTaskRuns } from '../history/recorder.js';
 import { Supervisor, type WorkerEntry } from '../supervisor/supervisor.js';
 import { jsonView } from '../views/json.js';
 import { plainView } from '../views/plain.js';
@@ -31,6 +32,7 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
       env: {},
       kind: 'service',
       onExit: opts.onExit,
+      exitIsResult: opts.onExit === 'wait',
       restartOnChange: true,
       signal: opts.signal,
       graceMs: opts.grace,
@@ -59,6 +61,9 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
     },
   });
 
+  const history = recordTaskRuns(sup, entry.spec.stateDir, {
+    onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
+  });
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });
     void sup.shutdown().then(() => finish(code));
@@ -89,6 +94,8 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   const code = await finished;
   detachSignals();
   detachStdin();
+  await history.idle();
+  history();
   return quitCode ?? code;
 }
 

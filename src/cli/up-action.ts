@@ -1,9 +1,10 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Bus } from '../core/bus.js';
 import { ConfigError, DevsupError, errorMessage } from '../core/errors.js';
 import { diffConfigs, loadConfig, type ResolvedConfig } from '../config/load.js';
 import { entriesFromConfig } from '../supervisor/entries.js';
+import { recordTaskRuns } from '../history/recorder.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { jsonView } from '../views/json.js';
 import { plainView } from '../views/plain.js';
@@ -22,6 +23,9 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const finished = new Promise<number>((r) => (finish = r));
   const sup = new Supervisor(bus, entriesFromConfig(config, { color }), { root: config.dir, version: packageVersion() });
 
+  const history = recordTaskRuns(sup, join(config.dir, '.devsup'), {
+    onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
+  });
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, verbose: opts.verbose }));
 
@@ -62,6 +66,8 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     detachSignals();
     dashboard?.destroy();
     await sup.shutdown();
+    await history.idle();
+    history();
   }
 }
 

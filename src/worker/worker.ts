@@ -31,6 +31,8 @@ export interface WorkerSpec {
   stateDir: string;
   stdin: 'pipe' | 'ignore';
   output: 'inherit' | 'pipe';
+  /** A service whose own exit is a result worth recording (`run --on-exit wait` of a test command). */
+  exitIsResult?: boolean;
   /** Tasks: how many runs each new code gets (flake hunting). */
   repeat?: number;
   /** What marks a service ready; without it a service is ready once spawned. */
@@ -320,9 +322,9 @@ export class Worker {
     this.leftovers = members.length > 0 ? { root: child.id, members } : undefined;
     this.setState({ kind: 'exited', gen, exit: rec });
     this.bus.emit({ type: 'exited', worker: name, generation: gen, code: rec.code, signal: rec.signal, durationMs: rec.durationMs });
-    if (this.spec.kind === 'task') {
+    if (this.spec.kind === 'task' || this.spec.exitIsResult) {
       this.finishTask(gen, rec, rec.code === 0 ? 'passed' : 'failed', s.snapshot);
-      if (await this.repeatTask(s.snapshot)) return;
+      if (this.spec.kind === 'task' && (await this.repeatTask(s.snapshot))) return;
     }
     const code = rec.code ?? 128 + signalNumber(rec.signal);
     if (this.spec.onExit === 'quit') {

@@ -79,6 +79,13 @@ describe('devsup up', () => {
     const summary = await p.waitForEvent((e) => e.type === 'task-summary', 'summary after 4 runs');
     expect(summary).toMatchObject({ worker: 't', runs: 4, failed: 2 });
     expect(p.events().filter((e) => e.type === 'task-finished').map((e) => e.result)).toEqual(['passed', 'failed', 'passed', 'failed']);
+    const runs = await waitFor(async () => {
+      const r = await runDevsup(['history', '--json'], root);
+      const list = JSON.parse(r.stdout) as Array<{ worker: string; result: string; generation: number; codeId: string }>;
+      return list.length === 4 ? list : undefined;
+    }, 'four runs in the history');
+    expect(runs.map((r) => `${r.generation}:${r.result}`)).toEqual(['4:failed', '3:passed', '2:failed', '1:passed']);
+    expect(new Set(runs.map((r) => r.codeId)).size).toBe(1);
   });
 
   it('applies config edits: added workers start, removed ones stop, invalid edits are reported and ignored', async () => {

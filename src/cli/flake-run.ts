@@ -1,0 +1,131 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { clearCaches } from '../caches/clear.js';
+import type { PresetName } from '../caches/presets.js';
+import { freshPycachePrefix } from '../caches/pycache-prefix.js';
+import { errorMessage } from '../core/errors.js';
+import type { RunOutcome } from '../flake/runner.js';
+import { LineTail } from '../history/recorder.js';
+import { readLines } from '../worker/lines.js';
+import { spawnChild, type Child } from '../worker/spawn.js';
+import { stopTree } from '../worker/stop-tree.js';
+
+export interface FlakeRunSetup {
+  command: string[] | string;
+  cwd: string;
+  /** Null: clear nothing. */
+  clear: { roots: string[]; presets: PresetName[]; globs: string[] } | null;
+  python: boolean;
+  /** Each Python run's bytecode directory goes below this, and is removed after the run. */
+  pycacheBase: string;
+  /** Ctrl-C: stop every running tree; runs not yet spawned are not started. */
+  signal: AbortSignal;
+  graceMs: number;
+  onWarning(message: string): void;
+}
+
+/** A run that really started, numbered from 1 as the report and the child's env number it. */
+export interface StartedRun {
+  run: number;
+  startedAt: Date;
+  outcome: RunOutcome;
+  /** Ended by Ctrl-C: runFlake does not count it, history records it as cancelled. */
+  cancelled: boolean;
+}
+
+/** After the root exits, how long a pipe held open by a straggler may keep the last lines coming. */
+const PIPE_GRACE_MS = 500;
+
+/** Runs one at a time: two clears walking and deleting the same tree would report each other's errors. */
+function mutex(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+export function createFlakeRunner(setup: FlakeRunSetup) {
+  const exclusive = mutex();
+  const running = new Map<number, Child>();
+  const stopping = new Map<number, Promise<unknown>>();
+  const started: StartedRun[] = [];
+
+  const stop = (i: number, child: Child): void => {
+    if (!stopping.has(i)) stopping.set(i, stopTree(child.id, { graceMs: setup.graceMs }).catch(() => undefined));
+  };
+  setup.signal.addEventListener('abort', () => {
+    for (const [i, child] of running) stop(i, child);
+  });
+
+  const clearBeforeRun = async (): Promise<void> => {
+    const c = setup.clear;
+    if (!c || (c.presets.length === 0 && c.globs.length === 0)) return;
+    try {
+      const res = await exclusive(() => clearCaches(c));
+      for (const e of res.errors) setup.onWarning(`cache clearing: ${e}`);
+    } catch (err) {
+      setup.onWarning(`cache clearing: ${errorMessage(err)}`);
+    }
+  };
+
+  const capture = async (i: number, child: Child): Promise<{ rec: Awaited<Child['exited']>; output: string }> => {
+    const tail = new LineTail();
+    const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== undefined);
+    const drained = Promise.all(
+      streams.map((s) => {
+        readLines(s, (line) => tail.push(line));
+        return new Promise<void>((r) => s.once('end', r).once('close', r).once('error', () => r()));
+      }),
+    );
+    const rec = await child.exited;
+    running.delete(i);
+    // Whatever the run left in its group would hold the pipes and outlive the session.
+    if (!stopping.has(i) && groupAlive(child.pid)) stop(i, child);
+    await stopping.get(i);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, PIPE_GRACE_MS)))]);
+    clearTimeout(timer);
+    for (const s of streams) s.destroy();
+    return { rec, output: tail.text() };
+  };
+
+  const runOnce = async (i: number): Promise<RunOutcome> => {
+    const run = i + 1;
+    await clearBeforeRun();
+    // Aborted while waiting to start: nothing ran, runFlake will not count it.
+    if (setup.signal.aborted) return { exitCode: null, signal: null, durationMs: 0, output: '' };
+    const env: Record<string, string> = { DEVSUP_FLAKE_RUN: String(run), FLAKE_RUN: String(run) };
+    const prefixDir = setup.python ? join(setup.pycacheBase, `run-${run}`) : undefined;
+    try {
+      if (prefixDir) env.PYTHONPYCACHEPREFIX = await freshPycachePrefix(prefixDir, run);
+      const startedAt = new Date();
+      const child = await spawnChild({ command: setup.command, cwd: setup.cwd, env, stdin: 'ignore', output: 'pipe' });
+      running.set(i, child);
+      if (setup.signal.aborted) stop(i, child);
+      const { rec, output } = await capture(i, child);
+      const outcome: RunOutcome = { exitCode: rec.code, signal: rec.signal, durationMs: rec.durationMs, output };
+      started.push({ run, startedAt, outcome, cancelled: setup.signal.aborted });
+      return outcome;
+    } finally {
+      if (prefixDir) await rm(prefixDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
+
+  return {
+    runOnce,
+    /** Runs that started, in run order. */
+    started: (): StartedRun[] => [...started].sort((a, b) => a.run - b.run),
+  };
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
