@@ -1,0 +1,30 @@
+import { relative } from 'node:path';
+import { clearCaches } from '../caches/clear.js';
+import { PRESET_NAMES, parseClearSpec } from '../caches/presets.js';
+import { formatBytes } from '../views/format.js';
+import type { CleanOptions } from './inspect-commands.js';
+import { projectDir } from './inspect-root.js';
+
+/**
+ * Without --clear every preset applies. Presets named in --clear narrow that set; globs are added
+ * to it, so `--clear 'tmp/**'` clears tmp/** on top of the presets, and `--clear python,tmp/**`
+ * clears bytecode and tmp only. Confinement (nothing outside DIR, no symlink followed out of it)
+ * is clearCaches' own guarantee.
+ */
+export async function cleanCommand(dir: string | undefined, opts: CleanOptions): Promise<number> {
+  const root = projectDir(dir);
+  const spec = parseClearSpec(opts.clear ?? []);
+  const presets = spec.presets.length > 0 ? spec.presets : [...PRESET_NAMES];
+  const dryRun = opts.dryRun === true;
+  const result = await clearCaches({ roots: [root], presets, globs: spec.globs, dryRun });
+
+  const lines = result.paths.map((p) => `${dryRun ? 'would remove' : 'removed'} ${relative(root, p) || '.'}`);
+  const n = result.paths.length;
+  const size = `${formatBytes(result.bytes)} (${result.bytes} bytes)`;
+  const count = `${n} ${n === 1 ? 'path' : 'paths'}`;
+  if (n === 0) lines.push(`nothing to clean in ${root}`);
+  else lines.push(dryRun ? `${count}, ${size} would be freed in ${root}` : `${count} removed, ${size} freed in ${root}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const e of result.errors) process.stderr.write(`devsup: could not clean ${e}\n`);
+  return result.errors.length > 0 ? 1 : 0;
+}
