@@ -1,10 +1,10 @@
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { watch, type FSWatcher, type Throttler } from 'chokidar';
-import { join } from 'node:path';
-import type { OpenTarget, TargetSink } from './supervise.js';
-import { isDirectory, isInside, pathMap, type PathMap, type Target } from './targets.js';
-import { walkTree } from './walk.js';
+import { adoptUnseen, drainThreadPool, Recheck, ReplacedCheck } from './chokidar-gaps.js';
+import type { OpenTarget } from './supervise.js';
+import { isDirectory, isInside, pathMap, type Target } from './targets.js';
 import type { PathFilter, WatchEvent, WatchEventKind } from './types.js';
 
 export interface ChokidarSettings {
@@ -14,16 +14,11 @@ export interface ChokidarSettings {
 
 const KINDS: ReadonlySet<string> = new Set<WatchEventKind>(['add', 'change', 'unlink', 'addDir', 'unlinkDir']);
 
-/**
- * chokidar drops (does not delay) a second 'change' of a path within 50 ms of the first, which
- * loses an editor's rename-over save right after a write. A look after that window catches it.
- */
-const RECHECK_MS = 75;
-
 export function chokidarOpener(filter: PathFilter, settings: ChokidarSettings): OpenTarget {
   return async (target, sink) => {
     const map = await pathMap(target.dir);
-    if (!(await isDirectory(map.real))) throw missing(target.dir);
+    const rootStat = await stat(map.real).catch(() => undefined);
+    if (!rootStat?.isDirectory()) throw missing(target.dir);
     const ignored = ignoredFor(target, filter);
     const w = watch(map.real, {
       ignoreInitial: true,
@@ -39,9 +34,16 @@ export function chokidarOpener(filter: PathFilter, settings: ChokidarSettings): 
       ignored: (p: string, stats?: Stats) => ignored(map.toUser(p), stats),
     });
     const recheck = new Recheck((path) => sink.emit([{ kind: 'change', path }]));
+    const replaced = settings.poll ? undefined : new ReplacedCheck(map.real, rootStat, sink);
     let reconcile: NodeJS.Timeout | undefined;
     const ready = new Promise<void>((resolve) => w.once('ready', () => resolve()));
     w.on('error', (err) => sink.error(err));
+    // inotify's word that the watched root itself went (a child of the same name looks alike;
+    // mistaking it costs one needless reopen).
+    w.on('raw', (event, name, details) => {
+      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (event === 'rename' && name === basename(map.real) && watched === map.real) replaced?.gone();
+    });
     w.on('all', (kind, realPath, stats) => {
       if (!KINDS.has(kind)) return;
       const path = map.toUser(realPath);
@@ -49,6 +51,7 @@ export function chokidarOpener(filter: PathFilter, settings: ChokidarSettings): 
         if (kind === 'unlinkDir') sink.vanished();
         return;
       }
+      if (kind === 'unlink' || kind === 'unlinkDir') replaced?.check();
       const isDirEvent = kind === 'addDir' || kind === 'unlinkDir';
       if (isDirEvent ? !target.whole : !filter.includeFile(path)) return;
       sink.emit([{ kind, path } as WatchEvent]);
@@ -56,6 +59,7 @@ export function chokidarOpener(filter: PathFilter, settings: ChokidarSettings): 
     });
     const close = async () => {
       clearTimeout(reconcile);
+      replaced?.close();
       recheck.close();
       await closeQuietly(w);
     };
@@ -66,33 +70,13 @@ export function chokidarOpener(filter: PathFilter, settings: ChokidarSettings): 
       throw missing(target.dir);
     }
     if (settings.poll) {
+      await drainThreadPool(map.real);
       const delay = Math.max(100, 2 * settings.intervalMs);
-      reconcile = setTimeout(() => void adoptUnseen(w, target, filter, map, sink).catch((e) => sink.error(e)), delay);
+      const adopt = () => adoptUnseen(w, target, filter, map, sink, recheck);
+      reconcile = setTimeout(() => void adopt().catch((e: unknown) => sink.error(e)), delay);
     }
     return { close };
   };
-}
-
-/**
- * Polling compares each path with a first stat taken just after chokidar listed its directory, so
- * an entry created in between is baked into that first stat and never reported, nor polled. Once
- * those first stats are surely taken, whatever chokidar does not know is handed to it and reported.
- */
-async function adoptUnseen(w: FSWatcher, target: Target, filter: PathFilter, map: PathMap, sink: TargetSink) {
-  const known = new Set<string>();
-  for (const [dir, names] of Object.entries(w.getWatched())) {
-    known.add(dir);
-    for (const n of names) known.add(join(dir, n));
-  }
-  const unseen: WatchEvent[] = [];
-  const visit = (kind: 'add' | 'addDir') => (p: string) => {
-    if (p !== target.dir && !known.has(map.toReal(p))) unseen.push({ kind, path: p });
-  };
-  const roots = target.whole ? [target.dir] : [...target.files];
-  await walkTree(roots, filter, () => undefined, { onDir: visit('addDir'), onFile: visit('add') });
-  if (w.closed || unseen.length === 0) return;
-  w.add(unseen.map((e) => map.toReal(e.path)));
-  sink.emit(unseen);
 }
 
 /**
@@ -107,36 +91,6 @@ function ignoredFor(target: Target, filter: PathFilter): (path: string, stats?: 
     if (!stats) return filter.skipDir(p) && !filter.includeFile(p);
     return stats.isDirectory() ? filter.skipDir(p) : !filter.includeFile(p);
   };
-}
-
-/** Reports a 'change' for a file that differs, shortly after an event, from what the event saw. */
-class Recheck {
-  private readonly pending = new Map<string, NodeJS.Timeout>();
-  private closed = false;
-
-  constructor(private readonly changed: (path: string) => void) {}
-
-  after(path: string, seen: Stats | undefined): void {
-    if (this.closed || this.pending.has(path)) return;
-    const before = seen ? Promise.resolve(seen) : stat(path).catch(() => undefined);
-    const timer = setTimeout(() => {
-      this.pending.delete(path);
-      void Promise.all([before, stat(path).catch(() => undefined)]).then(([a, b]) => {
-        if (!this.closed && b && (!a || key(a) !== key(b))) this.changed(path);
-      });
-    }, RECHECK_MS);
-    this.pending.set(path, timer);
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const timer of this.pending.values()) clearTimeout(timer);
-    this.pending.clear();
-  }
-}
-
-function key(s: Stats): string {
-  return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
 function missing(dir: string): Error {

@@ -37,9 +37,9 @@ export class NativeIgnore {
     return this.nameSet.has(basename(rel)) || this.restMatch(rel);
   }
 
-  /** True when a counted file at this path must be exempted from the name regex. */
-  clashes(file: string): boolean {
-    return this.nameSet.has(basename(file));
+  /** True when a counted file of this name must be exempted from the name regex. */
+  clashes(name: string): boolean {
+    return this.nameSet.has(name);
   }
 
   /** Patterns for one subscription; `keep` are paths relative to its directory. */

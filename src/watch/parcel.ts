@@ -1,5 +1,5 @@
 import { lstat, stat } from 'node:fs/promises';
-import { dirname, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute } from 'node:path';
 import type { AsyncSubscription, Event as ParcelEvent } from '@parcel/watcher';
 import { NativeIgnore } from './native-ignore.js';
 import type { OpenTarget, TargetHandle, TargetSink } from './supervise.js';
@@ -72,7 +72,8 @@ class ParcelTarget implements TargetHandle {
     await walkTree([dir], this.filter, noop, {
       onDir: (d) => this.knownDirs.add(d),
       onSkippedDir: (d) => skipped.push(d),
-      onFile: (f) => void (this.native.clashes(f) && keep.push(rel(f))),
+      onFile: (f) => keep.push(rel(f)),
+      wantFile: (name) => this.native.clashes(name),
     });
     await this.subscribe(dir, [...this.native.patterns(keep), ...skipped.filter((d) => !this.native.covers(rel(d)))]);
   }
@@ -128,8 +129,13 @@ class ParcelTarget implements TargetHandle {
   }
 
   private deleted(p: string, out: WatchEvent[]): void {
-    if (this.knownDirs.delete(p) || this.goneDirs.has(p)) {
+    if (this.knownDirs.has(p) || this.goneDirs.has(p)) {
+      // What was below goes too: a tree put back in its place must be looked at afresh.
       if (this.goneDirs.size >= MAX_GONE) this.goneDirs.clear();
+      for (const d of [...this.knownDirs].filter((k) => k === p || isInside(k, p))) {
+        this.knownDirs.delete(d);
+        this.goneDirs.add(d);
+      }
       this.goneDirs.add(p);
       out.push({ kind: 'unlinkDir', path: p });
     } else if (this.filter.includeFile(p)) {
@@ -160,10 +166,11 @@ class ParcelTarget implements TargetHandle {
       onDir: (d) => {
         if (!this.knownDirs.has(d)) missed.add(d);
         this.knownDirs.add(d);
+        this.goneDirs.delete(d);
       },
       onFile: (f) => {
         out.push({ kind: 'add', path: f });
-        if (this.native.clashes(f)) clashing.push(f);
+        if (this.native.clashes(basename(f))) clashing.push(f);
       },
       onSkippedDir: (d) => skipped.push(d),
     });

@@ -31,6 +31,8 @@ export interface SuperviseOptions {
 
 /** A vanished root is looked for quickly at first, then at most once a second. */
 const RETRY = { missing: { first: 50, max: 1000 }, error: { first: 1000, max: 10_000 } };
+/** A backend failing again this soon after being reopened is failing for good, for now. */
+const REPEATED_FAILURE_MS = 5000;
 
 /** Keeps one target watched: reopens it after failures and waits for a vanished directory to return. */
 class TargetRunner {
@@ -42,6 +44,7 @@ class TargetRunner {
   private timer: NodeJS.Timeout | undefined;
   private delay = 0;
   private absent = false;
+  private lastFailure = 0;
   private closed = false;
   /** Opening, closing and reopening happen one at a time. */
   private queue: Promise<void> = Promise.resolve();
@@ -148,7 +151,15 @@ class TargetRunner {
           this.absent = true;
           this.retryLater('missing');
         }, false),
-      failed: (err) => reopen(() => this.o.warn.error(err, `watching ${this.target.dir} failed`), true),
+      failed: (err) => {
+        // Reopened at once, unless it keeps failing: then after a pause, growing to 10 s.
+        const again = Date.now() - this.lastFailure < REPEATED_FAILURE_MS;
+        this.lastFailure = Date.now();
+        reopen(() => {
+          this.o.warn.error(err, `watching ${this.target.dir} failed`);
+          if (again) this.retryLater('error');
+        }, !again);
+      },
       error: (err) => {
         if (!current()) return;
         const limit = this.o.warn.error(err, `watching ${this.target.dir}`);

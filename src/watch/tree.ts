@@ -33,7 +33,14 @@ export class WatchedTree {
 
   constructor(private readonly opts: TreeOptions) {
     this.filter = createFilter({ roots: opts.roots, ignore: opts.ignore, ext: opts.ext, gitignore: true });
-    this.snapshotter = new Snapshotter(() => walkFiles(opts.roots, this.filter, opts.onWarning), opts.roots[0] ?? '/');
+    // Every snapshot walks the tree again; an unreadable directory is worth one warning, not one per walk.
+    const warned = new Set<string>();
+    const warnOnce = (msg: string): void => {
+      if (warned.has(msg)) return;
+      warned.add(msg);
+      opts.onWarning(msg);
+    };
+    this.snapshotter = new Snapshotter(() => walkFiles(opts.roots, this.filter, warnOnce), opts.roots[0] ?? '/');
     this.settler = new Settler({ quietMs: opts.settleMs, onSettled: () => void this.resnapshot() });
   }
 

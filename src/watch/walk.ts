@@ -1,6 +1,6 @@
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import type { PathFilter } from './types.js';
 
 export interface WalkVisitor {
@@ -10,6 +10,11 @@ export interface WalkVisitor {
   onDir?(absPath: string): void;
   /** A directory skipDir() rejected; nothing inside it was read. */
   onSkippedDir?(absPath: string): void;
+  /**
+   * Which file names are worth asking the filter about (default: all, when onFile is set). Judging
+   * a file is most of a walk's cost, so a walk after directories only skips it.
+   */
+  wantFile?(name: string): boolean;
 }
 
 /**
@@ -27,9 +32,10 @@ export async function walkTree(
 ): Promise<void> {
   const rootSet = new Set(roots.map((r) => resolve(r)));
   const limit = semaphore(CONCURRENCY);
+  const onFile = visitor.onFile;
+  const wanted = (name: string) => onFile !== undefined && (visitor.wantFile?.(name) ?? true);
 
   const visitDir = async (dir: string): Promise<void> => {
-    visitor.onDir?.(dir);
     let entries: Dirent[];
     try {
       entries = await limit(() => readdir(dir, { withFileTypes: true }));
@@ -37,6 +43,7 @@ export async function walkTree(
       reportUnreadable(dir, err, onWarning);
       return;
     }
+    visitor.onDir?.(dir);
     const subdirs: Promise<void>[] = [];
     for (const entry of entries) {
       const abs = dir === '/' ? `/${entry.name}` : `${dir}${sep}${entry.name}`;
@@ -46,8 +53,8 @@ export async function walkTree(
         if (filter.skipDir(abs)) visitor.onSkippedDir?.(abs);
         else subdirs.push(visitDir(abs));
       } else if (entry.isFile()) {
-        if (filter.includeFile(abs)) visitor.onFile?.(abs);
-      } else if (entry.isSymbolicLink() || isUnknownType(entry)) {
+        if (wanted(entry.name) && filter.includeFile(abs)) onFile?.(abs);
+      } else if (isUnknownType(entry) || (entry.isSymbolicLink() && wanted(entry.name))) {
         subdirs.push(visitOther(abs, entry.isSymbolicLink()));
       }
     }
@@ -64,7 +71,7 @@ export async function walkTree(
       return; // dangling link, or gone since readdir
     }
     if (st.isFile()) {
-      if (filter.includeFile(abs)) visitor.onFile?.(abs);
+      if (wanted(basename(abs)) && filter.includeFile(abs)) onFile?.(abs);
     } else if (st.isDirectory() && !isLink) {
       if (filter.skipDir(abs)) visitor.onSkippedDir?.(abs);
       else await visitDir(abs);
@@ -82,7 +89,7 @@ export async function walkTree(
       return;
     }
     if (st.isDirectory()) await visitDir(root);
-    else if (filter.includeFile(root)) visitor.onFile?.(root);
+    else if (wanted(basename(root)) && filter.includeFile(root)) onFile?.(root);
   };
 
   await Promise.all([...rootSet].map(visitRoot));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeTree } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { compileWatch, runScript } from './compiled.js';
 import { MODES, closeRigs, startRig } from './rig.js';
 
@@ -94,6 +95,20 @@ describe.each(MODES)('watcher ($name)', (mode) => {
     await rig.waitEvent('change', file);
   });
 
+  it('keeps working after the root is replaced in one go', async () => {
+    const root = join(tempDir(), 'project');
+    writeTree(root, { 'a.py': '', 'pkg/b.py': '' });
+    const rig = await startRig([root], mode);
+    rmSync(root, { recursive: true });
+    mkdirSync(root);
+    await waitFor(() => rig.saw('unlink', join(root, 'a.py')) || rig.saw('unlinkDir', root), 'the deletion to be seen');
+    // Written until seen: how soon the new directory is watched again differs between backends.
+    const file = join(root, 'later.py');
+    let tries = 0;
+    const seen = () => rig.saw(['add', 'change'], file) || (writeFileSync(file, `try ${tries++}`), false);
+    await waitFor(seen, `a write to ${file} to be seen`, 10_000, 200);
+  });
+
   it('reports a directory moved out of the tree', async () => {
     const root = tempDir();
     const away = tempDir();
@@ -118,6 +133,23 @@ describe.each(MODES)('watcher ($name)', (mode) => {
     const fresh = join(root, 't/u/v/h.py');
     writeFileSync(fresh, '');
     await rig.waitEvent(['add', 'change'], fresh);
+  });
+
+  it('keeps watching a directory replaced by a tree of the same shape', async () => {
+    const root = tempDir();
+    const outside = tempDir();
+    writeTree(root, { 'pkg/a/b/old.py': '' });
+    writeTree(outside, { 'pkg/a/b/new.py': 'one' });
+    const rig = await startRig([root], mode);
+    // Moved away, its subdirectories go without a word of their own.
+    renameSync(join(root, 'pkg'), join(outside, 'old-pkg'));
+    await rig.waitEvent('unlinkDir', join(root, 'pkg'));
+    renameSync(join(outside, 'pkg'), join(root, 'pkg'));
+    const file = join(root, 'pkg/a/b/new.py');
+    await rig.waitEvent('add', file);
+    rig.events.length = 0;
+    writeFileSync(file, 'two, longer');
+    await rig.waitEvent('change', file);
   });
 
   it('watches a file root alone, through an editor-style replace', async () => {
