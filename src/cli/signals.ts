@@ -1,8 +1,8 @@
 /** Exit codes follow the shell convention: 128 + signal number. */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGQUIT: 131 };
 
 /**
- * Calls `onSignal` once on the first Ctrl-C, SIGTERM or SIGHUP; a second Ctrl-C while shutting
+ * Calls `onSignal` once on the first Ctrl-C, SIGTERM, SIGHUP or SIGQUIT; a second Ctrl-C while shutting
  * down says that devsup is still stopping the tree rather than abandoning it.
  */
 export function onShutdownSignals(onSignal: (signal: NodeJS.Signals, exitCode: number) => void): () => void {
@@ -15,7 +15,7 @@ export function onShutdownSignals(onSignal: (signal: NodeJS.Signals, exitCode: n
     fired = true;
     onSignal(signal, SIGNAL_EXIT[signal] ?? 1);
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   for (const s of signals) process.on(s, handler);
   return () => {
     for (const s of signals) process.off(s, handler);

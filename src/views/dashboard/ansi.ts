@@ -1,0 +1,119 @@
+import blessed from 'blessed';
+
+/**
+ * Child output arrives as raw terminal bytes. Only SGR (colour) sequences survive into a pane:
+ * cursor moves, erases and OSC titles would draw over the dashboard, and blessed itself only
+ * strips the ESC byte of them, leaving `[2K` behind as text.
+ */
+
+interface UnicodeWidth {
+  charWidth(str: string, i: number): number;
+}
+const unicode = (blessed as unknown as { unicode: UnicodeWidth }).unicode;
+
+const SGR = /\x1b\[[\d;]*m/g;
+const SGR_HERE = /\x1b\[[\d;]*m/y;
+// CSI (other than plain SGR), OSC (ended by BEL or ST), and two-byte escapes.
+const OTHER_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[P^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]?/g;
+const CONTROL = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/g;
+// Any control character, or an escape that does not start an SGR: lines with only colours pass as they are.
+const NEEDS_WORK = /[\x00-\x1a\x1c-\x1f\x7f]|\x1b(?!\[[\d;]*m)/;
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
+/** Longest stored line: a pane never shows more, and one huge line must not pin megabytes. */
+export const MAX_LINE = 4096;
+
+/** Makes one line of child output safe to put in a box, keeping its colours. */
+export function sanitizeLine(line: string): string {
+  let s = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;
+  if (!NEEDS_WORK.test(s)) return s;
+  if (s.endsWith('\n')) s = s.slice(0, -1);
+  if (s.endsWith('\r')) s = s.slice(0, -1);
+  // A carriage return redraws the line (progress bars): a terminal would show what came last.
+  const cr = s.lastIndexOf('\r');
+  if (cr >= 0) s = s.slice(cr + 1);
+  s = s.replace(OTHER_ESCAPES, (m) => (/^\x1b\[[\d;]*m$/.test(m) ? m : ''));
+  if (s.includes('\t')) s = expandTabs(s);
+  return s.replace(CONTROL, '');
+}
+
+function expandTabs(s: string): string {
+  let out = '';
+  let col = 0;
+  for (const part of s.split(/(\x1b\[[\d;]*m)/)) {
+    if (part.startsWith('\x1b')) {
+      out += part;
+      continue;
+    }
+    for (const ch of part) {
+      if (ch === '\t') {
+        const n = 8 - (col % 8);
+        out += ' '.repeat(n);
+        col += n;
+      } else {
+        out += ch;
+        col++;
+      }
+    }
+  }
+  return out;
+}
+
+export function stripSgr(s: string): string {
+  return s.includes('\x1b') ? s.replace(SGR, '') : s;
+}
+
+export function visibleWidth(s: string): number {
+  const plain = stripSgr(s);
+  if (PLAIN_ASCII.test(plain)) return plain.length;
+  let w = 0;
+  for (let i = 0; i < plain.length; i++) {
+    w += unicode.charWidth(plain, i);
+    if (isHighSurrogate(plain.charCodeAt(i))) i++;
+  }
+  return w;
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+/**
+ * Cuts a line to `width` columns, keeping its SGR sequences intact, and closes any colour it
+ * opened so it cannot bleed into the next line (blessed carries attributes across lines).
+ */
+export function truncate(s: string, width: number): string {
+  const hasSgr = s.includes('\x1b');
+  if (!hasSgr && s.length <= width && PLAIN_ASCII.test(s)) return s;
+  if (!hasSgr && PLAIN_ASCII.test(s)) return s.slice(0, Math.max(0, width));
+  let out = '';
+  let w = 0;
+  let i = 0;
+  while (i < s.length) {
+    if (s.charCodeAt(i) === 0x1b) {
+      SGR_HERE.lastIndex = i;
+      const m = SGR_HERE.exec(s);
+      if (m) {
+        out += m[0];
+        i += m[0].length;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    const cw = unicode.charWidth(s, i);
+    const len = isHighSurrogate(s.charCodeAt(i)) ? 2 : 1;
+    if (w + cw > width) break;
+    out += s.slice(i, i + len);
+    w += cw;
+    i += len;
+  }
+  return hasSgr ? `${out}\x1b[0m` : out;
+}
+
+/** Pads with spaces to exactly `width` columns (cutting when longer). */
+export function fit(s: string, width: number, align: 'left' | 'right' = 'left'): string {
+  const cut = truncate(s, width);
+  const pad = ' '.repeat(Math.max(0, width - visibleWidth(cut)));
+  return align === 'left' ? cut + pad : pad + cut;
+}

@@ -1,0 +1,149 @@
+import type { EventOf, TaskResult } from '../../core/events.js';
+import type { WorkerView } from '../../supervisor/api.js';
+import { formatBytes, formatFiles, formatMs, plural } from '../format.js';
+
+/** How a word is coloured; the list maps tones to colours so this file stays free of escapes. */
+export type Tone = 'ok' | 'warn' | 'bad' | 'busy' | 'dim' | 'plain';
+
+export interface Word {
+  text: string;
+  tone: Tone;
+}
+
+/** Compact elapsed time for narrow columns: 45s, 3m04s, 2h05m, 3d04h. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${pad2(s % 60)}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${pad2(m % 60)}m`;
+  return `${Math.floor(h / 24)}d${pad2(h % 24)}h`;
+}
+
+/** Task durations: 340ms, 1.2s, 3m04s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return formatAge(ms);
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Resident memory in at most five columns: 812K, 48M, 1.2G. */
+export function formatMem(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '-';
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
+}
+
+export function formatCpu(pct: number | null | undefined): string {
+  if (pct === null || pct === undefined) return '-';
+  return pct < 10 ? `${pct.toFixed(1)}%` : `${Math.round(pct)}%`;
+}
+
+export function exitText(exit: WorkerView['lastExit']): string {
+  if (!exit) return '?';
+  return exit.signal ?? `exit ${exit.code ?? '?'}`;
+}
+
+const TASK_WORDS: Record<TaskResult, Word> = {
+  passed: { text: 'passed', tone: 'ok' },
+  failed: { text: 'failed', tone: 'bad' },
+  cancelled: { text: 'cancelled', tone: 'warn' },
+};
+
+/**
+ * The lifecycle word of a worker. `restarting` says the dashboard saw a restart begin (a key
+ * press or a stale event that restarts), which the snapshot alone cannot tell from a plain stop.
+ */
+export function stateWord(w: WorkerView, opts: { restarting?: boolean } = {}): Word {
+  const isTask = w.kind === 'task';
+  switch (w.state) {
+    case 'starting':
+      return { text: opts.restarting || w.restarts > 0 ? 'restarting' : 'starting', tone: 'busy' };
+    case 'running':
+    case 'ready':
+      if (isTask) return { text: 'running', tone: 'busy' };
+      return w.ready || w.state === 'ready' ? { text: 'ready', tone: 'ok' } : { text: 'running', tone: 'busy' };
+    case 'stopping':
+      return { text: opts.restarting ? 'restarting' : 'stopping', tone: 'busy' };
+    case 'idle':
+      return { text: 'stopped', tone: 'dim' };
+    case 'start-failed':
+      return { text: 'start failed', tone: 'bad' };
+    case 'backoff':
+      return { text: `crashed (${exitText(w.lastExit)}), retrying`, tone: 'bad' };
+    default:
+      break;
+  }
+  if (isTask && w.lastTask) {
+    const word = TASK_WORDS[w.lastTask.result];
+    return { text: `${word.text} ${formatDuration(w.lastTask.durationMs)}`, tone: word.tone };
+  }
+  if (w.state === 'exited' || (w.state === 'done' && w.lastExit)) {
+    const e = w.lastExit;
+    if (e && e.signal === null && e.code === 0) return { text: 'exited (0)', tone: 'dim' };
+    return { text: `crashed (${exitText(e)})`, tone: 'bad' };
+  }
+  return { text: w.state, tone: 'plain' };
+}
+
+/** fresh, or STALE with how many files and for how long; empty when nothing runs. */
+export function verdictWord(w: WorkerView, now: number): Word {
+  if (w.verdict === 'fresh') return { text: 'fresh', tone: 'ok' };
+  if (w.verdict === 'none') return { text: '', tone: 'dim' };
+  const n = w.staleFiles.length;
+  const since = w.staleSince ? Date.parse(w.staleSince) : NaN;
+  const age = Number.isFinite(since) ? ` ${formatAge(now - since)}` : '';
+  return { text: `STALE ${plural(n, 'file')}${age}`, tone: 'warn' };
+}
+
+const MARKS: Record<TaskResult, string> = { passed: '✔', failed: '✘', cancelled: '⊘' };
+
+/** The newest `max` task results as marks, oldest first. */
+export function taskMarks(history: WorkerView['taskHistory'], max: number): string {
+  if (max <= 0) return '';
+  return history
+    .slice(-max)
+    .map((h) => MARKS[h.result])
+    .join('');
+}
+
+export function uptime(w: WorkerView, now: number): string {
+  if (w.pid === null || !w.startedAt) return '-';
+  const t = Date.parse(w.startedAt);
+  return Number.isFinite(t) ? formatAge(now - t) : '-';
+}
+
+/** The line put between two generations in a log, saying why the new one started. */
+export function restartBanner(e: EventOf<'worker-started'>): string {
+  const r = e.restart;
+  const parts: string[] = [`↻ generation ${e.generation}`];
+  if (r) {
+    if (r.reason === 'change' && r.changes) {
+      const files = [...r.changes.modified, ...r.changes.added, ...r.changes.removed];
+      parts.push(`${plural(files.length, 'file')} changed: ${formatFiles(files)}`);
+    } else if (r.reason === 'manual') parts.push('restart requested');
+    else if (r.reason === 'crash') parts.push('after a crash');
+    else if (r.reason === 'config') parts.push('config changed');
+    else parts.push('started');
+    if (r.cleared) parts.push(`cleared ${plural(r.cleared.count, 'cache')} (${formatBytes(r.cleared.bytes)})`);
+    if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatMs(r.stopMs)}`);
+  }
+  parts.push(`pid ${e.pid}`);
+  return `── ${parts.join(' · ')} ──`;
+}
+
+/** For a backlog read from the log store, which has no restart explanations. */
+export function generationBanner(generation: number): string {
+  return `── ↻ generation ${generation} ──`;
+}

@@ -1,0 +1,39 @@
+import { fit, visibleWidth } from './ansi.js';
+
+export type StatusTone = 'info' | 'ok' | 'warn' | 'error';
+
+const TONE: Record<StatusTone, string> = { info: '\x1b[36m', ok: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[1;31m' };
+const HELP = {
+  list: '↑↓ select  ⏎ log  r restart  a all  s stop/start  c caches  / search  ? help  q quit',
+  log: '↑↓ PgUp PgDn scroll  G follow  / search  n N next  Tab back  r restart  ? help  q quit',
+} as const;
+
+/** The bottom line: a transient message (or the search prompt) followed by key help. */
+export class StatusLine {
+  private message: { text: string; tone: StatusTone; until: number } | null = null;
+  private promptText: string | null = null;
+
+  /** Shows a message for `ttlMs` (Infinity keeps it until replaced). */
+  say(text: string, tone: StatusTone = 'info', ttlMs = 5000): void {
+    this.message = { text, tone, until: Date.now() + ttlMs };
+  }
+
+  prompt(text: string | null): void {
+    this.promptText = text;
+  }
+
+  /** When the current message runs out, so a render can be scheduled for it. */
+  expiresAt(): number | null {
+    return this.message && Number.isFinite(this.message.until) ? this.message.until : null;
+  }
+
+  render(width: number, panel: 'list' | 'log', now = Date.now()): string {
+    if (this.promptText !== null) return fit(`/${this.promptText}\x1b[7m \x1b[0m  \x1b[90mEnter search · Esc cancel\x1b[0m`, width);
+    if (this.message && this.message.until <= now) this.message = null;
+    const help = `\x1b[90m${HELP[panel]}\x1b[0m`;
+    if (!this.message) return fit(help, width);
+    const msg = `${TONE[this.message.tone]}${this.message.text}\x1b[0m`;
+    // The message wins: help is cut, never the message.
+    return visibleWidth(this.message.text) + 3 >= width ? fit(msg, width) : fit(`${msg}   ${help}`, width);
+  }
+}

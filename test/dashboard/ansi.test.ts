@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_LINE, fit, sanitizeLine, stripSgr, truncate, visibleWidth } from '../../src/views/dashboard/ansi.js';
+
+describe('sanitizeLine', () => {
+  it('keeps colours and drops everything that would move the cursor or retitle the terminal', () => {
+    const line = '\x1b[2K\x1b[1G\x1b[31mred\x1b[0m \x1b]0;title\x07done\x1b[?25l \x1b(Bx\x07';
+    expect(sanitizeLine(line)).toBe('\x1b[31mred\x1b[0m done x');
+  });
+
+  it('shows what a terminal would after carriage returns', () => {
+    expect(sanitizeLine('progress 10%\rprogress 50%\rprogress 100%')).toBe('progress 100%');
+    expect(sanitizeLine('windows line\r\n')).toBe('windows line');
+  });
+
+  it('expands tabs to eight-column stops, ignoring colour codes', () => {
+    expect(sanitizeLine('a\tb')).toBe(`a${' '.repeat(7)}b`);
+    expect(sanitizeLine('\x1b[1mab\x1b[0m\tc')).toBe(`\x1b[1mab\x1b[0m${' '.repeat(6)}c`);
+  });
+
+  it('bounds a huge line', () => {
+    expect(sanitizeLine('y'.repeat(1_000_000)).length).toBe(MAX_LINE);
+  });
+
+  it('returns a plain line as it is', () => {
+    const s = 'GET /health 200 1.2ms';
+    expect(sanitizeLine(s)).toBe(s);
+  });
+});
+
+describe('truncate and fit', () => {
+  it('cuts by columns, keeps escapes, and closes colours', () => {
+    expect(truncate('\x1b[31mabcdef\x1b[39m', 3)).toBe('\x1b[31mabc\x1b[0m');
+    expect(truncate('abcdef', 3)).toBe('abc');
+    expect(visibleWidth(truncate('\x1b[1;33mSTALE 3 files\x1b[0m', 5))).toBe(5);
+  });
+
+  it('counts wide characters as two columns', () => {
+    expect(visibleWidth('日本語')).toBe(6);
+    expect(truncate('日本語', 5)).toBe('日本');
+    expect(visibleWidth('✔✘⊘')).toBe(3);
+  });
+
+  it('pads to an exact width', () => {
+    expect(fit('ab', 4)).toBe('ab  ');
+    expect(fit('ab', 4, 'right')).toBe('  ab');
+    expect(stripSgr(fit('\x1b[32mfresh\x1b[0m', 8))).toBe('fresh   ');
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { Ring } from '../../src/views/dashboard/ring.js';
+
+describe('Ring', () => {
+  it('keeps everything until it is full', () => {
+    const r = new Ring<number>(4);
+    for (const n of [1, 2, 3]) r.push(n);
+    expect([r.start, r.end, r.length]).toEqual([0, 3, 3]);
+    expect(r.slice(0, 10)).toEqual([1, 2, 3]);
+    expect(r.at(2)).toBe(3);
+    expect(r.at(3)).toBeUndefined();
+  });
+
+  it('drops the oldest entries once full and never holds more than its capacity', () => {
+    const r = new Ring<number>(4);
+    for (let n = 0; n < 10; n++) r.push(n);
+    expect(r.length).toBe(4);
+    expect([r.start, r.end]).toEqual([6, 10]);
+    expect(r.slice(r.start, r.end)).toEqual([6, 7, 8, 9]);
+    expect(r.at(5)).toBeUndefined();
+    expect(r.at(6)).toBe(6);
+  });
+
+  it('keeps absolute positions across many wraps', () => {
+    const r = new Ring<string>(3);
+    for (let n = 0; n < 1000; n++) r.push(`line ${n}`);
+    expect(r.at(999)).toBe('line 999');
+    expect(r.at(997)).toBe('line 997');
+    expect(r.at(996)).toBeUndefined();
+    // Slices are clamped to what is still held.
+    expect(r.slice(0, 998)).toEqual(['line 997']);
+    expect(r.slice(998, 5000)).toEqual(['line 998', 'line 999']);
+  });
+
+  it('clears without resetting positions', () => {
+    const r = new Ring<number>(3);
+    for (let n = 0; n < 5; n++) r.push(n);
+    r.clear();
+    expect([r.start, r.end, r.length]).toEqual([5, 5, 0]);
+    expect(r.at(4)).toBeUndefined();
+    r.push(42);
+    expect(r.slice(0, 100)).toEqual([42]);
+  });
+
+  it('rejects a capacity that is not a positive integer', () => {
+    expect(() => new Ring(0)).toThrow(RangeError);
+    expect(() => new Ring(1.5)).toThrow(RangeError);
+  });
+});
