@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ring } from '../../src/views/dashboard/ring.js';
+import { Ring } from '../../src/core/ring.js';
 
 describe('Ring', () => {
   it('keeps everything until it is full', () => {
@@ -45,5 +45,16 @@ describe('Ring', () => {
   it('rejects a capacity that is not a positive integer', () => {
     expect(() => new Ring(0)).toThrow(RangeError);
     expect(() => new Ring(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('Ring.last', () => {
+  it('returns the newest entries, oldest first, within what is held', () => {
+    const r = new Ring<number>(3);
+    expect(r.last(2)).toEqual([]);
+    for (let i = 1; i <= 5; i++) r.push(i);
+    expect(r.last(2)).toEqual([4, 5]);
+    expect(r.last(10)).toEqual([3, 4, 5]);
+    expect(r.last(0)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ring } from '../../src/views/dashboard/ring.js';
+import { Ring } from '../../src/core/ring.js';
 import { WorkerLog } from '../../src/views/dashboard/log-pane.js';
 import { LogSearch, findMatch, highlightLine, makeQuery, matchesIn } from '../../src/views/dashboard/search.js';
 

@@ -3,7 +3,7 @@ import type { LogLine } from '../../supervisor/api.js';
 import { sanitizeLine, truncate } from './ansi.js';
 import { plural } from '../format.js';
 import { exitText, formatDuration, generationBanner, restartBanner } from './format.js';
-import { Ring } from './ring.js';
+import { Ring } from '../../core/ring.js';
 import { highlightLine, lineMatches, type PaneSearch } from './search.js';
 
 const GREY = '\x1b[90m';

@@ -1,6 +1,6 @@
 import { stripSgr, truncate } from './ansi.js';
 import type { WorkerLog } from './log-pane.js';
-import type { Ring } from './ring.js';
+import type { Ring } from '../../core/ring.js';
 import type { StatusTone } from './status.js';
 
 export interface Query {
