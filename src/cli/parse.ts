@@ -29,3 +29,18 @@ export function parseExtList(value: string, previous: string[] | undefined): str
   if (items.length === 0) throw new InvalidArgumentError(`expected extensions such as py,ts, got "${value}"`);
   return [...(previous ?? []), ...items];
 }
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a port from 1 to 65535, got "${value}"`);
+  return n;
+}
+
+/** A regex the user typed; compiled here so a mistake is a usage error, not a crash later. */
+export function parseRegex(value: string): RegExp {
+  try {
+    return new RegExp(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid regular expression "${value}": ${(err as Error).message}`);
+  }
+}

@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
 import { Bus } from '../core/bus.js';
-import { UsageError, errorMessage } from '../core/errors.js';
-import { recordTaskRuns } from '../history/recorder.js';
+import { UsageError } from '../core/errors.js';
 import { Supervisor, type WorkerEntry } from '../supervisor/supervisor.js';
 import { jsonView } from '../views/json.js';
 import { plainView } from '../views/plain.js';
 import type { RunOptions } from './run.js';
+import { openSession } from './session.js';
 import { onShutdownSignals } from './signals.js';
 import { packageVersion } from './version.js';
 
@@ -23,13 +23,17 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   const explicit = opts.clear === false ? undefined : opts.clear;
   const { presets, globs } = explicit ? parseClearSpec(explicit) : { presets: presetsForCommand(command), globs: [] };
   const stdinOpen = !process.stdin.destroyed;
+  // Reading the output (for JSON, or to spot a ready line) means a pipe instead of the terminal.
+  const piped = Boolean(opts.json || opts.ready);
+  const env: Record<string, string | undefined> = {};
+  if (piped && process.stdout.isTTY && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR === undefined) env.FORCE_COLOR = '1';
 
   const entry: WorkerEntry = {
     spec: {
       name: 'main',
       command,
       cwd,
-      env: {},
+      env,
       kind: 'service',
       onExit: opts.onExit,
       exitIsResult: opts.onExit === 'wait',
@@ -40,14 +44,16 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
       python: isPythonCommand(command),
       stateDir: resolve(cwd, '.devsup'),
       stdin: stdinOpen ? 'pipe' : 'ignore',
-      output: opts.json ? 'pipe' : 'inherit',
+      output: piped ? 'pipe' : 'inherit',
+      ready: opts.ready ? { log: opts.ready } : opts.readyPort ? { port: opts.readyPort, host: '127.0.0.1' } : undefined,
     },
     // Whatever devsup clears must not look like a source change, or clearing would restart forever.
     watch: { roots, ignore: [...(opts.ignore ?? []), ...globs], ext: opts.ext, settleMs: opts.settle, poll: opts.poll, backend: opts.backend },
   };
 
   const bus = new Bus();
-  bus.on(opts.json ? jsonView(process.stdout) : plainView(process.stderr, { showWorker: false, verbose: opts.verbose }));
+  // With --json the child's output goes to stderr as it is, so it is not repeated as events.
+  bus.on(opts.json ? jsonView(process.stdout, { skip: ['output'] }) : plainView(process.stderr, { showWorker: false, verbose: opts.verbose }));
 
   let quitCode: number | undefined;
   let finish!: (code: number) => void;
@@ -61,23 +67,21 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
     },
   });
 
-  const history = recordTaskRuns(sup, entry.spec.stateDir, {
-    onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
-  });
+  const session = await openSession(bus, sup, { root: cwd, name: opts.name, stateDir: entry.spec.stateDir });
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });
     void sup.shutdown().then(() => finish(code));
   });
   const detachStdin = stdinOpen ? forwardStdin(sup) : () => undefined;
 
-  if (opts.json) {
-    // JSON owns stdout; the child's output goes to stderr untouched.
+  if (piped) {
+    // The child's bytes pass through untouched; with --json, stdout belongs to the events.
+    const out = opts.json ? process.stderr : process.stdout;
     bus.on((e) => {
       if (e.type !== 'worker-started') return;
-      const w = sup.worker('main');
-      const s = w?.current;
+      const s = sup.worker('main')?.current;
       if (s?.kind === 'running') {
-        s.child.stdout?.pipe(process.stderr, { end: false });
+        s.child.stdout?.pipe(out, { end: false });
         s.child.stderr?.pipe(process.stderr, { end: false });
       }
     });
@@ -85,18 +89,14 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
 
   try {
     await sup.startAll();
-  } catch (err) {
-    await sup.shutdown();
+    const code = await finished;
+    return quitCode ?? code;
+  } finally {
     detachSignals();
     detachStdin();
-    throw err;
+    await sup.shutdown();
+    await session.close();
   }
-  const code = await finished;
-  detachSignals();
-  detachStdin();
-  await history.idle();
-  history();
-  return quitCode ?? code;
 }
 
 /** `rs` + Enter restarts by hand; every other line goes to the child. */

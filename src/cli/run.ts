@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { collect, parseDuration, parseExtList, parseSignal } from './parse.js';
+import { collect, parseDuration, parseExtList, parsePort, parseRegex, parseSignal } from './parse.js';
 
 export interface RunOptions {
   watch?: string[];
@@ -16,6 +16,9 @@ export interface RunOptions {
   json?: boolean;
   verbose?: boolean;
   backend: 'auto' | 'parcel' | 'chokidar';
+  name: string;
+  ready?: RegExp;
+  readyPort?: number;
 }
 
 export function registerRun(program: Command): void {
@@ -34,10 +37,13 @@ export function registerRun(program: Command): void {
     .option('--no-clear', 'clear no caches')
     .option('--clear-cmd <command>', 'a shell command that clears a cache kept elsewhere (e.g. "npx jest --clearCache")')
     .addOption(new Option('--on-exit <mode>', 'when the command exits by itself').choices(['wait', 'restart', 'quit']).default('wait'))
+    .option('--ready <regex>', 'the child is ready once a line of its output matches (for wait-fresh)', parseRegex)
+    .option('--ready-port <port>', 'the child is ready once it accepts TCP connections on this port of 127.0.0.1', parsePort)
     .option('--poll', 'poll for changes (for filesystems without change events)')
     .option('--shell', 'run the command through the shell (give it as one string)')
     .option('--json', 'print events as JSON lines instead of human output')
     .option('-v, --verbose', 'explain every step')
+    .option('--name <name>', 'name of this supervisor, to run several in one project', 'default')
     .addOption(new Option('--backend <name>', 'watcher backend').choices(['auto', 'parcel', 'chokidar']).default('auto').hideHelp())
     .passThroughOptions()
     .action(async (command: string[], opts: RunOptions) => {

@@ -4,10 +4,10 @@ import { Bus } from '../core/bus.js';
 import { ConfigError, DevsupError, errorMessage } from '../core/errors.js';
 import { diffConfigs, loadConfig, type ResolvedConfig } from '../config/load.js';
 import { entriesFromConfig } from '../supervisor/entries.js';
-import { recordTaskRuns } from '../history/recorder.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { jsonView } from '../views/json.js';
 import { plainView } from '../views/plain.js';
+import { openSession } from './session.js';
 import { onShutdownSignals } from './signals.js';
 import type { UpOptions } from './up.js';
 import { packageVersion } from './version.js';
@@ -23,12 +23,10 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const finished = new Promise<number>((r) => (finish = r));
   const sup = new Supervisor(bus, entriesFromConfig(config, { color }), { root: config.dir, version: packageVersion() });
 
-  const history = recordTaskRuns(sup, join(config.dir, '.devsup'), {
-    onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
-  });
   if (opts.json) bus.on(jsonView(process.stdout));
-  else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, verbose: opts.verbose }));
+  else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
 
+  const session = await openSession(bus, sup, { root: config.dir, name: opts.name, stateDir: join(config.dir, '.devsup') });
   const stopAll = (code: number): void => void sup.shutdown().then(() => finish(code));
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });
@@ -36,38 +34,37 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   });
 
   let dashboard: { destroy(): void } | undefined;
-  if (tui) {
-    const { startDashboard } = await import('../views/dashboard/index.js');
-    const d = await startDashboard(sup, { title: `devsup · ${basename(config.file)}` });
-    dashboard = d;
-    void d.closed.then(() => stopAll(0));
-  }
-
-  const reloader = watchConfig(file, async () => {
-    try {
-      const next = await loadConfig(file);
-      const diff = diffConfigs(config, next);
-      config = next;
-      if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
-      bus.emit({ type: 'warning', message: `config reloaded: ${describe(diff)}` });
-      await sup.reconcile(entriesFromConfig(next, { color }), diff);
-    } catch (err) {
-      const text = err instanceof ConfigError ? err.problems.join('; ') : errorMessage(err);
-      bus.emit({ type: 'warning', message: `config not applied, keeping the running set: ${text}` });
-    }
-  });
-
+  let reloader: { close(): void } | undefined;
   try {
+    if (tui) {
+      const { startDashboard } = await import('../views/dashboard/index.js');
+      const d = await startDashboard(sup, { title: `devsup · ${basename(config.file)}` });
+      dashboard = d;
+      void d.closed.then(() => stopAll(0));
+    }
+
+    reloader = watchConfig(file, async () => {
+      try {
+        const next = await loadConfig(file);
+        const diff = diffConfigs(config, next);
+        config = next;
+        if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
+        bus.emit({ type: 'warning', message: `config reloaded: ${describe(diff)}` });
+        await sup.reconcile(entriesFromConfig(next, { color }), diff);
+      } catch (err) {
+        const text = err instanceof ConfigError ? err.problems.join('; ') : errorMessage(err);
+        bus.emit({ type: 'warning', message: `config not applied, keeping the running set: ${text}` });
+      }
+    });
+
     await sup.startAll();
-    const code = await finished;
-    return code;
+    return await finished;
   } finally {
-    reloader.close();
+    reloader?.close();
     detachSignals();
     dashboard?.destroy();
     await sup.shutdown();
-    await history.idle();
-    history();
+    await session.close();
   }
 }
 

@@ -5,6 +5,7 @@ export interface UpOptions {
   tui: boolean;
   json?: boolean;
   verbose?: boolean;
+  name: string;
 }
 
 export function registerUp(program: Command): void {
@@ -15,6 +16,7 @@ export function registerUp(program: Command): void {
     .option('--no-tui', 'print output line by line instead of the dashboard')
     .option('--json', 'print events as JSON lines')
     .option('-v, --verbose', 'explain every step')
+    .option('--name <name>', 'name of this supervisor, to run several in one project', 'default')
     .action(async (opts: UpOptions) => {
       const { upCommand } = await import('./up-action.js');
       process.exitCode = await upCommand(opts);

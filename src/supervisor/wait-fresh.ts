@@ -52,6 +52,7 @@ export async function waitFresh(bus: Bus, slots: Slot[], timeoutMs: number): Pro
         if (waiting.length === 0) finish(true);
       });
     });
-    const timer = setTimeout(() => finish(false), timeoutMs);
+    // A pending wait must not keep a supervisor that is shutting down alive.
+    const timer = setTimeout(() => finish(false), timeoutMs).unref();
   });
 }

@@ -9,8 +9,9 @@ export function serializeEvent(e: DevsupEvent, now = new Date()): string {
 }
 
 /** One JSON object per line; the same serialiser the control socket uses. */
-export function jsonView(out: Writable): (e: DevsupEvent) => void {
+export function jsonView(out: Writable, opts: { skip?: DevsupEvent['type'][] } = {}): (e: DevsupEvent) => void {
+  const skip = new Set(opts.skip ?? []);
   return (e) => {
-    out.write(`${serializeEvent(e)}\n`);
+    if (!skip.has(e.type)) out.write(`${serializeEvent(e)}\n`);
   };
 }

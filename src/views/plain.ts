@@ -9,6 +9,8 @@ export interface PlainViewOptions {
   showWorker: boolean;
   /** Debug-level lines (ready, fresh, stopping) are only shown when verbose. */
   verbose?: boolean;
+  /** Print child output events (when the children do not write to the terminal themselves). */
+  showOutput?: boolean;
 }
 
 /**
@@ -19,8 +21,8 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
   const st = stylerFor(out);
   const say = (e: DevsupEvent, text: string): void => {
     const worker = 'worker' in e ? e.worker : undefined;
-    const who = opts.showWorker && worker ? `${worker} ` : '';
-    out.write(`${st.dim(`[devsup] ${who}`)}${text}\n`);
+    const who = opts.showWorker && worker ? `${st.tag(worker, worker)} ` : '';
+    out.write(`${st.dim('[devsup]')} ${who}${text}\n`);
   };
   const note = (e: DevsupEvent, text: string): void => say(e, st.dim(text));
 
@@ -110,8 +112,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `hold released by ${e.holder} (${e.holds} active)`);
         return;
       case 'output':
-        // Child output reaches this view only when several workers share the terminal.
-        out.write(`${st.cyan(`${e.worker} |`)} ${e.line}\n`);
+        if (opts.showOutput) out.write(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
         return;
       case 'warning':
         say(e, st.yellow(`warning: ${e.message}`));

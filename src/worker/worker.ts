@@ -389,7 +389,7 @@ export class Worker {
     this.setState({ kind: 'stopping', gen, pid, reason });
     this.bus.emit({ type: 'stopping', worker: this.spec.name, generation: gen, pid, reason, signal: this.spec.signal });
     const res = await stopTree(child.id, { signal: this.spec.signal, graceMs: this.spec.graceMs });
-    const rec = await Promise.race([child.exited, new Promise<ExitRecord>((r) => setTimeout(() => r({ code: null, signal: 'SIGKILL', durationMs: 0 }), 1000))]);
+    const rec = await exitOrGiveUp(child, 1000);
     this.lastExit = rec;
     const how = res.gaveUp ? 'gave-up' : res.forced ? 'killed' : res.treeSize === 0 ? 'already-exited' : 'signal';
     this.bus.emit({
@@ -420,6 +420,19 @@ export class Worker {
   private cancelTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/** The tree is gone, so the exit record is due; a missing one must not hold up the next start. */
+async function exitOrGiveUp(child: Child, ms: number): Promise<ExitRecord> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<ExitRecord>((r) => {
+    timer = setTimeout(() => r({ code: null, signal: 'SIGKILL', durationMs: 0 }), ms);
+  });
+  try {
+    return await Promise.race([child.exited, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,60 @@
+import { UsageError } from '../core/errors.js';
+import type { LogLine } from '../supervisor/api.js';
+import type { ControlOptions } from './control-commands.js';
+import { connectFromCwd, withClient } from './control-connect.js';
+
+export async function restartCommand(workers: string[], opts: ControlOptions & { all?: boolean }): Promise<number> {
+  if (opts.all && workers.length > 0) throw new UsageError('give worker names or --all, not both');
+  const names = workers.length === 0 ? 'all' : workers;
+  await withClient(opts.name, (c) => c.restart(names));
+  process.stderr.write(`restarted ${names === 'all' ? 'all workers' : names.join(', ')}\n`);
+  return 0;
+}
+
+export async function stopStartCommand(verb: 'stop' | 'start', worker: string, opts: ControlOptions): Promise<number> {
+  await withClient(opts.name, (c) => (verb === 'stop' ? c.stop(worker) : c.start(worker)));
+  process.stderr.write(`${verb === 'stop' ? 'stopped' : 'started'} ${worker}\n`);
+  return 0;
+}
+
+/** With `-f`, the server adds new output on the same connection right after the last stored line. */
+export async function logsCommand(worker: string, opts: ControlOptions & { lines: number; follow?: boolean }): Promise<number> {
+  const client = await connectFromCwd(opts.name);
+  const out = stdoutUntilClosed(() => client.close());
+  try {
+    const lines = await client.logs(worker, opts.lines, opts.follow);
+    out(lines.map(textOf).join(''));
+    if (!opts.follow) return 0;
+    for await (const e of client.pushed()) {
+      if (e.worker !== worker) continue;
+      if (e.type === 'output') out(`${String(e.line)}\n`);
+      else if (e.type === 'worker-started') out(`── generation ${String(e.generation)} started (pid ${String(e.pid)}, code ${String(e.codeId)}) ──\n`);
+    }
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+function textOf(l: LogLine): string {
+  return `${l.text}\n`;
+}
+
+export async function eventsCommand(opts: ControlOptions): Promise<number> {
+  const client = await connectFromCwd(opts.name);
+  const out = stdoutUntilClosed(() => client.close());
+  try {
+    for await (const e of client.events()) out(`${JSON.stringify(e)}\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+/** A reader that went away (`| head`) ends the stream quietly instead of with EPIPE. */
+function stdoutUntilClosed(onClosed: () => void): (text: string) => void {
+  process.stdout.on('error', onClosed);
+  return (text) => {
+    if (text !== '' && process.stdout.writable) process.stdout.write(text);
+  };
+}

@@ -1,0 +1,60 @@
+import type { SupervisorSnapshot, WorkerView } from '../supervisor/api.js';
+import { formatFiles, formatMs } from '../views/format.js';
+import type { ControlOptions } from './control-commands.js';
+import { withClient } from './control-connect.js';
+
+/**
+ * One word per worker, and whether it lets `status` exit 0. Only code known to be on disk passes;
+ * a worker stopped on purpose does not fail, one starting or stopping has not proven anything yet.
+ */
+export function classify(w: WorkerView): { status: string; ok: boolean } {
+  if (w.verdict === 'stale') return { status: 'STALE', ok: false };
+  if (w.verdict === 'fresh') return { status: w.kind === 'task' ? 'running' : 'fresh', ok: true };
+  if (w.kind === 'task' && w.lastTask && w.lastTask.result !== 'cancelled' && w.state !== 'starting' && w.state !== 'stopping') {
+    return w.lastTask.result === 'passed' ? { status: 'passed', ok: true } : { status: 'failed', ok: false };
+  }
+  switch (w.state) {
+    case 'idle':
+    case 'done':
+      return { status: 'stopped', ok: true };
+    case 'exited':
+      return { status: w.lastExit?.code === 0 ? 'exited' : 'crashed', ok: false };
+    case 'backoff':
+      return { status: 'crashed', ok: false };
+    default:
+      return { status: w.state, ok: false };
+  }
+}
+
+export async function statusCommand(opts: ControlOptions & { json?: boolean }): Promise<number> {
+  const snap = await withClient(opts.name, (c) => c.snapshot());
+  const rows = snap.workers.map((w) => ({ w, ...classify(w) }));
+  const ok = rows.every((r) => r.ok);
+  if (opts.json) {
+    const { workers: _, ...rest } = snap;
+    process.stdout.write(`${JSON.stringify({ ok, ...rest, workers: rows.map((r) => ({ ...r.w, status: r.status })) })}\n`);
+  } else {
+    process.stdout.write(render(snap, rows));
+  }
+  return ok ? 0 : 1;
+}
+
+function render(snap: SupervisorSnapshot, rows: { w: WorkerView; status: string }[]): string {
+  const width = Math.max(...rows.map((r) => r.w.name.length), 4);
+  const lines = [`devsup ${snap.version} · pid ${snap.pid} · ${snap.root}`];
+  for (const { w, status } of rows) {
+    const parts = [`  ${w.name.padEnd(width)}  ${status.padEnd(8)}`];
+    if (w.pid !== null) parts.push(`pid ${w.pid}`);
+    parts.push(`gen ${w.generation}`);
+    if (w.startedAt) parts.push(`started ${w.startedAt}`);
+    if (w.codeId) parts.push(`code ${w.codeId}`);
+    if (w.pid !== null && !w.ready && w.kind === 'service') parts.push('not ready');
+    if (w.lastTask && w.pid === null) parts.push(`last run ${w.lastTask.result} in ${formatMs(w.lastTask.durationMs)}`);
+    if (w.pid === null && w.lastExit && w.kind === 'service') parts.push(`exit ${w.lastExit.code ?? w.lastExit.signal}`);
+    if (w.message) parts.push(w.message);
+    lines.push(parts.join('  '));
+    if (w.verdict === 'stale') lines.push(`  ${' '.repeat(width)}  changed: ${formatFiles(w.staleFiles, 10)}`);
+  }
+  if (snap.holds.length > 0) lines.push(`held by: ${snap.holds.join('; ')}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,45 @@
+import type { Bus } from '../core/bus.js';
+import { errorMessage } from '../core/errors.js';
+import { recordChildren, recoverLeftovers } from '../control/children.js';
+import { startControlServer } from '../control/server.js';
+import { recordTaskRuns } from '../history/recorder.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+export interface SessionOptions {
+  /** The project: the config's directory for `up`, the working directory for `run`. */
+  root: string;
+  name: string;
+  stateDir: string;
+}
+
+/**
+ * What `run` and `up` share around a supervisor: the control socket (taken first, so a second devsup
+ * for the project fails before starting anything), recovery of trees a crashed supervisor left
+ * behind, the record of running children, and the run history.
+ */
+export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOptions): Promise<{ close(): Promise<void> }> {
+  const control = await startControlServer(sup, { root: opts.root, name: opts.name });
+  try {
+    const { stopped } = await recoverLeftovers(opts.root, opts.name);
+    if (stopped.length > 0) {
+      bus.emit({
+        type: 'warning',
+        message: `stopped ${stopped.length} process(es) left running by a devsup that crashed (pids ${stopped.map((p) => p.pid).join(', ')})`,
+      });
+    }
+  } catch (err) {
+    bus.emit({ type: 'warning', message: `could not check for processes left by a crashed devsup: ${errorMessage(err)}` });
+  }
+  const children = recordChildren(sup, opts.root, opts.name);
+  const history = recordTaskRuns(sup, opts.stateDir, {
+    onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
+  });
+  return {
+    async close() {
+      await history.idle();
+      history();
+      await children.close();
+      await control.close();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import type { Socket } from 'node:net';
+import type { SupervisorApi } from '../supervisor/api.js';
+import { dispatch, errorOf, type SessionHooks } from './dispatch.js';
+import { encodeResponse, errorResponse, LineDecoder, MAX_LINE_BYTES, parseRequest } from './protocol.js';
+
+/** A subscriber that stops reading is cut off once this much is queued for it, before it costs the supervisor memory. */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** After an oversized line: time the client gets to read the error before the connection is dropped. */
+const LINGER_MS = 2000;
+
+export interface SessionOwner {
+  api: SupervisorApi;
+  subscribe(s: Session): void;
+  unsubscribe(s: Session): void;
+  hold(s: Session, holder: string): string;
+  release(holdId: string): void;
+  /** Releases every hold this session took. */
+  releaseAll(s: Session): void;
+  closed(s: Session): void;
+}
+
+/**
+ * One client connection. Requests are handled as they arrive and answered when done, so a slow
+ * waitFresh does not delay a snapshot asked for after it; the client matches answers by id.
+ */
+export class Session {
+  private readonly decoder = new LineDecoder(MAX_LINE_BYTES);
+  private pending = 0;
+  private inputEnded = false;
+  private subscribed = false;
+  readonly holds = new Set<string>();
+  readonly gone: Promise<void>;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly owner: SessionOwner,
+  ) {
+    this.gone = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // The client is done sending (or dead: a killed peer looks the same). It can no longer release its
+    // holds, so they end here; answers still due are sent before our side closes.
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.owner.releaseAll(this);
+      this.maybeEnd();
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      this.subscribed = false;
+      this.owner.closed(this);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const line of this.decoder.push(chunk)) {
+      if (line.trim() !== '') this.handle(line);
+    }
+    if (this.decoder.overflow && !this.socket.writableEnded) {
+      this.send(errorResponse(null, 'too-large', `request line longer than ${MAX_LINE_BYTES} bytes; closing the connection`));
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    }
+  }
+
+  private handle(line: string): void {
+    const parsed = parseRequest(line);
+    if (!parsed.ok) {
+      this.send(parsed.res);
+      return;
+    }
+    const req = parsed.req;
+    let out;
+    try {
+      out = dispatch(this.owner.api, req, this.hooks);
+    } catch (err) {
+      this.send({ v: 1, id: req.id, ok: false, error: errorOf(err) });
+      return;
+    }
+    if (out instanceof Promise) {
+      this.pending++;
+      out.then(
+        (result: unknown) => this.send({ v: 1, id: req.id, ok: true, result: result ?? {} }),
+        (err: unknown) => this.send({ v: 1, id: req.id, ok: false, error: errorOf(err) }),
+      ).finally(() => {
+        this.pending--;
+        this.maybeEnd();
+      });
+      return;
+    }
+    this.send({ v: 1, id: req.id, ok: true, result: out.value });
+    out.after?.();
+  }
+
+  private readonly hooks: SessionHooks = {
+    subscribe: () => {
+      if (this.subscribed || this.socket.destroyed) return;
+      this.subscribed = true;
+      this.owner.subscribe(this);
+    },
+    hold: (holder) => {
+      const id = this.owner.hold(this, holder);
+      this.holds.add(id);
+      return id;
+    },
+    release: (holdId) => {
+      this.owner.release(holdId);
+    },
+  };
+
+  private send(res: Parameters<typeof encodeResponse>[0]): void {
+    if (!this.socket.writable) return;
+    this.socket.write(encodeResponse(res));
+  }
+
+  /** Called for every event while subscribed; the text is shared by all subscribers. */
+  pushEvent(text: string): void {
+    if (!this.subscribed || !this.socket.writable) return;
+    this.socket.write(text);
+    if (this.socket.writableLength > MAX_QUEUED_BYTES) {
+      this.subscribed = false;
+      this.owner.unsubscribe(this);
+      this.socket.destroy();
+    }
+  }
+
+  /** A client that half-closed gets its answers, then the end; a subscriber keeps its stream until it closes. */
+  private maybeEnd(): void {
+    if (this.inputEnded && this.pending === 0 && !this.subscribed && !this.socket.writableEnded) {
+      this.socket.end();
+    }
+  }
+
+  /** For the server's close: ask politely, then cut. */
+  async end(graceMs: number): Promise<void> {
+    this.socket.end();
+    const t = setTimeout(() => this.socket.destroy(), graceMs);
+    await this.gone;
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectControl } from '../../src/control/client.js';
+import { startControlServer, type ControlServer } from '../../src/control/server.js';
+import { Bus } from '../../src/core/bus.js';
+import { DevsupError } from '../../src/core/errors.js';
+import type { SupervisorApi, SupervisorSnapshot } from '../../src/supervisor/api.js';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** Just enough of a supervisor to watch the server's side of things. */
+function fakeApi(): SupervisorApi & { bus: Bus; holds: Map<number, string>; calls: string[] } {
+  const bus = new Bus();
+  const holds = new Map<number, string>();
+  const calls: string[] = [];
+  let next = 1;
+  const snap = (): SupervisorSnapshot => ({ version: 't', pid: process.pid, root: '/', holds: [...holds.values()], workers: [] });
+  return {
+    bus,
+    holds,
+    calls,
+    snapshot: snap,
+    subscribe: (l) => bus.on(l),
+    restart: async () => void calls.push('restart'),
+    stop: async () => undefined,
+    start: async () => undefined,
+    clearCaches: async () => ({ paths: [], bytes: 0 }),
+    logs: () => [],
+    hold: (holder) => {
+      const id = next++;
+      holds.set(id, holder);
+      return () => void holds.delete(id);
+    },
+    waitFresh: () => new Promise(() => undefined),
+    shutdown: async () => undefined,
+  };
+}
+
+let servers: ControlServer[] = [];
+afterEach(async () => {
+  for (const s of servers) await s.close();
+  servers = [];
+});
+
+async function serve(api: SupervisorApi, root = tempDir()): Promise<{ server: ControlServer; root: string }> {
+  const server = await startControlServer(api, { root, name: 'default' });
+  servers.push(server);
+  return { server, root };
+}
+
+describe('control server in process', () => {
+  it('cuts off a subscriber that stops reading once too much is queued, and keeps serving others', async () => {
+    const api = fakeApi();
+    const { server, root } = await serve(api);
+    const deaf = connect(server.socketPath);
+    deaf.on('error', () => undefined);
+    deaf.pause();
+    let closed = false;
+    deaf.on('close', () => (closed = true));
+    deaf.write('{"v":1,"id":1,"method":"subscribe"}\n');
+    const listening = await connectControl({ root });
+    const seen: unknown[] = [];
+    void (async () => {
+      for await (const e of listening.events()) seen.push(e);
+    })();
+    await waitFor(() => (api.bus.emit({ type: 'warning', message: 'hello' }), seen.length > 0), 'subscribed');
+    const line = 'y'.repeat(1000);
+    const total = 30_000;
+    for (let i = 0; i < total; i++) {
+      api.bus.emit({ type: 'output', worker: 'w', generation: 1, stream: 'stdout', line });
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    await waitFor(() => seen.length > total, 'reading subscriber got everything');
+    // Reading now, the deaf one finds its stream cut short.
+    let got = 0;
+    deaf.on('data', (d: Buffer) => (got += d.length));
+    deaf.resume();
+    await waitFor(() => closed, 'deaf subscriber cut off');
+    expect(got).toBeLessThan(total * 1000);
+    expect((await listening.snapshot()).version).toBe('t');
+    listening.close();
+  });
+
+  it('releases holds on close, removes socket and lock, and then clients hear nobody runs', async () => {
+    const api = fakeApi();
+    const { server, root } = await serve(api);
+    const c = await connectControl({ root });
+    await c.hold('one');
+    await c.hold('two');
+    expect([...api.holds.values()]).toEqual(['one', 'two']);
+    await server.close();
+    await server.close();
+    expect(api.holds.size).toBe(0);
+    expect(existsSync(server.socketPath)).toBe(false);
+    expect(existsSync(join(root, '.devsup/default.lock'))).toBe(false);
+    await c.closed;
+    const err = await connectControl({ root }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DevsupError);
+    expect(err).toMatchObject({ message: `no devsup is running for ${root}`, exitCode: 3 });
+  });
+
+  it('refuses a second server on the same project in the same process', async () => {
+    const { root } = await serve(fakeApi());
+    await expect(startControlServer(fakeApi(), { root, name: 'default' })).rejects.toThrow(`another devsup is already running for this project (pid ${process.pid})`);
+  });
+
+  it('answers requests sent before a half-close, then ends the connection', async () => {
+    const api = fakeApi();
+    const { server } = await serve(api);
+    const s = connect(server.socketPath);
+    let text = '';
+    s.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const ended = new Promise((r) => s.on('end', r));
+    s.end('{"v":1,"id":1,"method":"restart","params":{"all":true}}\n{"v":1,"id":2,"method":"snapshot"}\n');
+    await ended;
+    const replies = text.trim().split('\n').map((l) => JSON.parse(l) as { id: number; ok: boolean });
+    expect(replies.map((r) => [r.id, r.ok]).sort()).toEqual([[1, true], [2, true]]);
+    expect(api.calls).toEqual(['restart']);
+  });
+});
