@@ -377,7 +377,7 @@ export class Worker {
       durationMs: rec.durationMs,
       changedFiles: changed,
     });
-    if (result === 'passed') this.markReady(gen, 'started');
+    if (result === 'passed' && this.spec.kind === 'task') this.markReady(gen, 'started');
   }
 
   /** Stops the running tree; returns how long it took to be gone. */
