@@ -7,6 +7,7 @@ import {
   restartBanner,
   stateWord,
   taskMarks,
+  durationSparkline,
   uptime,
   verdictWord,
 } from '../../src/views/dashboard/format.js';
@@ -87,5 +88,20 @@ describe('small formats', () => {
       restart: { reason: 'change', changes: { added: [], modified: ['src/a.ts', 'src/b.ts'], removed: [] }, cleared: { count: 3, bytes: 12_288 }, stopMs: 85 },
     });
     expect(banner).toBe('── ↻ generation 4 · 2 files changed: src/a.ts, src/b.ts · cleared 3 caches (12 KB) · old tree gone in 85 ms · pid 99 ──');
+  });
+});
+
+describe('durationSparkline', () => {
+  it('scales finished runs between the fastest and the slowest, leaving out cancelled runs', () => {
+    const h = [
+      { result: 'passed' as const, durationMs: 100 },
+      { result: 'cancelled' as const, durationMs: 5 },
+      { result: 'failed' as const, durationMs: 800 },
+      { result: 'passed' as const, durationMs: 450 },
+    ];
+    expect(durationSparkline(h, 10)).toBe('▁█▅');
+    expect(durationSparkline(h, 2)).toBe('█▁');
+    expect(durationSparkline([{ result: 'passed', durationMs: 7 }, { result: 'passed', durationMs: 7 }], 10)).toBe('▁▁');
+    expect(durationSparkline([], 10)).toBe('');
   });
 });

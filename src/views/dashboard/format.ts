@@ -118,6 +118,22 @@ export function taskMarks(history: WorkerView['taskHistory'], max: number): stri
     .join('');
 }
 
+const BARS = '▁▂▃▄▅▆▇█';
+
+/**
+ * Durations of the newest `max` finished runs (cancelled ones are not timings of the task) as a
+ * sparkline scaled between the fastest and the slowest shown, so a run that suddenly takes twice
+ * as long stands out.
+ */
+export function durationSparkline(history: WorkerView['taskHistory'], max: number): string {
+  if (max <= 0) return '';
+  const ms = history.filter((h) => h.result !== 'cancelled').slice(-max).map((h) => h.durationMs);
+  if (ms.length === 0) return '';
+  const lo = Math.min(...ms);
+  const span = Math.max(...ms) - lo;
+  return ms.map((v) => BARS[span === 0 ? 0 : Math.round(((v - lo) / span) * (BARS.length - 1))]).join('');
+}
+
 export function uptime(w: WorkerView, now: number): string {
   if (w.pid === null || !w.startedAt) return '-';
   const t = Date.parse(w.startedAt);

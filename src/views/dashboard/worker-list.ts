@@ -1,6 +1,6 @@
 import type { WorkerView } from '../../supervisor/api.js';
 import { fit, stripSgr, visibleWidth } from './ansi.js';
-import { formatCpu, formatMem, stateWord, taskMarks, uptime, verdictWord, type Tone, type Word } from './format.js';
+import { durationSparkline, formatCpu, formatMem, stateWord, taskMarks, uptime, verdictWord, type Tone, type Word } from './format.js';
 import type { TreeStats } from './proc-stats.js';
 
 export interface ListRow {
@@ -47,7 +47,8 @@ const COLUMNS: Column[] = [
   { title: 'CPU', min: 4, max: 5, align: 'right', dropRank: 5, cell: (r, m) => plainWord(stat(m, r, (s) => formatCpu(s.cpu))) },
   { title: 'MEM', min: 4, max: 6, align: 'right', dropRank: 6, cell: (r, m) => plainWord(stat(m, r, (s) => formatMem(s.rss))) },
   { title: '↻', min: 2, max: 4, align: 'right', dropRank: 7, cell: (r) => ({ text: String(r.view.restarts), tone: 'plain' }) },
-  { title: 'RECENT', min: 2, max: MAX_MARKS, align: 'left', dropRank: 8, cell: (r) => ({ text: taskMarks(r.view.taskHistory, MAX_MARKS), tone: 'marks' }) },
+  { title: 'RECENT', min: 2, max: MAX_MARKS, align: 'left', dropRank: 9, cell: (r) => ({ text: taskMarks(r.view.taskHistory, MAX_MARKS), tone: 'marks' }) },
+  { title: 'TIMES', min: 5, max: MAX_MARKS, align: 'left', dropRank: 10, cell: (r) => ({ text: durationSparkline(r.view.taskHistory, MAX_MARKS), tone: 'dim' }) },
 ];
 
 function plainWord(text: string): Word {
@@ -74,7 +75,7 @@ const MARKER = 2;
 
 /** Chooses which columns fit and how wide each is, dropping the least useful first. */
 function layoutColumns(m: ListModel, width: number): { col: Column; width: number }[] {
-  const cols = COLUMNS.filter((c) => c.title !== 'RECENT' || m.rows.some((r) => r.view.taskHistory.length > 0));
+  const cols = COLUMNS.filter((c) => (c.title !== 'RECENT' && c.title !== 'TIMES') || m.rows.some((r) => r.view.taskHistory.length > 0));
   const natural = (c: Column): number => {
     const cells = m.rows.map((r) => visibleWidth(c.cell(r, m).text));
     return Math.min(c.max, Math.max(c.min, visibleWidth(c.title), ...cells));
