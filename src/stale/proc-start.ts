@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import type { ProcId } from '../worker/types.js';
 
 const linux = process.platform === 'linux';
@@ -42,17 +43,45 @@ export function isDeadState(state: string): boolean {
 
 let clkTck: number | undefined;
 
-/** USER_HZ, asked once; 100 is what every mainstream Linux architecture uses. */
+/** The auxiliary vector's entry for USER_HZ (getauxval(AT_CLKTCK)). */
+const AT_CLKTCK = 17;
+const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el', 'mips64']);
+
+/**
+ * USER_HZ, as the kernel handed it to this process in its auxiliary vector (what `getconf
+ * CLK_TCK` reports, without spawning it); 100, what every mainstream Linux architecture uses,
+ * when that cannot be read.
+ */
 export function clockTicks(): number {
-  if (clkTck === undefined) {
-    try {
-      const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-      clkTck = Number.isFinite(n) && n > 0 ? n : 100;
-    } catch {
-      clkTck = 100;
+  clkTck ??= (linux ? auxvClockTicks() : undefined) ?? 100;
+  return clkTck;
+}
+
+function auxvClockTicks(): number | undefined {
+  let auxv: Buffer;
+  try {
+    auxv = readFileSync('/proc/self/auxv');
+  } catch {
+    return undefined;
+  }
+  // Pairs of native words (type, value), ending with type 0.
+  const word = ARCH_64.has(process.arch) ? 8 : 4;
+  const le = endianness() === 'LE';
+  const read = (at: number): number =>
+    word === 8
+      ? Number(le ? auxv.readBigUInt64LE(at) : auxv.readBigUInt64BE(at))
+      : le
+        ? auxv.readUInt32LE(at)
+        : auxv.readUInt32BE(at);
+  for (let at = 0; at + 2 * word <= auxv.length; at += 2 * word) {
+    const type = read(at);
+    if (type === 0) break;
+    if (type === AT_CLKTCK) {
+      const hz = read(at + word);
+      return Number.isSafeInteger(hz) && hz > 0 ? hz : undefined;
     }
   }
-  return clkTck;
+  return undefined;
 }
 
 /** Boot time in wall-clock ms. /proc/stat's btime is truncated to whole seconds; uptime is not. */

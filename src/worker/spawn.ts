@@ -1,6 +1,6 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { execa, type Options } from 'execa';
 import { DevsupError } from '../core/errors.js';
 import { procId } from '../stale/proc-start.js';
 import type { ExitRecord, ProcId } from './types.js';
@@ -42,33 +42,27 @@ export async function spawnChild(spec: SpawnSpec): Promise<Child> {
   if (name.trim() === '') throw new SpawnError('no command given', 'other');
   await checkCwd(spec.cwd);
 
-  const options = {
+  const options: SpawnOptions = {
     cwd: spec.cwd,
+    // child_process leaves out variables whose value is undefined.
     env: { ...process.env, ...spec.env },
-    extendEnv: false,
-    stdin: spec.stdin,
-    stdout: spec.output,
-    stderr: spec.output,
+    stdio: [spec.stdin, spec.output, spec.output],
     // A group of its own, so the whole tree can be signalled; devsup stops trees itself.
     detached: true,
-    cleanup: false,
-    forceKillAfterDelay: false,
-    buffer: false,
-    reject: false,
-  } satisfies Options;
+  };
   const started = performance.now();
-  const sub =
-    typeof spec.command === 'string'
-      ? execa(spec.command, { ...options, shell: true })
-      : execa(name, spec.command.slice(1), options);
-  // reject:false already turns failures into results; this only keeps a surprise from going unhandled.
-  const settled = sub.then(
-    (r) => r,
-    (e: unknown) => e,
-  );
-
+  let sub: ChildProcess;
+  try {
+    sub = typeof spec.command === 'string' ? spawn(spec.command, { ...options, shell: true }) : spawn(name, spec.command.slice(1), options);
+  } catch (err) {
+    throw await failure(err, name, spec.cwd);
+  }
+  // ENOENT, EACCES and the like come as an 'error' event on the next tick, with no pid.
+  const failed = new Promise<unknown>((resolve) => sub.once('error', resolve));
   const pid = sub.pid;
-  if (pid === undefined) throw failure(await settled, name, spec.cwd);
+  if (pid === undefined) throw await failure(await failed, name, spec.cwd);
+  // A later 'error' (a signal that could not be sent) must not become an uncaught exception.
+  sub.on('error', () => undefined);
 
   // Attached before anything yields to the event loop, so the exit cannot be missed.
   const exited = new Promise<ExitRecord>((resolve) => {
@@ -78,15 +72,19 @@ export async function spawnChild(spec: SpawnSpec): Promise<Child> {
   const id = procId(pid) ?? { pid, start: '' };
 
   const child: Child = { pid, id, exited };
-  if (sub.stdin) child.stdin = sub.stdin;
+  if (sub.stdin) {
+    // Writing to a child that has exited fails with EPIPE; the exit itself is what gets reported.
+    sub.stdin.on('error', () => undefined);
+    child.stdin = sub.stdin;
+  }
   if (sub.stdout) child.stdout = hold(sub.stdout);
   if (sub.stderr) child.stderr = hold(sub.stderr);
   return child;
 }
 
 /**
- * With buffer:false, execa resumes any output stream nobody reads within a tick, dropping its data.
- * Piping into a stream of our own keeps the output (with backpressure) until the caller reads it.
+ * On exit, child_process resumes every output stream nobody listens to, dropping its data. Piping
+ * into a stream of our own keeps the output (with backpressure) until the caller reads it.
  */
 function hold(stream: Readable): Readable {
   return stream.pipe(new PassThrough());
@@ -103,19 +101,17 @@ async function checkCwd(cwd: string): Promise<void> {
   if (!isDir) throw new SpawnError(`working directory is not a directory: ${cwd}`, 'cwd');
 }
 
-function failure(result: unknown, name: string, cwd: string): SpawnError {
-  const code = (result as { code?: unknown } | undefined)?.code;
+async function failure(err: unknown, name: string, cwd: string): Promise<SpawnError> {
+  const code = (err as { code?: unknown } | undefined)?.code;
   if (code === 'ENOENT') {
-    return /The "cwd" option is invalid/.test(String((result as { message?: unknown }).message))
-      ? new SpawnError(`working directory does not exist: ${cwd}`, 'cwd')
-      : new SpawnError(`command not found: ${name}`, 'not-found');
+    // The directory may have gone between the check and the spawn.
+    const cwdGone = await checkCwd(cwd).then(
+      () => undefined,
+      (e: unknown) => e as SpawnError,
+    );
+    return cwdGone ?? new SpawnError(`command not found: ${name}`, 'not-found');
   }
   if (code === 'EACCES') return new SpawnError(`permission denied: ${name}`, 'permission');
-  const detail = typeof code === 'string' ? code : firstLine(result);
+  const detail = typeof code === 'string' ? code : String((err as { message?: unknown } | undefined)?.message ?? err).split('\n')[0];
   return new SpawnError(`cannot start ${name}: ${detail}`, 'other');
-}
-
-function firstLine(result: unknown): string {
-  const msg = (result as { shortMessage?: unknown; message?: unknown } | undefined)?.shortMessage;
-  return String(msg ?? result).split('\n')[0] ?? 'unknown error';
 }

@@ -1,5 +1,5 @@
-import { isAlive, isDeadState } from '../stale/proc-start.js';
-import { readProcTable, type ProcInfo } from '../stale/proc-table.js';
+import { isAlive, isDeadState, readStat } from '../stale/proc-start.js';
+import { readProcRows, type ProcRow } from '../stale/proc-table.js';
 import type { ProcId, StopResult } from './types.js';
 
 export interface StopOptions {
@@ -10,9 +10,13 @@ export interface StopOptions {
   captured?: ProcId[];
 }
 
+/** Polls start this close together (a polite child is gone within a few ms) and back off to POLL_MS. */
+const FIRST_POLL_MS = 1;
 const POLL_MS = 15;
 /** Re-reading the whole table is the expensive part of a poll, so it happens less often. */
 const RESCAN_MS = 100;
+/** How long a group with every tracked process dead may take to empty before the table is read. */
+const REAP_WAIT_MS = 5;
 
 /**
  * Every live process of the tree: the root, members of the group it leads, and every descendant of
@@ -20,8 +24,8 @@ const RESCAN_MS = 100;
  * Given a ProcId, a root whose pid now belongs to another process captures nothing: the kernel
  * keeps a group id allocated while any member lives, so the old group is gone too.
  */
-export async function captureTree(root: number | ProcId, table?: ProcInfo[]): Promise<ProcId[]> {
-  const rows = table ?? (await readProcTable());
+export async function captureTree(root: number | ProcId, table?: ProcRow[]): Promise<ProcId[]> {
+  const rows = table ?? (await readProcRows());
   return treeRows(root, rows).map(toId);
 }
 
@@ -31,7 +35,7 @@ export async function stopTree(root: number | ProcId, opts: StopOptions = {}): P
   const graceMs = opts.graceMs ?? 3000;
   const giveUpMs = opts.giveUpMs ?? 2000;
 
-  const table = await readProcTable();
+  const table = await readProcRows();
   const captured = opts.captured ?? treeRows(root, table).map(toId);
   const rootPid = typeof root === 'number' ? root : root.pid;
   const rootStart = typeof root === 'number' ? table.find((r) => r.pid === rootPid)?.start : root.start;
@@ -46,7 +50,7 @@ export async function stopTree(root: number | ProcId, opts: StopOptions = {}): P
     forced = !gone;
   }
   if (!gone) {
-    tree.sweep('SIGKILL', await readProcTable());
+    tree.sweep('SIGKILL', await readProcRows());
     gone = await tree.waitGone('SIGKILL', performance.now() + giveUpMs);
   }
   return {
@@ -64,7 +68,7 @@ export function signalIfAlive(id: ProcId, sig: NodeJS.Signals): boolean {
   return isAlive(id) && kill(id.pid, sig);
 }
 
-function treeRows(root: number | ProcId, rows: ProcInfo[]): ProcInfo[] {
+function treeRows(root: number | ProcId, rows: ProcRow[]): ProcRow[] {
   const rootPid = typeof root === 'number' ? root : root.pid;
   const own = rows.find((r) => r.pid === process.pid)?.pgid;
   if (rootPid <= 1 || rootPid === process.pid || rootPid === own) return [];
@@ -74,11 +78,11 @@ function treeRows(root: number | ProcId, rows: ProcInfo[]): ProcInfo[] {
 }
 
 /** Live rows matching `seed`, plus all their live descendants. */
-function closure(rows: ProcInfo[], seed: (r: ProcInfo) => boolean): ProcInfo[] {
+function closure(rows: ProcRow[], seed: (r: ProcRow) => boolean): ProcRow[] {
   const live = rows.filter((r) => !isDeadState(r.state) && r.pid > 1 && r.pid !== process.pid);
-  const children = new Map<number, ProcInfo[]>();
+  const children = new Map<number, ProcRow[]>();
   for (const r of live) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r]);
-  const out = new Map<number, ProcInfo>();
+  const out = new Map<number, ProcRow>();
   const todo = live.filter(seed);
   for (let r = todo.pop(); r; r = todo.pop()) {
     if (out.has(r.pid)) continue;
@@ -89,7 +93,7 @@ function closure(rows: ProcInfo[], seed: (r: ProcInfo) => boolean): ProcInfo[] {
 }
 
 const key = (id: ProcId) => `${id.pid}:${id.start}`;
-const toId = (r: ProcInfo): ProcId => ({ pid: r.pid, start: r.start });
+const toId = (r: ProcRow): ProcId => ({ pid: r.pid, start: r.start });
 
 /** The processes being stopped, and which signal each has had, so nobody gets the same one twice. */
 class Tree {
@@ -119,13 +123,31 @@ class Tree {
    * The group id is still ours unless its pid now belongs to another process: a group id stays
    * allocated while any member lives, so a reused root pid means our group has ended.
    */
-  private groupIsOurs(table: ProcInfo[]): boolean {
+  private groupIsOurs(table: ProcRow[]): boolean {
     const rootRow = table.find((r) => r.pid === this.rootPid);
     return !rootRow || rootRow.start === this.rootStart;
   }
 
+  /**
+   * Whether any process, a zombie included, still has our group id, asked of the kernel directly.
+   * A reused root pid means the group ended (see groupIsOurs); so does our own group, which is
+   * never the tree's.
+   */
+  private groupLives(): boolean {
+    const pgid = this.rootPid;
+    if (pgid <= 1 || pgid === process.pid || pgid === readStat(process.pid)?.pgid) return false;
+    const rootNow = readStat(pgid);
+    if (rootNow && rootNow.startTicks !== this.rootStart) return false;
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+
   /** Adds processes forked since the last look, then signals everyone not yet given `sig`. */
-  sweep(sig: NodeJS.Signals, table: ProcInfo[]): void {
+  sweep(sig: NodeJS.Signals, table: ProcRow[]): void {
     const own = table.find((r) => r.pid === process.pid)?.pgid;
     const pgid = this.rootPid;
     const group = this.groupIsOurs(table) && pgid > 1 && pgid !== own && pgid !== process.pid;
@@ -145,18 +167,36 @@ class Tree {
     }
   }
 
+  /** A live process with our group id in `table` (zombies are dead: they hold nothing but a pid). */
+  private groupLivesIn(table: ProcRow[]): boolean {
+    return this.groupIsOurs(table) && table.some((r) => r.pgid === this.rootPid && !isDeadState(r.state) && r.pid !== process.pid);
+  }
+
+  /**
+   * Gone means every tracked process is dead and the group is empty: then nobody is left who could
+   * still fork, and no table needs reading. While some are alive, the table is read now and then
+   * to catch what they fork; once every tracked process is dead but the group is not empty, it is
+   * read after a moment (our own dead child is usually reaped by then), to find out whether an
+   * untracked member is alive or only zombies remain.
+   */
   async waitGone(sig: NodeJS.Signals, deadline: number): Promise<boolean> {
     let lastScan = performance.now();
+    let quietAt: number | undefined;
+    let pause = FIRST_POLL_MS;
     for (;;) {
-      // A dying process may still fork: look again before believing the tree is gone, and now and then meanwhile.
       const quiet = this.alive().length === 0;
-      if (quiet || performance.now() - lastScan >= RESCAN_MS) {
-        lastScan = performance.now();
-        this.sweep(sig, await readProcTable());
-        if (quiet && this.alive().length === 0) return true;
+      if (quiet && !this.groupLives()) return true;
+      quietAt = quiet ? (quietAt ?? performance.now()) : undefined;
+      const now = performance.now();
+      if ((quietAt !== undefined && now - quietAt >= REAP_WAIT_MS) || now - lastScan >= RESCAN_MS) {
+        lastScan = now;
+        const table = await readProcRows();
+        this.sweep(sig, table);
+        if (this.alive().length === 0 && !this.groupLivesIn(table)) return true;
       }
       if (performance.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, POLL_MS);
     }
   }
 }
