@@ -1,11 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
 import * as pty from 'node-pty';
 import { isAlive, trackPid } from '../helpers/procs.js';
+import { compileSources } from '../helpers/compile.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -31,30 +31,11 @@ export function dashboardModule(): string {
     return existsSync(js) && statSync(js).mtimeMs >= statSync(join(repo, 'src', rel)).mtimeMs;
   });
   if (fresh) return join(repo, 'dist/views/dashboard/index.js');
-  const out = tempDir('devsup-dashboard-js-');
-  const r = spawnSync(
-    join(repo, 'node_modules/.bin/tsc'),
-    [
-      '--ignoreConfig',
-      '--outDir', out,
-      '--rootDir', join(repo, 'src'),
-      '--module', 'nodenext',
-      '--moduleResolution', 'nodenext',
-      '--target', 'es2023',
-      '--types', 'node',
-      '--esModuleInterop',
-      '--skipLibCheck',
-      join(repo, 'src/views/dashboard/index.ts'),
-    ],
-    { cwd: repo, encoding: 'utf8', timeout: 120_000 },
-  );
-  trackPid(r.pid);
-  const main = join(out, 'views/dashboard/index.js');
-  if (!existsSync(main)) throw new Error(`dist is missing or older than src/views/dashboard, and building it failed (run npx tsc -p tsconfig.json):\n${r.stdout}${r.stderr}`);
-  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
-  // So the build resolves blessed the way dist does.
-  symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'));
-  return main;
+  try {
+    return join(compileSources(['views/dashboard/index.ts'], 'devsup-dashboard-js-'), 'views/dashboard/index.js');
+  } catch (err) {
+    throw new Error(`dist is missing or older than src/views/dashboard, and building it failed (run npx tsc -p tsconfig.json): ${(err as Error).message}`);
+  }
 }
 
 function killQuietly(pid: number): void {
