@@ -33,6 +33,12 @@ export interface SuperviseOptions {
 const RETRY = { missing: { first: 50, max: 1000 }, error: { first: 1000, max: 10_000 } };
 /** A backend failing again this soon after being reopened is failing for good, for now. */
 const REPEATED_FAILURE_MS = 5000;
+/**
+ * A backend does not always report its own root going away (a loaded machine can lose the
+ * inotify self-event), so the root is also looked at after a batch that removed something, and
+ * now and then while nothing happens.
+ */
+const ROOT_CHECK = { afterRemoval: 100, idle: 3000 };
 
 /** Keeps one target watched: reopens it after failures and waits for a vanished directory to return. */
 class TargetRunner {
@@ -46,6 +52,7 @@ class TargetRunner {
   private absent = false;
   private lastFailure = 0;
   private closed = false;
+  private rootCheck: NodeJS.Timeout | undefined;
   /** Opening, closing and reopening happen one at a time. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -63,6 +70,7 @@ class TargetRunner {
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.rootCheck);
     return this.enqueue(() => this.release());
   }
 
@@ -86,6 +94,7 @@ class TargetRunner {
     this.handle = handle;
     this.delay = 0;
     this.absent = false;
+    this.checkRootIn(ROOT_CHECK.idle);
     // Whatever changed while nothing watched is unknown: the consumer gets a trigger to re-read.
     if (announce) this.o.batcher.push(targetEvents(this.target, false));
   }
@@ -124,6 +133,22 @@ class TargetRunner {
     }, this.delay);
   }
 
+  /** Only whole directories: the parent of file roots being gone shows as their removal anyway. */
+  private checkRootIn(ms: number): void {
+    if (this.closed || !this.target.whole) return;
+    clearTimeout(this.rootCheck);
+    const epoch = this.epoch;
+    this.rootCheck = setTimeout(() => {
+      this.rootCheck = undefined;
+      void this.enqueue(async () => {
+        if (this.closed || epoch !== this.epoch) return;
+        if (await isDirectory(this.target.dir)) return this.checkRootIn(ROOT_CHECK.idle);
+        if (epoch === this.epoch) this.sinkFor(epoch).vanished();
+      });
+    }, ms);
+    this.rootCheck.unref();
+  }
+
   private async release(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
@@ -142,7 +167,9 @@ class TargetRunner {
       });
     return {
       emit: (events) => {
-        if (current()) this.o.batcher.push(events);
+        if (!current()) return;
+        this.o.batcher.push(events);
+        if (events.some((e) => e.kind === 'unlink' || e.kind === 'unlinkDir')) this.checkRootIn(ROOT_CHECK.afterRemoval);
       },
       vanished: () =>
         reopen(() => {

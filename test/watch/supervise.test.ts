@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventBatcher } from '../../src/watch/batch.js';
 import { WarningOnce } from '../../src/watch/limits.js';
@@ -66,5 +68,23 @@ describe('Supervisor', () => {
     be.sinks[1]!.vanished();
     expect(events.some((e) => e.path.endsWith('late.py'))).toBe(false);
     expect(be.opens).toHaveLength(2);
+  });
+
+  it('notices its root is gone when the backend does not say so, and reopens it when it returns', async () => {
+    const root = join(tempDir(), 'src');
+    mkdirSync(root);
+    const be = fakeBackend();
+    const { sup, events, warnings } = supervisor(be.open);
+    await sup.start([{ dir: root, whole: true, files: new Set() }]);
+    rmSync(root, { recursive: true });
+    // The backend reports the file inside, but never the root itself.
+    be.sinks[0]!.emit([{ kind: 'unlink', path: join(root, 'x.py') }]);
+    await waitFor(() => events.some((e) => e.kind === 'unlinkDir' && e.path === root), 'the root to be missed', 2000);
+    expect(warnings).toEqual([`watched directory ${root} disappeared; waiting for it to come back`]);
+    expect(be.closes()).toBe(1);
+    mkdirSync(root);
+    await waitFor(() => be.opens.length === 2, 'the reopen', 3000);
+    await waitFor(() => events.some((e) => e.kind === 'addDir' && e.path === root), 'a trigger to re-read');
+    await sup.close();
   });
 });
