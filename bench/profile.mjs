@@ -103,7 +103,7 @@ function devsupRun(dir, extraNode = []) {
 function restartPhases(timings, w0, readyMono) {
   const after = (fn) => timings.find((t) => t.fn === fn && t.from >= w0);
   const check = after('watch/settle:Settler.check');
-  const take = after('watch/snapshot:Snapshotter.take');
+  const take = after('watch/snapshot:Snapshotter.update') ?? after('watch/snapshot:Snapshotter.take');
   const stop = after('worker/worker:Worker.stopCurrent');
   const launch = after('worker/worker:Worker.launch');
   if (!check || !take || !stop || !launch) return undefined;
@@ -112,7 +112,7 @@ function restartPhases(timings, w0, readyMono) {
     'write → settle check (settle + batching)': d(w0, check.from),
     'settle check (mtime look)': d(check.from, check.to),
     'check → snapshot start': d(check.to, take.from),
-    'snapshot (walk + stat + hash changed)': d(take.from, take.to),
+    'snapshot (stat + hash of the changed paths)': d(take.from, take.to),
     'snapshot → stop start (diffs, events)': d(take.to, stop.from),
     'stop old tree': d(stop.from, stop.to),
     'stop → launch start': d(stop.to, launch.from),
@@ -235,7 +235,7 @@ if (only.includes('tree')) {
       out();
     }
     const windows = timings
-      .filter((t) => t.from && /Snapshotter\.take|supervise:Supervisor\.start$|Worker\.launch|Worker\.stopCurrent/.test(t.fn))
+      .filter((t) => t.from && /Snapshotter\.(take|update)|supervise:Supervisor\.start$|Worker\.launch|Worker\.stopCurrent/.test(t.fn))
       .map((t) => ({ name: `${t.fn} (${ms(t.ms)})`, from: t.from, to: t.to }));
     windows.unshift({ name: 'whole run', from: -Infinity, to: Infinity });
     for (const w of windows) report(profile, w);

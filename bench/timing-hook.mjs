@@ -71,7 +71,7 @@ async function wrap(file, cls, methods, describe = () => ({})) {
 }
 
 const snapInfo = (m, r) => (r && r.files ? { files: r.files.size } : {});
-await wrap('watch/snapshot.js', 'Snapshotter', ['take'], snapInfo);
+await wrap('watch/snapshot.js', 'Snapshotter', ['take', 'update'], snapInfo);
 await wrap('watch/supervise.js', 'Supervisor', ['start']);
 await wrap('watch/tree.js', 'WatchedTree', ['start'], snapInfo);
 await wrap('watch/settle.js', 'Settler', ['check']);

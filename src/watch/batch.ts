@@ -11,12 +11,15 @@ export class EventBatcher {
   private pending: WatchEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lastAt = 0;
 
-  constructor(private readonly deliver: (events: WatchEvent[]) => void) {}
+  /** `lastAt` is when the latest event of the batch arrived: waiting for the batch is not quiet time lost. */
+  constructor(private readonly deliver: (events: WatchEvent[], lastAt: number) => void) {}
 
   push(events: readonly WatchEvent[]): void {
     if (this.closed || events.length === 0) return;
-    this.pending.push(...events);
+    for (const e of events) this.pending.push(e);
+    this.lastAt = Date.now();
     this.timer ??= setTimeout(() => this.flush(), BATCH_MS);
   }
 
@@ -34,6 +37,6 @@ export class EventBatcher {
     if (this.closed || events.length === 0) return;
     const last = new Map<string, number>();
     events.forEach((e, i) => last.set(`${e.kind}\0${e.path}`, i));
-    this.deliver(events.filter((e, i) => last.get(`${e.kind}\0${e.path}`) === i));
+    this.deliver(events.filter((e, i) => last.get(`${e.kind}\0${e.path}`) === i), this.lastAt);
   }
 }

@@ -20,14 +20,17 @@ export class Settler {
   private holds = 0;
   private closed = false;
   private checking = false;
+  private lastAt = 0;
 
   constructor(private readonly opts: SettleOptions) {}
 
-  push(paths: Iterable<string>): void {
+  /** `at`: when the latest of these paths was seen; the quiet window counts from then. */
+  push(paths: Iterable<string>, at = Date.now()): void {
     if (this.closed) return;
     for (const p of paths) this.pending.add(p);
     this.extensions = 0;
-    this.arm();
+    this.lastAt = Math.max(this.lastAt, at);
+    this.arm(this.opts.quietMs - (Date.now() - this.lastAt));
   }
 
   /** Settles now whatever is pending (a caller that needs a barrier closes the window itself). */
@@ -62,10 +65,10 @@ export class Settler {
     this.pending.clear();
   }
 
-  private arm(): void {
+  private arm(delayMs = this.opts.quietMs): void {
     this.clear();
     if (this.holds > 0) return;
-    this.timer = setTimeout(() => void this.check(), this.opts.quietMs);
+    this.timer = setTimeout(() => void this.check(), Math.max(0, delayMs));
   }
 
   private clear(): void {

@@ -1,130 +1,215 @@
-import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ChangeSet } from '../core/events.js';
+import { ChangeLog } from './change-log.js';
+import { CodeSum } from './code-sum.js';
+import { readFileState, type FileEntry, type FileState } from './file-state.js';
 
-/** One file's content identity. */
-export interface FileEntry {
-  size: number;
-  hash: string;
-}
+export type { FileEntry } from './file-state.js';
 
 export interface Snapshot {
   /** Increases with every snapshot of a tree; a barrier compares these, never clocks. */
   seq: number;
+  /** Never changed once published: later snapshots copy it. */
   files: ReadonlyMap<string, FileEntry>;
-  /** Short hash of every path and content: equal code ids mean identical watched code. */
+  /** Short digest of every path and content: equal code ids mean identical watched code. */
   codeId: string;
+  /** The history shared by the snapshots of one tree, so they are compared by what changed. */
+  readonly log?: ChangeLog;
 }
 
-interface CacheEntry extends FileEntry {
-  statKey: string;
-  /**
-   * A stat-identical file may still have changed when its ctime is too close to when we read it
-   * (timestamps come from a coarse clock), so such an entry is re-hashed next time (as git does
-   * with "racily clean" index entries).
-   */
-  trusted: boolean;
+/** Where a snapshot's files come from. */
+export interface FileSource {
+  /** Every file that counts below `dirs`, or below every root when omitted. */
+  list(dirs?: readonly string[]): Promise<string[]>;
+  /** Whether one path, when it is a file, takes part. */
+  counts(path: string): boolean;
+  /** False when even a small tree must only be looked at where it changed (tests of `update`). */
+  wholeIsCheap?: boolean;
 }
 
-/** Whatever is newer than this, relative to the read, is not trusted to stat alone. */
-const RACY_WINDOW_NS = 200_000_000n;
-const HASH_CONCURRENCY = 32;
+/** Work between two yields to the event loop, so events and signals are still heard on a big tree. */
+const SLICE_MS = 8;
+/**
+ * Up to this many files, every update looks at the whole tree (a few milliseconds). Events can
+ * lag well behind the writes they report (a loaded machine, a backend batching a burst), and a
+ * whole look still sees the writes whose events are late; past this size only the directories of
+ * the changed paths are looked at again.
+ */
+const WHOLE_LOOK_MAX_FILES = 2000;
 
 /**
- * Takes content snapshots of a file list. Hashes are kept between snapshots and reused only when
- * size, mtime, ctime and inode are unchanged and the entry was not racy; ctime cannot be set by
- * `touch -d`, `tar` or `cp -p`, so a restored mtime never hides a change.
+ * Takes content snapshots of a tree. `take()` looks at every file (reading only those whose stat
+ * changed); `update(paths)` looks only at the given paths, a directory among them standing for
+ * everything below it. Either way the new snapshot shares unchanged entries with the previous one
+ * and keeps its code id by adding and removing single files.
  */
 export class Snapshotter {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly source: FileSource;
+  private readonly log = new ChangeLog();
+  private current = new Map<string, FileState>();
+  private sum = new CodeSum();
   private seq = 0;
 
   /** `base` makes the code id independent of where the checkout lives. */
   constructor(
-    private readonly listFiles: () => Promise<string[]>,
+    source: FileSource | (() => Promise<string[]>),
     private readonly base: string,
-  ) {}
+  ) {
+    this.source = typeof source === 'function' ? { list: source, counts: () => true } : source;
+  }
 
+  /** Every file under the roots, as they are now. */
   async take(): Promise<Snapshot> {
-    const seq = ++this.seq;
-    const paths = await this.listFiles();
-    const files = new Map<string, FileEntry>();
-    const seen = new Set<string>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < paths.length) {
-        const p = paths[next++]!;
-        const entry = await this.entryFor(p);
-        if (entry) {
-          files.set(p, { size: entry.size, hash: entry.hash });
-          seen.add(p);
-        }
+    const paths = await this.source.list();
+    const next = new Map<string, FileState>();
+    const sum = new CodeSum();
+    // Every entry that is not trusted to stat alone is read again: a full look is the safe one.
+    await sliced(paths, (p) => {
+      const st = readFileState(p, this.rel(p), this.current.get(p));
+      if (!st) return;
+      next.set(p, st);
+      sum.add(st.hash);
+    });
+    const changed = paths.filter((p) => next.get(p) !== this.current.get(p));
+    for (const p of this.current.keys()) if (!next.has(p)) changed.push(p);
+    return this.publish(next, sum, changed);
+  }
+
+  /**
+   * Only the given paths, as they are now: a file is read if its stat changed, a directory is
+   * listed again (files gone from it are dropped), a missing path drops everything at or below it.
+   */
+  async update(paths: Iterable<string>): Promise<Snapshot> {
+    if (this.current.size <= WHOLE_LOOK_MAX_FILES && this.source.wholeIsCheap !== false) return this.take();
+    const files = new Set<string>();
+    const dirs: string[] = [];
+    const gone: string[] = [];
+    const parents = new Set<string>();
+    for (const p of paths) {
+      const kind = kindOf(p);
+      if (kind === 'dir') dirs.push(p);
+      else if (kind === 'file' && this.source.counts(p)) files.add(p);
+      else gone.push(p);
+      if (kind !== 'dir') parents.add(dirname(p));
+    }
+    // A burst usually lands in a few directories: their other files are looked at too, in case
+    // their events are still on the way.
+    for (const dir of parents) for (const f of filesIn(dir)) if (this.source.counts(f)) files.add(f);
+    const topDirs = outermost(dirs);
+    const listed = topDirs.length > 0 ? await this.source.list(topDirs) : [];
+    for (const f of listed) files.add(f);
+    const below = new Set([...topDirs, ...gone]);
+    const stale = new Set<string>();
+    if (below.size > 0) {
+      for (const p of this.current.keys()) {
+        if (below.has(p) || (!files.has(p) && hasAncestorIn(p, below))) stale.add(p);
       }
+    }
+
+    let next: Map<string, FileState> | undefined;
+    const sum = this.sum.clone();
+    const changed: string[] = [];
+    const put = (p: string, st: FileState | undefined) => {
+      const prev = this.current.get(p);
+      if (st === prev) return;
+      next ??= new Map(this.current);
+      if (prev) sum.remove(prev.hash);
+      if (st) {
+        next.set(p, st);
+        sum.add(st.hash);
+      } else next.delete(p);
+      if (!prev || !st || prev.hash !== st.hash) changed.push(p);
     };
-    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, paths.length) }, worker));
-    for (const p of this.cache.keys()) if (!seen.has(p)) this.cache.delete(p);
-    const sorted = new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return { seq, files: sorted, codeId: codeIdOf(sorted, this.base) };
+    for (const p of stale) if (!files.has(p)) put(p, undefined);
+    await sliced([...files], (p) => put(p, readFileState(p, this.rel(p), this.current.get(p))));
+    return this.publish(next ?? this.current, sum, changed);
   }
 
-  private async entryFor(path: string): Promise<CacheEntry | undefined> {
-    let st;
-    try {
-      st = await stat(path, { bigint: true });
-    } catch {
-      return undefined; // vanished between listing and stat: it is simply not there
-    }
-    if (!st.isFile()) return undefined;
-    const statKey = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
-    const cached = this.cache.get(path);
-    if (cached && cached.trusted && cached.statKey === statKey) return cached;
-    const hash = await hashFile(path);
-    if (hash === undefined) return undefined;
-    const nowNs = BigInt(Date.now()) * 1_000_000n;
-    const entry: CacheEntry = { size: Number(st.size), hash, statKey, trusted: nowNs - st.ctimeNs > RACY_WINDOW_NS };
-    this.cache.set(path, entry);
-    return entry;
+  private publish(files: Map<string, FileState>, sum: CodeSum, changed: string[]): Snapshot {
+    const seq = ++this.seq;
+    this.current = files;
+    this.sum = sum;
+    this.log.record(seq, changed);
+    return { seq, files, codeId: sum.id, log: this.log };
+  }
+
+  private rel(p: string): string {
+    return relative(this.base, p);
   }
 }
 
-async function hashFile(path: string): Promise<string | undefined> {
-  let fh;
+type Kind = 'file' | 'dir' | 'none';
+
+/** A symlink to a file counts as a file; a symlinked directory is not followed, as in the walk. */
+function kindOf(p: string): Kind {
   try {
-    fh = await open(path, 'r');
-    const h = createHash('sha1');
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-    }
-    return h.digest('hex');
+    const l = lstatSync(p);
+    if (l.isFile()) return 'file';
+    if (l.isDirectory()) return 'dir';
+    if (l.isSymbolicLink()) return statSync(p).isFile() ? 'file' : 'none';
   } catch {
-    return undefined;
-  } finally {
-    await fh?.close();
+    // gone
+  }
+  return 'none';
+}
+
+/** Files directly in `dir` (symlinks to files included); nothing when it cannot be read. */
+function filesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile() || (e.isSymbolicLink() && kindOf(join(dir, e.name)) === 'file'))
+      .map((e) => join(dir, e.name));
+  } catch {
+    return [];
   }
 }
 
-function codeIdOf(files: ReadonlyMap<string, FileEntry>, base: string): string {
-  const h = createHash('sha1');
-  for (const [p, e] of files) h.update(`${relative(base, p)}\0${e.hash}\n`);
-  return h.digest('hex').slice(0, 10);
+/** Drops directories that lie inside another one of the list: listing the outer one covers them. */
+function outermost(dirs: string[]): string[] {
+  const set = new Set(dirs);
+  return [...set].filter((d) => !hasAncestorIn(d, set));
 }
 
-/** What differs between two snapshots, by content. */
+function hasAncestorIn(p: string, set: ReadonlySet<string>): boolean {
+  if (set.size === 0) return false;
+  for (let i = p.lastIndexOf(sep); i > 0; i = p.lastIndexOf(sep, i - 1)) {
+    if (set.has(p.slice(0, i))) return true;
+  }
+  return false;
+}
+
+async function sliced<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
+  let sliceStart = performance.now();
+  for (let i = 0; i < items.length; i++) {
+    fn(items[i]!);
+    if ((i & 63) === 63 && performance.now() - sliceStart > SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** What differs between two snapshots, by content; each list sorted. */
 export function diffSnapshots(before: Snapshot, after: Snapshot): ChangeSet {
   const added: string[] = [];
   const modified: string[] = [];
   const removed: string[] = [];
-  for (const [p, e] of after.files) {
+  if (before.files === after.files) return { added, modified, removed };
+  const logged =
+    before.log && before.log === after.log
+      ? before.log.between(Math.min(before.seq, after.seq), Math.max(before.seq, after.seq))
+      : undefined;
+  const paths = logged ?? new Set([...before.files.keys(), ...after.files.keys()]);
+  for (const p of paths) {
     const old = before.files.get(p);
-    if (!old) added.push(p);
-    else if (old.hash !== e.hash) modified.push(p);
+    const now = after.files.get(p);
+    if (!old && now) added.push(p);
+    else if (old && !now) removed.push(p);
+    else if (old && now && old.hash !== now.hash) modified.push(p);
   }
-  for (const p of before.files.keys()) if (!after.files.has(p)) removed.push(p);
-  return { added, modified, removed };
+  return { added: added.sort(), modified: modified.sort(), removed: removed.sort() };
 }
 
 export function isEmptyChange(c: ChangeSet): boolean {

@@ -3,7 +3,7 @@ import { Settler } from './settle.js';
 import { Snapshotter, diffSnapshots, isEmptyChange, type Snapshot } from './snapshot.js';
 import type { ChangeSet } from '../core/events.js';
 import type { PathFilter, Watcher } from './types.js';
-import { walkFiles } from './walk.js';
+import { treeSource } from './walk.js';
 import { createWatcher } from './watcher.js';
 
 export interface TreeOptions {
@@ -40,8 +40,8 @@ export class WatchedTree {
       warned.add(msg);
       opts.onWarning(msg);
     };
-    this.snapshotter = new Snapshotter(() => walkFiles(opts.roots, this.filter, warnOnce), opts.roots[0] ?? '/');
-    this.settler = new Settler({ quietMs: opts.settleMs, onSettled: () => void this.resnapshot() });
+    this.snapshotter = new Snapshotter(treeSource(opts.roots, this.filter, warnOnce), opts.roots[0] ?? '/');
+    this.settler = new Settler({ quietMs: opts.settleMs, onSettled: (paths) => void this.queueSnapshot(paths) });
   }
 
   get roots(): string[] {
@@ -67,7 +67,7 @@ export class WatchedTree {
       backend: this.opts.backend ?? 'auto',
       poll: this.opts.poll || poll,
       onWarning: this.opts.onWarning,
-      onEvents: (events) => this.settler.push(events.map((e) => e.path)),
+      onEvents: (events, lastAt) => this.settler.push(events.map((e) => e.path), lastAt),
     });
     this.latestSnap = await this.snapshotter.take();
     return this.latestSnap;
@@ -78,7 +78,10 @@ export class WatchedTree {
     return this.latestSnap;
   }
 
-  /** Settles whatever is pending now and resolves once the resulting snapshot is the latest. */
+  /**
+   * Settles whatever is pending now, then looks at every file (an edit whose event has not arrived
+   * yet is still seen), and resolves once that snapshot is the latest.
+   */
   async barrier(): Promise<Snapshot> {
     this.settler.flush();
     await this.queueSnapshot();
@@ -99,15 +102,14 @@ export class WatchedTree {
     await this.snapping.catch(() => undefined);
   }
 
-  private resnapshot(): void {
-    void this.queueSnapshot();
-  }
-
-  /** Snapshots run one after another, so `latest` only moves forward. */
-  private queueSnapshot(): Promise<void> {
+  /**
+   * Snapshots run one after another, so `latest` only moves forward. Settled paths are looked at
+   * alone; without paths every file is.
+   */
+  private queueSnapshot(paths?: string[]): Promise<void> {
     this.snapping = this.snapping.then(async () => {
       const before = this.latestSnap;
-      const snap = await this.snapshotter.take();
+      const snap = paths && before ? await this.snapshotter.update(paths) : await this.snapshotter.take();
       this.latestSnap = snap;
       if (!before) return;
       const changes = diffSnapshots(before, snap);

@@ -27,7 +27,8 @@ export interface WatcherOptions {
   /** Absolute paths of existing directories or files. */
   roots: string[];
   filter: PathFilter;
-  onEvents(events: WatchEvent[]): void;
+  /** `lastAt`: when the latest of these events arrived (Date.now() clock). */
+  onEvents(events: WatchEvent[], lastAt: number): void;
   /** Non-fatal trouble (watch limit reached, a root vanished); the watcher keeps going. */
   onWarning(message: string): void;
   backend?: 'auto' | BackendName;

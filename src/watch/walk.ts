@@ -1,6 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
+import type { FileSource } from './snapshot.js';
 import type { PathFilter } from './types.js';
 
 export interface WalkVisitor {
@@ -135,5 +136,24 @@ function semaphore(max: number): <T>(task: () => Promise<T>) => Promise<T> {
       if (next) next();
       else active--;
     }
+  };
+}
+
+/** The files of a watched tree, for snapshots: whole, or below some directories of it. */
+export function treeSource(roots: string[], filter: PathFilter, onWarning: (msg: string) => void): FileSource {
+  const all = roots.map((r) => resolve(r));
+  // A directory below a root that vanished since its event is simply absent, not a missing root.
+  const quiet = (msg: string) => {
+    if (!msg.startsWith('watched path ')) onWarning(msg);
+  };
+  return {
+    list: async (dirs) => {
+      if (!dirs) return walkFiles(all, filter, onWarning);
+      const nested = all.filter((r) => dirs.some((d) => r === d || r.startsWith(d + sep)));
+      const inner = dirs.filter((d) => !all.includes(d));
+      const [a, b] = await Promise.all([walkFiles(nested, filter, onWarning), walkFiles(inner, filter, quiet)]);
+      return [...a, ...b];
+    },
+    counts: (p) => filter.includeFile(p),
   };
 }

@@ -36,7 +36,7 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
   const supervised: SuperviseOptions = {
     open,
     fallback: opts.poll ? undefined : { open: polling, name: `polling every ${intervalMs} ms` },
-    batcher: new EventBatcher((events) => opts.onEvents(events)),
+    batcher: new EventBatcher((events, lastAt) => opts.onEvents(events, lastAt)),
     warn,
     onWarning: opts.onWarning,
   };

@@ -21,6 +21,17 @@ describe('Settler', () => {
     s.close();
   });
 
+  it('counts the quiet window from when the paths were seen, not from when they were handed over', async () => {
+    const { s, fired } = recorder(1100);
+    const seenAt = Date.now() - 1000;
+    s.push(['/x/a'], seenAt);
+    await waitFor(() => fired.length === 1, 'the batch', 3000);
+    // 1100 ms after it was seen is ~100 ms after the push; a window counted from the push ends 1000 ms later.
+    expect(Date.now() - seenAt).toBeLessThan(1900);
+    expect(Date.now() - seenAt).toBeGreaterThanOrEqual(1099);
+    s.close();
+  });
+
   it('holds postpone settling until the last release', async () => {
     const { s, fired } = recorder(20);
     s.hold();

@@ -26,7 +26,10 @@ class Screen {
       this.term.write(d);
     });
     this.exit = new Promise((r) => this.proc.onExit((e) => r(e.exitCode)));
+    void this.exit.then((code) => (this.exitedWith = code));
   }
+
+  exitedWith: number | undefined;
 
   text(): string {
     const b = this.term.buffer.active;
@@ -66,10 +69,13 @@ afterEach(async () => {
   screens = [];
 });
 
+const exitCode = (s: Screen) => (s.exitedWith === undefined ? undefined : { code: s.exitedWith });
+
 const SERVICE = "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000); console.log('hello from ' + process.env.DEVSUP_GENERATION + ' pid=' + process.pid);";
 
 describe('devsup up dashboard (real pseudo-terminal)', () => {
-  it('shows STALE then fresh, restarts, stops, searches and quits leaving nothing running', async () => {
+  // Many steps, each bounded by its own wait: the whole may take long on a loaded machine.
+  it('shows STALE then fresh, restarts, stops, searches and quits leaving nothing running', { timeout: 90_000 }, async () => {
     const root = tempDir();
     writeTree(root, { 'a/a.mjs': SERVICE, 'b/b.mjs': SERVICE, 'b/keep.txt': 'x' });
     writeFileSync(
@@ -120,7 +126,7 @@ describe('devsup up dashboard (real pseudo-terminal)', () => {
 
     const pids = [pidOf('alpha'), pidOf('beta')].filter((p) => p > 0);
     s.proc.write('q');
-    expect(await s.exit).toBe(0);
+    expect(await waitFor(() => exitCode(s), `exit after q\n${s.text()}`)).toEqual({ code: 0 });
     expect(s.rawOutput).toContain('\x1b[?1049l');
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });

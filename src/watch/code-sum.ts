@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+
+const LANES = 4;
+
+/**
+ * An order-free digest of a set of file hashes: each hash adds its first 128 bits, lane by lane,
+ * so one changed file updates the code id without visiting the others. Each file hash already
+ * covers the file's path, so moving content between files changes the sum too.
+ */
+export class CodeSum {
+  private readonly lanes = new Uint32Array(LANES);
+  private count = 0;
+
+  static of(hashes: Iterable<string>): CodeSum {
+    const sum = new CodeSum();
+    for (const h of hashes) sum.add(h);
+    return sum;
+  }
+
+  clone(): CodeSum {
+    const c = new CodeSum();
+    c.lanes.set(this.lanes);
+    c.count = this.count;
+    return c;
+  }
+
+  add(hash: string): void {
+    this.count++;
+    for (let i = 0; i < LANES; i++) this.lanes[i] = this.lanes[i]! + lane(hash, i);
+  }
+
+  remove(hash: string): void {
+    this.count--;
+    for (let i = 0; i < LANES; i++) this.lanes[i] = this.lanes[i]! - lane(hash, i);
+  }
+
+  /** Ten hex digits, like a short git commit id. */
+  get id(): string {
+    return createHash('sha1').update(`${this.count}:${this.lanes.join(':')}`).digest('hex').slice(0, 10);
+  }
+}
+
+function lane(hash: string, i: number): number {
+  return Number.parseInt(hash.slice(i * 8, i * 8 + 8), 16);
+}
