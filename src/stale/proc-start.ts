@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { ProcId } from '../worker/types.js';
 
@@ -30,10 +30,31 @@ export function parseStat(text: string): ProcStat | undefined {
 /** Linux only; undefined when the process does not exist (any more). */
 export function readStat(pid: number): ProcStat | undefined {
   if (!validPid(pid)) return undefined;
+  const text = readProcText(`/proc/${pid}/stat`);
+  return text === undefined ? undefined : parseStat(text);
+}
+
+const procBuf = Buffer.allocUnsafe(4096);
+
+/**
+ * A small /proc file in one read. These files report a size of 0, so readFileSync stats them and
+ * reads twice; on the stop path every process is read this way, often. Undefined when it is gone.
+ */
+export function readProcText(path: string): string | undefined {
+  let fd: number;
   try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
+  }
+  try {
+    const n = readSync(fd, procBuf, 0, procBuf.length, 0);
+    // Longer than the buffer (a huge cmdline, say): read it the ordinary way.
+    return n < procBuf.length ? procBuf.toString('latin1', 0, n) : readFileSync(path, 'latin1');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

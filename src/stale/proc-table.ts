@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { bootTimeMs, parseStat, ticksToMs } from './proc-start.js';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { bootTimeMs, parseStat, readProcText, ticksToMs } from './proc-start.js';
 
 export interface ProcInfo {
   pid: number;
@@ -31,15 +31,54 @@ export async function readProcRows(): Promise<ProcRow[]> {
   const out: ProcRow[] = [];
   for (let i = 0; i < pids.length; i++) {
     if (i > 0 && i % (BATCH * 4) === 0) await new Promise((r) => setImmediate(r));
-    let stat;
-    try {
-      stat = parseStat(readFileSync(`/proc/${pids[i]!}/stat`, 'latin1'));
-    } catch {
-      continue; // gone since readdir
-    }
+    const text = readProcText(`/proc/${pids[i]!}/stat`);
+    // Undefined: gone since readdir.
+    const stat = text === undefined ? undefined : parseStat(text);
     if (stat) out.push({ pid: stat.pid, ppid: stat.ppid, pgid: stat.pgid, state: stat.state, start: stat.startTicks });
   }
   return out;
+}
+
+let childrenListed: boolean | undefined;
+
+/**
+ * Our own row, and those of `rootPid` and its descendants, found through each thread's
+ * /proc/PID/task/TID/children: what stopping a tree needs first, without reading every process on
+ * the machine. Undefined where the kernel does not list children (the whole table is read then).
+ * Group members that are not descendants (orphans) are not here; the group signal reaches them.
+ */
+export function readTreeRows(rootPid: number): ProcRow[] | undefined {
+  if (process.platform !== 'linux') return undefined;
+  childrenListed ??= existsSync(`/proc/self/task/${process.pid}/children`);
+  if (!childrenListed) return undefined;
+  const rows: ProcRow[] = [];
+  const own = rowOf(process.pid);
+  if (own) rows.push(own);
+  const seen = new Set<number>([process.pid]);
+  for (let todo = [rootPid], pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    if (seen.has(pid) || !(pid > 0)) continue;
+    seen.add(pid);
+    const row = rowOf(pid);
+    if (!row) continue;
+    rows.push(row);
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const tid of tids) {
+      // Undefined when the thread or the process ended meanwhile.
+      for (const c of readProcText(`/proc/${pid}/task/${tid}/children`)?.split(' ') ?? []) if (c !== '') todo.push(Number(c));
+    }
+  }
+  return rows;
+}
+
+function rowOf(pid: number): ProcRow | undefined {
+  const text = readProcText(`/proc/${pid}/stat`);
+  const s = text === undefined ? undefined : parseStat(text);
+  return s && { pid: s.pid, ppid: s.ppid, pgid: s.pgid, state: s.state, start: s.startTicks };
 }
 
 export async function readProcTable(): Promise<ProcInfo[]> {

@@ -1,5 +1,5 @@
 import { isAlive, isDeadState, readStat } from '../stale/proc-start.js';
-import { readProcRows, type ProcRow } from '../stale/proc-table.js';
+import { readProcRows, readTreeRows, type ProcRow } from '../stale/proc-table.js';
 import type { ProcId, StopResult } from './types.js';
 
 export interface StopOptions {
@@ -10,7 +10,7 @@ export interface StopOptions {
   captured?: ProcId[];
 }
 
-/** Polls start this close together (a polite child is gone within a few ms) and back off to POLL_MS. */
+/** Polls start 1 ms apart (a polite child is gone within a few ms) and slow down by 1 ms each to POLL_MS. */
 const FIRST_POLL_MS = 1;
 const POLL_MS = 15;
 /** Re-reading the whole table is the expensive part of a poll, so it happens less often. */
@@ -35,9 +35,11 @@ export async function stopTree(root: number | ProcId, opts: StopOptions = {}): P
   const graceMs = opts.graceMs ?? 3000;
   const giveUpMs = opts.giveUpMs ?? 2000;
 
-  const table = await readProcRows();
-  const captured = opts.captured ?? treeRows(root, table).map(toId);
   const rootPid = typeof root === 'number' ? root : root.pid;
+  // The tree as it hangs from its root is enough to begin with; whatever else is in the group gets
+  // the group signal, and the whole table is read as soon as the group outlives what is tracked.
+  const table = (opts.captured ? undefined : readTreeRows(rootPid)) ?? (await readProcRows());
+  const captured = opts.captured ?? treeRows(root, table).map(toId);
   const rootStart = typeof root === 'number' ? table.find((r) => r.pid === rootPid)?.start : root.start;
   const tree = new Tree(rootPid, rootStart);
   tree.track(captured);
@@ -196,7 +198,7 @@ class Tree {
       }
       if (performance.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, pause));
-      pause = Math.min(pause * 2, POLL_MS);
+      pause = Math.min(pause + 1, POLL_MS);
     }
   }
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { procId, procStartMs } from '../../src/stale/proc-start.js';
-import { readProcTable } from '../../src/stale/proc-table.js';
+import { readProcRows, readProcTable, readTreeRows } from '../../src/stale/proc-table.js';
 import { readPsTable } from '../../src/stale/proc-table-ps.js';
 import { spawnChild } from '../../src/worker/spawn.js';
 import { stopTree } from '../../src/worker/stop-tree.js';
@@ -32,6 +32,26 @@ describe('readProcTable', () => {
     expect(row).toMatchObject({ ppid: process.pid, pgid: c.pid, start: c.id.start, cwd: dir });
     expect(row!.cmdline).toEqual(['node', fixture('ready.mjs'), 'a b', '']);
     await stopTree(c.id);
+  });
+
+  it('reads a tree from its root through the children lists, as the whole table shows it', async () => {
+    const c = await spawnChild({ command: ['node', fixture('stubborn.mjs'), '--setsid'], cwd: process.cwd(), env: {}, stdin: 'ignore', output: 'pipe' });
+    trackPid(c.pid);
+    const gpid = Number((await collect(c.stdout).line(/^READY pid=\d+ grandchild=(\d+)$/))[1]);
+    trackPid(gpid);
+    try {
+      const rows = readTreeRows(c.pid);
+      expect(rows).toBeDefined();
+      const byPid = new Map(rows!.map((r) => [r.pid, r]));
+      // Our own row comes first (the caller needs its group), then the root and its descendant.
+      expect(rows![0]!.pid).toBe(process.pid);
+      const all = new Map((await readProcRows()).map((r) => [r.pid, r]));
+      const ids = (r: { pid: number; ppid: number; pgid: number; start: string } | undefined) => r && { pid: r.pid, ppid: r.ppid, pgid: r.pgid, start: r.start };
+      for (const pid of [c.pid, gpid]) expect(ids(byPid.get(pid))).toEqual(ids(all.get(pid)));
+      expect(byPid.get(gpid)!.pgid).not.toBe(c.pid);
+    } finally {
+      await stopTree(c.id, { graceMs: 200 });
+    }
   });
 
   it('scans a few hundred processes in a few ms', async () => {
