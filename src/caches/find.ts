@@ -1,9 +1,9 @@
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
-import { dirGate } from './gate.js';
 import { PRESETS, type PresetName } from './presets.js';
 
 export interface Candidate {
@@ -18,6 +18,9 @@ interface Glob {
   base: string;
   match: (rel: string) => boolean;
 }
+
+/** Reading between two yields to the event loop. */
+const SLICE_MS = 8;
 
 const hasNodeModules = (rel: string) => rel.split('/').includes('node_modules');
 
@@ -69,17 +72,19 @@ export async function findCandidates(
     }
     const add = (rel: string) => found.push({ display: join(shown, rel), real: join(rootReal, rel), rootReal });
 
-    const walk = async (rel: string): Promise<void> => {
+    // Directories are read synchronously, in slices: this walk runs before every start, and on a
+    // big tree promise-based reads cost several times as much.
+    const pending: string[] = [''];
+    const walk = (rel: string): void => {
       const dir = join(rootReal, rel);
       let entries: Dirent[];
       try {
-        entries = await dirGate(() => readdir(dir, { withFileTypes: true }));
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') errors.push(`${join(shown, rel)}: ${errorMessage(err)}`);
         return;
       }
       const presetsApply = !hasNodeModules(rel);
-      const next: Promise<void>[] = [];
       for (const e of entries) {
         if (e.name === '.git') continue;
         const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
@@ -90,23 +95,29 @@ export async function findCandidates(
         // Dirent types come from lstat semantics: a symlinked directory is not a directory here.
         if (!e.isDirectory()) continue;
         if (presetsApply && e.name === 'node_modules') {
-          next.push(...nmChildren.map((c) => addIfPresent(`${childRel}/${c}`)));
+          for (const c of nmChildren) addIfPresent(`${childRel}/${c}`);
         }
-        if (shouldDescend(childRel)) next.push(walk(childRel));
+        if (shouldDescend(childRel)) pending.push(childRel);
       }
-      await Promise.all(next);
     };
 
-    const addIfPresent = async (rel: string): Promise<void> => {
+    const addIfPresent = (rel: string): void => {
       try {
-        await lstat(join(rootReal, rel));
+        lstatSync(join(rootReal, rel));
         add(rel);
       } catch {
         /* absent: nothing to clear */
       }
     };
 
-    await walk('');
+    let sliceStart = performance.now();
+    for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
+      walk(rel);
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
   }
   return found;
 }
