@@ -66,7 +66,7 @@ if (only.includes('modules')) {
   out('## 1. Module loading');
   out();
   const bare = median(Array.from({ length: n }, () => wall([process.execPath, '-e', '0'])));
-  const version = median(Array.from({ length: n }, () => wall([process.execPath, DEVSUP_BIN, '--version'])));
+  const version = median(Array.from({ length: n }, () => wall([DEVSUP_BIN, '--version'])));
   out(`- \`node -e 0\`: ${ms(bare)}; \`devsup --version\`: ${ms(version)} (${ms(version - bare)} above bare node)`);
   const dist = (p) => pathToFileURL(join(REPO, 'dist', p)).href;
   const imports = [
@@ -89,7 +89,8 @@ if (only.includes('modules')) {
 // ---- shared: run devsup with the hook ----------------------------------------------------------
 
 function devsupRun(dir, extraNode = []) {
-  const argv = [process.execPath, ...extraNode, '--import', hook, DEVSUP_BIN, 'run', '--json', '--settle', '100', '--ext', EXT, '--', 'node', 'app.js'];
+  // The V8 flag of bin/devsup.js's #! line, which is bypassed when node is named explicitly.
+  const argv = [process.execPath, '--max-semi-space-size=1', ...extraNode, '--import', hook, DEVSUP_BIN, 'run', '--json', '--settle', '100', '--ext', EXT, '--', 'node', 'app.js'];
   const timings = [];
   const run = new ToolRun(argv, dir, { label: 'devsup' });
   run.on('line', (stream, text) => {

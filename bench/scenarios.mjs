@@ -77,7 +77,7 @@ function wallTime(argv) {
 export async function versionTimes(ctx) {
   const out = { devsup: [], nodemon: [], node: [] };
   for (let i = 0; i < ctx.counts.version; i++) {
-    out.devsup.push(await wallTime([process.execPath, DEVSUP_BIN, '--version']));
+    out.devsup.push(await wallTime([DEVSUP_BIN, '--version']));
     if (NODEMON_BIN) out.nodemon.push(await wallTime([process.execPath, NODEMON_BIN, '--version']));
     // `node --version` exits before JavaScript starts; `node -e 0` is the real cost of a node process.
     out.node.push(await wallTime([process.execPath, '-e', '0']));

@@ -65,7 +65,8 @@ export function toolDefs({ settle, grace }) {
       id: 'devsup',
       label: 'devsup',
       settings: (o = {}) => `devsup run --settle ${o.settle ?? settle} --grace ${o.grace ?? grace} --ext ${EXT} -- node app.js`,
-      argv: (o = {}) => [node, DEVSUP_BIN, 'run', '--settle', String(o.settle ?? settle), '--grace', String(o.grace ?? grace), '--ext', EXT, '--', 'node', 'app.js'],
+      // Started as the installed `devsup` command starts: through the script's own #! line.
+      argv: (o = {}) => [DEVSUP_BIN, 'run', '--settle', String(o.settle ?? settle), '--grace', String(o.grace ?? grace), '--ext', EXT, '--', 'node', 'app.js'],
       watchesTree: true,
     },
   ];

@@ -4,13 +4,19 @@ import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from '
 /** One file's content identity. */
 export interface FileEntry {
   size: number;
-  /** sha1 of the path relative to the tree's base, a NUL, and the content: renames count as changes. */
+  /**
+   * sha1 of the path relative to the tree's base, a NUL, and the content, in base64 (a big tree
+   * keeps one per file): renames count as changes.
+   */
   hash: string;
 }
 
 /** What is remembered of a file between snapshots, so an unchanged file is not read again. */
 export interface FileState extends FileEntry {
-  mtimeMs: number;
+  /**
+   * Every write and every utimes() sets ctime to the present, so ctime with size and inode is the
+   * file's identity; mtime adds nothing (and is what `touch -d`, `tar` and `cp -p` put back).
+   */
   ctimeMs: number;
   ino: number;
   /**
@@ -28,9 +34,8 @@ const CHUNK = 64 * 1024;
 const buffer = Buffer.allocUnsafe(CHUNK);
 
 /**
- * The state of `path` now: `prev` itself when size, mtime, ctime and inode are unchanged and it
- * was trusted (ctime cannot be set by `touch -d`, `tar` or `cp -p`, so a restored mtime never
- * hides a change), a freshly read state otherwise, undefined when it is not a readable file.
+ * The state of `path` now: `prev` itself when size, ctime and inode are unchanged and it was
+ * trusted, a freshly read state otherwise, undefined when it is not a readable file.
  * Synchronous on purpose: one open, fstat, read and close per file costs a fraction of the same
  * calls through promises, and callers yield between slices of files.
  */
@@ -68,8 +73,7 @@ function readAndHash(path: string, rel: string): FileState | undefined {
     }
     return {
       size: st.size,
-      hash: h.digest('hex'),
-      mtimeMs: st.mtimeMs,
+      hash: h.digest('base64'),
       ctimeMs: st.ctimeMs,
       ino: st.ino,
       trusted: Date.now() - st.ctimeMs > RACY_WINDOW_MS,
@@ -82,5 +86,5 @@ function readAndHash(path: string, rel: string): FileState | undefined {
 }
 
 function sameStat(prev: FileState, st: Stats): boolean {
-  return prev.size === st.size && prev.mtimeMs === st.mtimeMs && prev.ctimeMs === st.ctimeMs && prev.ino === st.ino;
+  return prev.size === st.size && prev.ctimeMs === st.ctimeMs && prev.ino === st.ino;
 }

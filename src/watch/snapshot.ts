@@ -72,7 +72,8 @@ export class Snapshotter {
       next.set(p, st);
       sum.add(st.hash);
     });
-    const changed = paths.filter((p) => next.get(p) !== this.current.get(p));
+    // Nothing compares with the empty state before the first snapshot: its paths are not logged.
+    const changed = this.seq === 0 ? [] : paths.filter((p) => next.get(p) !== this.current.get(p));
     for (const p of this.current.keys()) if (!next.has(p)) changed.push(p);
     return this.publish(next, sum, changed);
   }
