@@ -1,30 +1,38 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
-/** One file's content identity. */
-export interface FileEntry {
-  size: number;
-  /**
-   * sha1 of the path relative to the tree's base, a NUL, and the content, in base64 (a big tree
-   * keeps one per file): renames count as changes.
-   */
-  hash: string;
+/**
+ * What is remembered of one file, packed into one string because a big tree keeps 100,000 of them
+ * (about half the memory of an object with a hash string and boxed numbers):
+ *   - 27 characters: sha1, in base64 without padding, of the path relative to the tree's base, a
+ *     NUL and the content (so renames count as changes); equal prefixes mean equal content;
+ *   - 1 character: `t` when the stat below is trusted, `u` when it is not: a file whose ctime is
+ *     too close to when it was read may have changed again within the same clock tick, so it is
+ *     read again the next time it is looked at (as git does with "racily clean" index entries);
+ *   - the stat identity `size:ctime:inode`. Every write and every utimes() sets ctime to the
+ *     present, so mtime adds nothing (and it is what `touch -d`, `tar` and `cp -p` put back).
+ */
+export type FileState = string;
+
+const HASH_LEN = 27;
+
+/** Whether two states describe the same content. */
+export function sameContent(a: FileState, b: FileState): boolean {
+  for (let i = 0; i < HASH_LEN; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
 }
 
-/** What is remembered of a file between snapshots, so an unchanged file is not read again. */
-export interface FileState extends FileEntry {
-  /**
-   * Every write and every utimes() sets ctime to the present, so ctime with size and inode is the
-   * file's identity; mtime adds nothing (and is what `touch -d`, `tar` and `cp -p` put back).
-   */
-  ctimeMs: number;
-  ino: number;
-  /**
-   * A stat-identical file may still have changed when its ctime is too close to when it was read
-   * (timestamps come from a coarse clock), so such an entry is read again the next time it is
-   * looked at (as git does with "racily clean" index entries).
-   */
-  trusted: boolean;
+/** The content part of a state. */
+export function contentOf(st: FileState): string {
+  return st.slice(0, HASH_LEN);
+}
+
+function trusted(st: FileState): boolean {
+  return st.charCodeAt(HASH_LEN) === 116; // 't'
+}
+
+function statIdentity(st: Stats): string {
+  return `${st.size}:${st.ctimeMs}:${st.ino}`;
 }
 
 /** Whatever is newer than this, relative to the read, is not trusted to stat alone. */
@@ -40,7 +48,7 @@ const buffer = Buffer.allocUnsafe(CHUNK);
  * calls through promises, and callers yield between slices of files.
  */
 export function readFileState(path: string, rel: string, prev?: FileState): FileState | undefined {
-  if (prev?.trusted) {
+  if (prev !== undefined && trusted(prev)) {
     let st: Stats;
     try {
       st = statSync(path);
@@ -48,9 +56,23 @@ export function readFileState(path: string, rel: string, prev?: FileState): File
       return undefined;
     }
     if (!st.isFile()) return undefined;
-    if (sameStat(prev, st)) return prev;
+    const id = statIdentity(st);
+    if (prev.length === HASH_LEN + 1 + id.length && prev.endsWith(id)) return prev;
   }
   return readAndHash(path, rel);
+}
+
+const scratch = Buffer.allocUnsafe(256);
+
+/**
+ * One flat string: joining strings with + or a template makes a tree of string pieces that
+ * costs more than the characters themselves.
+ */
+function pack(hash: string, flag: string, id: string): FileState {
+  let n = scratch.write(hash.slice(0, HASH_LEN), 0, 'latin1');
+  n += scratch.write(flag, n, 'latin1');
+  n += scratch.write(id, n, 'latin1');
+  return scratch.toString('latin1', 0, n);
 }
 
 function readAndHash(path: string, rel: string): FileState | undefined {
@@ -71,20 +93,11 @@ function readAndHash(path: string, rel: string): FileState | undefined {
       h.update(buffer.subarray(0, n));
       total += n;
     }
-    return {
-      size: st.size,
-      hash: h.digest('base64'),
-      ctimeMs: st.ctimeMs,
-      ino: st.ino,
-      trusted: Date.now() - st.ctimeMs > RACY_WINDOW_MS,
-    };
+    const flag = Date.now() - st.ctimeMs > RACY_WINDOW_MS ? 't' : 'u';
+    return pack(h.digest('base64'), flag, statIdentity(st));
   } catch {
     return undefined;
   } finally {
     closeSync(fd);
   }
-}
-
-function sameStat(prev: FileState, st: Stats): boolean {
-  return prev.size === st.size && prev.ctimeMs === st.ctimeMs && prev.ino === st.ino;
 }

@@ -4,15 +4,15 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ChangeSet } from '../core/events.js';
 import { ChangeLog } from './change-log.js';
 import { CodeSum } from './code-sum.js';
-import { readFileState, type FileEntry, type FileState } from './file-state.js';
+import { readFileState, sameContent, type FileState } from './file-state.js';
 
-export type { FileEntry } from './file-state.js';
+export { contentOf, type FileState } from './file-state.js';
 
 export interface Snapshot {
   /** Increases with every snapshot of a tree; a barrier compares these, never clocks. */
   seq: number;
-  /** Never changed once published: later snapshots copy it. */
-  files: ReadonlyMap<string, FileEntry>;
+  /** Never changed once published: later snapshots copy it. Compare states with `sameContent`. */
+  files: ReadonlyMap<string, FileState>;
   /** Short digest of every path and content: equal code ids mean identical watched code. */
   codeId: string;
   /** The history shared by the snapshots of one tree, so they are compared by what changed. */
@@ -70,7 +70,7 @@ export class Snapshotter {
       const st = readFileState(p, this.rel(p), this.current.get(p));
       if (!st) return;
       next.set(p, st);
-      sum.add(st.hash);
+      sum.add(st);
     });
     // Nothing compares with the empty state before the first snapshot: its paths are not logged.
     const changed = this.seq === 0 ? [] : paths.filter((p) => next.get(p) !== this.current.get(p));
@@ -116,12 +116,12 @@ export class Snapshotter {
       const prev = this.current.get(p);
       if (st === prev) return;
       next ??= new Map(this.current);
-      if (prev) sum.remove(prev.hash);
+      if (prev) sum.remove(prev);
       if (st) {
         next.set(p, st);
-        sum.add(st.hash);
+        sum.add(st);
       } else next.delete(p);
-      if (!prev || !st || prev.hash !== st.hash) changed.push(p);
+      if (!prev || !st || !sameContent(prev, st)) changed.push(p);
     };
     for (const p of stale) if (!files.has(p)) put(p, undefined);
     await sliced([...files], (p) => put(p, readFileState(p, this.rel(p), this.current.get(p))));
@@ -208,7 +208,7 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): ChangeSet {
     const now = after.files.get(p);
     if (!old && now) added.push(p);
     else if (old && !now) removed.push(p);
-    else if (old && now && old.hash !== now.hash) modified.push(p);
+    else if (old && now && !sameContent(old, now)) modified.push(p);
   }
   return { added: added.sort(), modified: modified.sort(), removed: removed.sort() };
 }

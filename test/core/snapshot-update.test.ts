@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFilter } from '../../src/watch/filter.js';
 import { ChangeLog } from '../../src/watch/change-log.js';
-import { Snapshotter, diffSnapshots, type Snapshot } from '../../src/watch/snapshot.js';
+import { Snapshotter, contentOf, diffSnapshots, type Snapshot } from '../../src/watch/snapshot.js';
 import { treeSource } from '../../src/watch/walk.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
 
@@ -111,7 +111,10 @@ describe('Snapshotter.update', () => {
     writeFileSync(join(root, 'a.js'), '2');
     const s3 = await s.update([join(root, 'a.js')]);
     expect(s3.files).not.toBe(s1.files);
-    expect(s1.files.get(join(root, 'a.js'))!.size).toBe(1);
+    // The old snapshot still describes the old content: a size of 1 in its stat identity.
+    expect(s1.files.get(join(root, 'a.js'))).toMatch(/^.{27}[tu]1:/);
+    expect(s3.files.get(join(root, 'a.js'))).toMatch(/^.{27}[tu]1:/);
+    expect(contentOf(s1.files.get(join(root, 'a.js'))!)).not.toBe(contentOf(s3.files.get(join(root, 'a.js'))!));
     expect(s1.codeId).not.toBe(s3.codeId);
   });
 
