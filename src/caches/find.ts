@@ -1,9 +1,9 @@
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
+import { drainSliced } from '../core/slices.js';
 import { PRESETS, type PresetName } from './presets.js';
 
 export interface Candidate {
@@ -18,9 +18,6 @@ interface Glob {
   base: string;
   match: (rel: string) => boolean;
 }
-
-/** Reading between two yields to the event loop. */
-const SLICE_MS = 8;
 
 const hasNodeModules = (rel: string) => rel.split('/').includes('node_modules');
 
@@ -110,14 +107,7 @@ export async function findCandidates(
       }
     };
 
-    let sliceStart = performance.now();
-    for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
-      walk(rel);
-      if (performance.now() - sliceStart > SLICE_MS) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
-    }
+    await drainSliced(pending, walk);
   }
   return found;
 }

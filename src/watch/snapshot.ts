@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ChangeSet } from '../core/events.js';
+import { forEachSliced } from '../core/slices.js';
 import { ChangeLog } from './change-log.js';
 import { CodeSum } from './code-sum.js';
 import { readFileState, sameContent, type FileState } from './file-state.js';
@@ -29,8 +29,6 @@ export interface FileSource {
   wholeIsCheap?: boolean;
 }
 
-/** Work between two yields to the event loop, so events and signals are still heard on a big tree. */
-const SLICE_MS = 8;
 /**
  * Up to this many files, every update looks at the whole tree (a few milliseconds). Events can
  * lag well behind the writes they report (a loaded machine, a backend batching a burst), and a
@@ -66,7 +64,7 @@ export class Snapshotter {
     const next = new Map<string, FileState>();
     const sum = new CodeSum();
     // Every entry that is not trusted to stat alone is read again: a full look is the safe one.
-    await sliced(paths, (p) => {
+    await forEachSliced(paths, (p) => {
       const st = readFileState(p, this.rel(p), this.current.get(p));
       if (!st) return;
       next.set(p, st);
@@ -124,7 +122,7 @@ export class Snapshotter {
       if (!prev || !st || !sameContent(prev, st)) changed.push(p);
     };
     for (const p of stale) if (!files.has(p)) put(p, undefined);
-    await sliced([...files], (p) => put(p, readFileState(p, this.rel(p), this.current.get(p))));
+    await forEachSliced([...files], (p) => put(p, readFileState(p, this.rel(p), this.current.get(p))));
     return this.publish(next ?? this.current, sum, changed);
   }
 
@@ -179,17 +177,6 @@ function hasAncestorIn(p: string, set: ReadonlySet<string>): boolean {
     if (set.has(p.slice(0, i))) return true;
   }
   return false;
-}
-
-async function sliced<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
-  let sliceStart = performance.now();
-  for (let i = 0; i < items.length; i++) {
-    fn(items[i]!);
-    if ((i & 63) === 63 && performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
-  }
 }
 
 /** What differs between two snapshots, by content; each list sorted. */

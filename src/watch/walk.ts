@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { basename, resolve, sep } from 'node:path';
+import { drainSliced } from '../core/slices.js';
 import type { FileSource } from './snapshot.js';
 import type { PathFilter } from './types.js';
 
@@ -17,9 +17,6 @@ export interface WalkVisitor {
    */
   wantFile?(name: string): boolean;
 }
-
-/** Reading between two yields to the event loop, so a huge tree does not hold up events and signals. */
-const SLICE_MS = 8;
 
 /**
  * Walks the roots, never entering skipped directories nor following symlinked ones (so loops are
@@ -94,14 +91,7 @@ export async function walkTree(
     else if (wanted(basename(root)) && filter.includeFile(root)) onFile?.(root);
   }
 
-  let sliceStart = performance.now();
-  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    visitDir(dir);
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
-  }
+  await drainSliced(pending, visitDir);
 }
 
 /** Sorted absolute paths of every file that counts under the roots. */
