@@ -2,7 +2,6 @@ import { DevsupError } from '../core/errors.js';
 import type { SupervisorApi } from '../supervisor/api.js';
 import { BadParams, parseParams } from './params.js';
 import type { Request } from './protocol.js';
-import { waitFreshAfterHolds } from './wait-fresh.js';
 
 /**
  * A result known at once is sent before `after` runs, synchronously, so a subscription's first
@@ -68,7 +67,7 @@ export function dispatch(api: SupervisorApi, req: Request, session: SessionHooks
     case 'waitFresh': {
       const p = parseParams.waitFresh(req.params);
       known(...p.names);
-      return waitFreshAfterHolds(api, p.names, p.timeoutMs);
+      return api.waitFresh(p.names, p.timeoutMs);
     }
     case 'subscribe':
       return { value: {}, after: () => session.subscribe() };

@@ -9,7 +9,7 @@ import { relativeChanges } from '../worker/paths.js';
 import { Worker, type WorkerSpec } from '../worker/worker.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
-import { waitFresh } from './wait-fresh.js';
+import { holdsReleased, waitFresh } from './wait-fresh.js';
 
 export interface WorkerEntry {
   spec: WorkerSpec;
@@ -227,9 +227,17 @@ export class Supervisor implements SupervisorApi {
     };
   }
 
-  waitFresh(names: string[], timeoutMs: number): Promise<WaitFreshResult> {
+  /**
+   * Waits for every hold to be released first: a barrier settles pending changes at once, so taken
+   * during a hold it would start the workers on the half-written state the hold is there to hide.
+   */
+  async waitFresh(names: string[], timeoutMs: number): Promise<WaitFreshResult> {
     const slots = names.length === 0 ? [...this.slots.values()] : names.map((n) => this.slot(n));
-    return waitFresh(this.bus, slots, timeoutMs);
+    const t0 = Date.now();
+    if (!(await holdsReleased(this.bus, () => this.holders.size, timeoutMs))) {
+      return { ok: false, tasks: [], waiting: [...this.holders.values()].map((h) => `the release of the hold by ${h}`) };
+    }
+    return waitFresh(this.bus, slots, Math.max(0, timeoutMs - (Date.now() - t0)));
   }
 
   /** Idempotent: every caller waits for the same shutdown. */

@@ -56,3 +56,20 @@ export async function waitFresh(bus: Bus, slots: Slot[], timeoutMs: number): Pro
     const timer = setTimeout(() => finish(false), timeoutMs).unref();
   });
 }
+
+/** True once no hold is active, false if `timeoutMs` passes first. */
+export function holdsReleased(bus: Bus, holds: () => number, timeoutMs: number): Promise<boolean> {
+  if (holds() === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      off();
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const off = bus.on((e) => {
+      if (e.type === 'release' && e.holds === 0) done(true);
+    });
+    // A wait must never keep a supervisor that is shutting down alive.
+    const timer = setTimeout(() => done(false), timeoutMs).unref();
+  });
+}
