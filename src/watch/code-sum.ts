@@ -5,17 +5,12 @@ const LANES = 4;
 /**
  * An order-free digest of a set of file hashes: each hash adds its first 128 bits, lane by lane,
  * so one changed file updates the code id without visiting the others. Each file hash already
- * covers the file's path, so moving content between files changes the sum too.
+ * covers the file's path, so moving content between files changes the sum too. Anything that
+ * starts with the base64 hash will do (a packed file state does).
  */
 export class CodeSum {
   private readonly lanes = new Uint32Array(LANES);
   private count = 0;
-
-  static of(hashes: Iterable<string>): CodeSum {
-    const sum = new CodeSum();
-    for (const h of hashes) sum.add(h);
-    return sum;
-  }
 
   clone(): CodeSum {
     const c = new CodeSum();
@@ -42,7 +37,7 @@ export class CodeSum {
   }
 }
 
-/** The first 18 bytes of a base64 hash (its first 24 characters), enough for the lanes. */
+/** The first 18 bytes of a base64 hash (its first 24 characters): enough for the lanes. */
 function lanesOf(hash: string): Buffer {
   return Buffer.from(hash.slice(0, 24), 'base64');
 }
