@@ -143,7 +143,8 @@ class TargetRunner {
       void this.enqueue(async () => {
         if (this.closed || epoch !== this.epoch) return;
         if (await isDirectory(this.target.dir)) return this.checkRootIn(ROOT_CHECK.idle);
-        if (epoch === this.epoch) this.sinkFor(epoch).vanished();
+        // A sink of this epoch: if the target was reopened meanwhile, it is no longer heard.
+        this.sinkFor(epoch).vanished();
       });
     }, ms);
     this.rootCheck.unref();

@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:
 import { basename, resolve, sep } from 'node:path';
 import { drainSliced } from '../core/slices.js';
 import type { FileSource } from './snapshot.js';
+import { isInside } from './targets.js';
 import type { PathFilter } from './types.js';
 
 export interface WalkVisitor {
@@ -16,6 +17,8 @@ export interface WalkVisitor {
    * a file is most of a walk's cost, so a walk after directories only skips it.
    */
   wantFile?(name: string): boolean;
+  /** A root that does not exist; by default a warning. */
+  onMissingRoot?(absPath: string): void;
 }
 
 /**
@@ -83,7 +86,10 @@ export async function walkTree(
       st = statSync(root);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') onWarning(`watched path ${root} does not exist`);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        if (visitor.onMissingRoot) visitor.onMissingRoot(root);
+        else onWarning(`watched path ${root} does not exist`);
+      }
       else onWarning(`cannot read ${root}: ${(err as Error).message}`);
       continue;
     }
@@ -104,9 +110,14 @@ export async function walkFiles(
 }
 
 /** The same files in no particular order: a snapshot of 100,000 files has no use for sorting them. */
-async function listFiles(roots: string[], filter: PathFilter, onWarning: (msg: string) => void): Promise<string[]> {
+async function listFiles(
+  roots: string[],
+  filter: PathFilter,
+  onWarning: (msg: string) => void,
+  onMissingRoot?: (absPath: string) => void,
+): Promise<string[]> {
   const files = new Set<string>();
-  await walkTree(roots, filter, onWarning, { onFile: (p) => files.add(p) });
+  await walkTree(roots, filter, onWarning, { onFile: (p) => files.add(p), onMissingRoot });
   return [...files];
 }
 
@@ -130,15 +141,13 @@ function reportUnreadable(dir: string, err: unknown, onWarning: (msg: string) =>
 export function treeSource(roots: string[], filter: PathFilter, onWarning: (msg: string) => void): FileSource {
   const all = roots.map((r) => resolve(r));
   // A directory below a root that vanished since its event is simply absent, not a missing root.
-  const quiet = (msg: string) => {
-    if (!msg.startsWith('watched path ')) onWarning(msg);
-  };
+  const absent = (): void => undefined;
   return {
     list: async (dirs) => {
       if (!dirs) return listFiles(all, filter, onWarning);
-      const nested = all.filter((r) => dirs.some((d) => r === d || r.startsWith(d + sep)));
+      const nested = all.filter((r) => dirs.some((d) => r === d || isInside(r, d)));
       const inner = dirs.filter((d) => !all.includes(d));
-      const [a, b] = await Promise.all([listFiles(nested, filter, onWarning), listFiles(inner, filter, quiet)]);
+      const [a, b] = await Promise.all([listFiles(nested, filter, onWarning), listFiles(inner, filter, onWarning, absent)]);
       return [...a, ...b];
     },
     counts: (p) => filter.includeFile(p),
