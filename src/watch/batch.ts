@@ -13,13 +13,21 @@ export class EventBatcher {
   private closed = false;
   private lastAt = 0;
 
-  /** `lastAt` is when the latest event of the batch arrived: waiting for the batch is not quiet time lost. */
+  /**
+   * `lastAt` is when the latest change of the batch happened: its own time when the backend knows
+   * it, its arrival otherwise. Time the backend or this batch held an event is not quiet time lost.
+   */
   constructor(private readonly deliver: (events: WatchEvent[], lastAt: number) => void) {}
 
   push(events: readonly WatchEvent[]): void {
     if (this.closed || events.length === 0) return;
-    for (const e of events) this.pending.push(e);
-    this.lastAt = Date.now();
+    const now = Date.now();
+    for (const e of events) {
+      this.pending.push(e);
+      // A change time after the arrival is clock skew (a network filesystem's clock): not trusted.
+      const at = e.at !== undefined && e.at <= now ? e.at : now;
+      this.lastAt = Math.max(this.lastAt, at);
+    }
     this.timer ??= setTimeout(() => this.flush(), BATCH_MS);
   }
 

@@ -109,7 +109,7 @@ class ParcelTarget implements TargetHandle {
 
   private async process(subDir: string, events: ParcelEvent[]): Promise<void> {
     const paths = events.map((e) => this.map!.toUser(e.path));
-    const kinds = await Promise.all(events.map((e, i) => (e.type === 'delete' ? undefined : kindOf(paths[i]!))));
+    const looks = await Promise.all(events.map((e, i) => (e.type === 'delete' ? undefined : look(paths[i]!))));
     if (this.closed) return;
     const out: WatchEvent[] = [];
     let vanished = false;
@@ -119,9 +119,10 @@ class ParcelTarget implements TargetHandle {
       else if (e.type === 'delete') {
         if (p === subDir) this.dropExtra(p);
         this.deleted(p, out);
-      } else if (kinds[i] === 'dir') this.dirAppeared(p, e.type === 'create', out);
-      else if (kinds[i] !== 'other' && this.filter.includeFile(p)) {
-        out.push({ kind: kinds[i] === 'gone' ? 'unlink' : e.type === 'create' ? 'add' : 'change', path: p });
+      } else if (looks[i]?.kind === 'dir') this.dirAppeared(p, e.type === 'create', out);
+      else if (looks[i]?.kind !== 'other' && this.filter.includeFile(p)) {
+        const { kind, at } = looks[i]!;
+        out.push({ kind: kind === 'gone' ? 'unlink' : e.type === 'create' ? 'add' : 'change', path: p, at });
       }
     });
     this.sink.emit(out);
@@ -200,15 +201,27 @@ class ParcelTarget implements TargetHandle {
   }
 }
 
-async function kindOf(p: string): Promise<'dir' | 'file' | 'other' | 'gone'> {
+interface Look {
+  kind: 'dir' | 'file' | 'other' | 'gone';
+  /**
+   * The file's ctime: parcel holds events for 50 ms after the last one, and the settle window
+   * counts from the write, not from when parcel passed it on.
+   */
+  at?: number;
+}
+
+async function look(p: string): Promise<Look> {
   try {
     const st = await lstat(p);
-    if (st.isDirectory()) return 'dir';
-    if (st.isFile()) return 'file';
+    if (st.isDirectory()) return { kind: 'dir' };
+    if (st.isFile()) return { kind: 'file', at: st.ctimeMs };
     // A symlinked file counts like a file; a symlinked directory is not followed.
-    if (st.isSymbolicLink()) return (await stat(p)).isFile() ? 'file' : 'other';
-    return 'other';
+    if (st.isSymbolicLink()) {
+      const target = await stat(p);
+      return target.isFile() ? { kind: 'file', at: Math.max(st.ctimeMs, target.ctimeMs) } : { kind: 'other' };
+    }
+    return { kind: 'other' };
   } catch {
-    return 'gone';
+    return { kind: 'gone' };
   }
 }

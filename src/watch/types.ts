@@ -5,6 +5,11 @@ export interface WatchEvent {
   kind: WatchEventKind;
   /** Absolute path. */
   path: string;
+  /**
+   * When the change itself happened, when the backend knows (a file's ctime), on the Date.now()
+   * clock: a backend that batches its events reports them well after the write.
+   */
+  at?: number;
 }
 
 /** Decides what is watched and what counts; built once from roots, ignores, ext and .gitignore files. */
@@ -27,7 +32,7 @@ export interface WatcherOptions {
   /** Absolute paths of existing directories or files. */
   roots: string[];
   filter: PathFilter;
-  /** `lastAt`: when the latest of these events arrived (Date.now() clock). */
+  /** `lastAt`: when the latest of these changes happened, or arrived when that is unknown (Date.now() clock). */
   onEvents(events: WatchEvent[], lastAt: number): void;
   /** Non-fatal trouble (watch limit reached, a root vanished); the watcher keeps going. */
   onWarning(message: string): void;
