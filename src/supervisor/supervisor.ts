@@ -4,6 +4,7 @@ import type { DevsupEvent } from '../core/events.js';
 import { Ring } from '../core/ring.js';
 import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
+import { indexPath } from '../watch/index-file.js';
 import { WatchedTree, type TreeOptions } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
 import { Worker, type WorkerSpec } from '../worker/worker.js';
@@ -13,7 +14,7 @@ import { holdsReleased, waitFresh } from './wait-fresh.js';
 
 export interface WorkerEntry {
   spec: WorkerSpec;
-  watch: Omit<TreeOptions, 'onWarning' | 'onChange'>;
+  watch: Omit<TreeOptions, 'onWarning' | 'onChange' | 'indexFile'>;
   dependsOn?: string[];
 }
 
@@ -60,6 +61,7 @@ export class Supervisor implements SupervisorApi {
     const logs = new Ring<LogLine>(this.opts.scrollback ?? 5000);
     const tree: WatchedTree = new WatchedTree({
       ...e.watch,
+      indexFile: indexPath(e.spec.stateDir, e.watch.roots),
       onWarning: (message) => this.bus.emit({ type: 'warning', worker: name, message }),
       onChange: (snap, changes) => {
         this.bus.emit({ type: 'change', worker: name, changes: relativeChanges(changes, e.spec.cwd), seq: snap.seq });

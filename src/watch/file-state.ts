@@ -27,7 +27,8 @@ export function contentOf(st: FileState): string {
   return st.slice(0, HASH_LEN);
 }
 
-function trusted(st: FileState): boolean {
+/** Whether the state may be taken again on its stat alone. */
+export function trusted(st: FileState): boolean {
   return st.charCodeAt(HASH_LEN) === 116; // 't'
 }
 
@@ -36,7 +37,7 @@ function statIdentity(st: Stats): string {
 }
 
 /** Whatever is newer than this, relative to the read, is not trusted to stat alone. */
-const RACY_WINDOW_MS = 200;
+export const RACY_WINDOW_MS = 200;
 const CHUNK = 64 * 1024;
 /** One buffer for every read: files are read synchronously, one at a time. */
 const buffer = Buffer.allocUnsafe(CHUNK);

@@ -1,10 +1,12 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import { hasAncestorIn, outermost } from './ancestry.js';
 import type { ChangeSet } from '../core/events.js';
 import { forEachSliced } from '../core/slices.js';
 import { ChangeLog } from './change-log.js';
 import { CodeSum } from './code-sum.js';
 import { readFileState, sameContent, type FileState } from './file-state.js';
+import type { SavedStates } from './index-file.js';
 
 export { contentOf, type FileState } from './file-state.js';
 
@@ -27,6 +29,16 @@ export interface FileSource {
   counts(path: string): boolean;
   /** False when even a small tree must only be looked at where it changed (tests of `update`). */
   wholeIsCheap?: boolean;
+  /**
+   * Lists every file before watching has begun, so the listing can overlap the watcher's start;
+   * confirming it once watching has begun makes up for whatever changed meanwhile.
+   */
+  listEarly?(): Promise<EarlyListing>;
+}
+
+export interface EarlyListing {
+  /** Every file that counts, as of now. */
+  confirm(): Promise<string[]>;
 }
 
 /**
@@ -46,9 +58,13 @@ const WHOLE_LOOK_MAX_FILES = 2000;
 export class Snapshotter {
   private readonly source: FileSource;
   private readonly log = new ChangeLog();
+  private readonly prefix: string;
   private current = new Map<string, FileState>();
   private sum = new CodeSum();
   private seq = 0;
+  /** States saved by an earlier run, by relative path: the first `take()` compares with them. */
+  private saved: SavedStates | undefined;
+  private readCount = 0;
 
   /** `base` makes the code id independent of where the checkout lives. */
   constructor(
@@ -56,20 +72,38 @@ export class Snapshotter {
     private readonly base: string,
   ) {
     this.source = typeof source === 'function' ? { list: source, counts: () => true } : source;
+    this.prefix = base.endsWith(sep) ? base : base + sep;
   }
 
-  /** Every file under the roots, as they are now. */
-  async take(): Promise<Snapshot> {
-    const paths = await this.source.list();
+  /** States from an earlier run, keyed by path relative to `base`, trusted exactly as this run's own. */
+  seed(saved: SavedStates): void {
+    if (this.seq === 0) this.saved = saved;
+  }
+
+  /** How many files the last `take()` had to read rather than stat. */
+  get lastReads(): number {
+    return this.readCount;
+  }
+
+  /** Every file under the roots as they are now; `listed` when the caller already has the list. */
+  async take(listed?: readonly string[]): Promise<Snapshot> {
+    const paths = listed ?? (await this.source.list());
     const next = new Map<string, FileState>();
     const sum = new CodeSum();
+    const saved = this.saved;
+    this.saved = undefined;
+    let reads = 0;
     // Every entry that is not trusted to stat alone is read again: a full look is the safe one.
     await forEachSliced(paths, (p) => {
-      const st = readFileState(p, this.rel(p), this.current.get(p));
+      const rel = this.rel(p);
+      const prev = this.current.get(p) ?? saved?.get(rel);
+      const st = readFileState(p, rel, prev);
       if (!st) return;
+      if (st !== prev) reads++;
       next.set(p, st);
       sum.add(st);
     });
+    this.readCount = reads;
     // Nothing compares with the empty state before the first snapshot: its paths are not logged.
     const changed = this.seq === 0 ? [] : paths.filter((p) => next.get(p) !== this.current.get(p));
     for (const p of this.current.keys()) if (!next.has(p)) changed.push(p);
@@ -134,8 +168,9 @@ export class Snapshotter {
     return { seq, files, codeId: sum.id, log: this.log };
   }
 
-  private rel(p: string): string {
-    return relative(this.base, p);
+  /** The path relative to `base`, as the file hashes and the saved index name it. */
+  rel(p: string): string {
+    return p.startsWith(this.prefix) ? p.slice(this.prefix.length) : relative(this.base, p);
   }
 }
 
@@ -163,20 +198,6 @@ function filesIn(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** Drops directories that lie inside another one of the list: listing the outer one covers them. */
-function outermost(dirs: string[]): string[] {
-  const set = new Set(dirs);
-  return [...set].filter((d) => !hasAncestorIn(d, set));
-}
-
-function hasAncestorIn(p: string, set: ReadonlySet<string>): boolean {
-  if (set.size === 0) return false;
-  for (let i = p.lastIndexOf(sep); i > 0; i = p.lastIndexOf(sep, i - 1)) {
-    if (set.has(p.slice(0, i))) return true;
-  }
-  return false;
 }
 
 /** What differs between two snapshots, by content; each list sorted. */

@@ -1,9 +1,10 @@
 import { createFilter } from './filter.js';
 import { Settler } from './settle.js';
+import { loadIndex, saveIndex } from './index-file.js';
 import { Snapshotter, diffSnapshots, isEmptyChange, type Snapshot } from './snapshot.js';
 import type { ChangeSet } from '../core/events.js';
 import type { PathFilter, Watcher } from './types.js';
-import { treeSource } from './walk.js';
+import { treeSource, type TreeSource } from './walk.js';
 import { createWatcher } from './watcher.js';
 
 export interface TreeOptions {
@@ -12,11 +13,18 @@ export interface TreeOptions {
   ext?: string[];
   settleMs: number;
   poll?: boolean;
-  backend?: 'auto' | 'parcel' | 'chokidar';
+  backend?: 'auto' | 'inotify' | 'parcel' | 'chokidar';
   onWarning(message: string): void;
   /** A settled burst whose content really differs from the previous snapshot. */
   onChange(snapshot: Snapshot, changes: ChangeSet): void;
+  /** Where the file states are saved between runs (see index-file.ts); nothing is saved without it. */
+  indexFile?: string;
 }
+
+/** The first snapshot's states are saved this long after it, once the first child is under way. */
+const SAVE_DELAY_MS = 1000;
+/** The index is saved again once more than one file in this many had to be read. */
+const SAVE_WORTH = 16;
 
 /**
  * One watched source tree: backend events feed the settler, a settled burst triggers a new content
@@ -28,8 +36,12 @@ export class WatchedTree {
   private readonly settler: Settler;
   private readonly snapshotter: Snapshotter;
   private readonly filter: PathFilter;
+  private readonly source: TreeSource;
   private latestSnap: Snapshot | undefined;
   private snapping: Promise<void> = Promise.resolve();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private readonly base: string;
 
   constructor(private readonly opts: TreeOptions) {
     this.filter = createFilter({ roots: opts.roots, ignore: opts.ignore, ext: opts.ext, gitignore: true });
@@ -40,7 +52,9 @@ export class WatchedTree {
       warned.add(msg);
       opts.onWarning(msg);
     };
-    this.snapshotter = new Snapshotter(treeSource(opts.roots, this.filter, warnOnce), opts.roots[0] ?? '/');
+    this.source = treeSource(opts.roots, this.filter, warnOnce);
+    this.base = opts.roots[0] ?? '/';
+    this.snapshotter = new Snapshotter(this.source, this.base);
     this.settler = new Settler({ quietMs: opts.settleMs, onSettled: (paths) => void this.queueSnapshot(paths) });
   }
 
@@ -57,20 +71,47 @@ export class WatchedTree {
   }
 
   /**
-   * Starts watching first, then snapshots, so nothing written in between is missed. `poll` forces
-   * polling where the filesystem is known not to deliver change events.
+   * Watches, then snapshots, so nothing written in between is missed. Listing the tree and loading
+   * the saved states overlap the watcher's start (mostly a native scan on another thread); once
+   * watching, every directory whose entries changed meanwhile is listed again and every file is
+   * looked at, so the overlap loses nothing. `poll` forces polling where the filesystem is known
+   * not to deliver change events.
    */
   async start(poll = false): Promise<Snapshot> {
-    this.watcher = await createWatcher({
-      roots: this.opts.roots,
-      filter: this.filter,
-      backend: this.opts.backend ?? 'auto',
-      poll: this.opts.poll || poll,
-      onWarning: this.opts.onWarning,
-      onEvents: (events, lastAt) => this.settler.push(events.map((e) => e.path), lastAt),
-    });
-    this.latestSnap = await this.snapshotter.take();
+    const early = this.source.listEarly();
+    const saved = this.opts.indexFile ? loadIndex(this.opts.indexFile, this.base) : Promise.resolve(undefined);
+    try {
+      this.watcher = await createWatcher({
+        roots: this.opts.roots,
+        filter: this.filter,
+        backend: this.opts.backend ?? 'auto',
+        poll: this.opts.poll || poll,
+        onWarning: this.opts.onWarning,
+        onEvents: (events, lastAt) => this.settler.push(events.map((e) => e.path), lastAt),
+      });
+    } catch (err) {
+      await Promise.allSettled([early, saved]);
+      throw err;
+    }
+    const states = await saved;
+    if (states) this.snapshotter.seed(states);
+    this.latestSnap = await this.snapshotter.take(await (await early).confirm());
+    // Saving costs about a fifteenth of reading the same files: a few files read again are not worth it.
+    if (!states ? this.latestSnap.files.size > 0 : this.snapshotter.lastReads * SAVE_WORTH > this.latestSnap.files.size) this.saveLater();
     return this.latestSnap;
+  }
+
+  private saveLater(): void {
+    const file = this.opts.indexFile;
+    if (!file) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      const snap = this.latestSnap!;
+      this.saving = saveIndex(file, this.base, snap.files, (p) => this.snapshotter.rel(p)).catch((err: unknown) =>
+        this.opts.onWarning(`could not save the file index ${file}: ${(err as Error).message}`),
+      );
+    }, SAVE_DELAY_MS);
+    this.saveTimer.unref();
   }
 
   get latest(): Snapshot {
@@ -97,9 +138,11 @@ export class WatchedTree {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.saveTimer);
     this.settler.close();
     await this.watcher?.close();
     await this.snapping.catch(() => undefined);
+    await this.saving;
   }
 
   /**

@@ -1,15 +1,26 @@
-import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 import { drainSliced } from '../core/slices.js';
-import type { FileSource } from './snapshot.js';
+import { hasAncestorIn, outermost } from './ancestry.js';
+import { RACY_WINDOW_MS } from './file-state.js';
+import type { EarlyListing, FileSource } from './snapshot.js';
 import { isInside } from './targets.js';
 import type { PathFilter } from './types.js';
 
 export interface WalkVisitor {
   /** A file that counts (passes includeFile), symlinks to files included. */
   onFile?(absPath: string): void;
-  /** A directory that was read (roots included). */
-  onDir?(absPath: string): void;
+  /**
+   * A directory that was read (roots included). With `stampDirs`, `ctimeMs` is its ctime as seen
+   * just before it was read, NaN when that was too recent to tell a later change by (or unknown).
+   */
+  onDir?(absPath: string, ctimeMs?: number): void;
+  stampDirs?: boolean;
+  /**
+   * A directory about to be read (roots included): a watch added here sees whatever is created in
+   * it after the listing. An error thrown here ends the walk.
+   */
+  onEnter?(absPath: string): void;
   /** A directory skipDir() rejected; nothing inside it was read. */
   onSkippedDir?(absPath: string): void;
   /**
@@ -44,13 +55,15 @@ export async function walkTree(
 
   const visitDir = (dir: string): void => {
     let entries: Dirent[];
+    const stamp = visitor.stampDirs ? stampOf(dir) : undefined;
+    visitor.onEnter?.(dir);
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       reportUnreadable(dir, err, onWarning);
       return;
     }
-    visitor.onDir?.(dir);
+    visitor.onDir?.(dir, stamp);
     for (const entry of entries) {
       const abs = dir === '/' ? `/${entry.name}` : `${dir}${sep}${entry.name}`;
       if (entry.isDirectory()) {
@@ -88,9 +101,8 @@ export async function walkTree(
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         if (visitor.onMissingRoot) visitor.onMissingRoot(root);
-        else onWarning(`watched path ${root} does not exist`);
-      }
-      else onWarning(`cannot read ${root}: ${(err as Error).message}`);
+        else onWarning(missingRoot(root));
+      } else onWarning(`cannot read ${root}: ${(err as Error).message}`);
       continue;
     }
     if (st.isDirectory()) pending.push(root);
@@ -121,6 +133,32 @@ async function listFiles(
   return [...files];
 }
 
+function missingRoot(root: string): string {
+  return `watched path ${root} does not exist`;
+}
+
+/**
+ * A directory's ctime changes whenever an entry is added, removed or renamed in it. Timestamps come
+ * from a coarse clock, so one taken within the racy window could hide a change in the same tick.
+ */
+function stampOf(dir: string): number {
+  try {
+    const c = statSync(dir).ctimeMs;
+    return Date.now() - c > RACY_WINDOW_MS ? c : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function dirCtime(dir: string): number | undefined {
+  try {
+    const st = statSync(dir);
+    return st.isDirectory() ? st.ctimeMs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function isUnknownType(e: Dirent): boolean {
   const known = [e.isFile(), e.isDirectory(), e.isSymbolicLink(), e.isFIFO(), e.isSocket()];
   return !known.some(Boolean) && !e.isCharacterDevice() && !e.isBlockDevice();
@@ -137,19 +175,58 @@ function reportUnreadable(dir: string, err: unknown, onWarning: (msg: string) =>
   }
 }
 
+export type TreeSource = FileSource & Required<Pick<FileSource, 'listEarly'>>;
+
 /** The files of a watched tree, for snapshots: whole, or below some directories of it. */
-export function treeSource(roots: string[], filter: PathFilter, onWarning: (msg: string) => void): FileSource {
+export function treeSource(roots: string[], filter: PathFilter, onWarning: (msg: string) => void): TreeSource {
   const all = roots.map((r) => resolve(r));
   // A directory below a root that vanished since its event is simply absent, not a missing root.
   const absent = (): void => undefined;
+  const list = async (dirs?: readonly string[]): Promise<string[]> => {
+    if (!dirs) return listFiles(all, filter, onWarning);
+    const nested = all.filter((r) => dirs.some((d) => r === d || isInside(r, d)));
+    const inner = dirs.filter((d) => !all.includes(d));
+    const [a, b] = await Promise.all([listFiles(nested, filter, onWarning), listFiles(inner, filter, onWarning, absent)]);
+    return [...a, ...b];
+  };
   return {
-    list: async (dirs) => {
-      if (!dirs) return listFiles(all, filter, onWarning);
-      const nested = all.filter((r) => dirs.some((d) => r === d || isInside(r, d)));
-      const inner = dirs.filter((d) => !all.includes(d));
-      const [a, b] = await Promise.all([listFiles(nested, filter, onWarning), listFiles(inner, filter, onWarning, absent)]);
-      return [...a, ...b];
-    },
+    list,
     counts: (p) => filter.includeFile(p),
+    listEarly: () => listEarly(all, filter, onWarning, list),
+  };
+}
+
+/**
+ * Lists the tree with the ctime of every directory; `confirm()` lists again, whole, each directory
+ * whose entries may have changed since, and each root that has appeared.
+ */
+async function listEarly(
+  roots: string[],
+  filter: PathFilter,
+  onWarning: (msg: string) => void,
+  list: (dirs: readonly string[]) => Promise<string[]>,
+): Promise<EarlyListing> {
+  const files = new Set<string>();
+  const stamps = new Map<string, number>();
+  const missing: string[] = [];
+  await walkTree(roots, filter, onWarning, {
+    onFile: (f) => files.add(f),
+    onDir: (d, ctime) => stamps.set(d, ctime ?? NaN),
+    stampDirs: true,
+    onMissingRoot: (r) => {
+      missing.push(r);
+      onWarning(missingRoot(r));
+    },
+  });
+  return {
+    confirm: async () => {
+      const changed = missing.filter((r) => existsSync(r));
+      for (const [dir, ctime] of stamps) if (Number.isNaN(ctime) || dirCtime(dir) !== ctime) changed.push(dir);
+      if (changed.length === 0) return [...files];
+      const tops = outermost(changed);
+      const below = new Set(tops);
+      const kept = [...files].filter((f) => !below.has(f) && !hasAncestorIn(f, below));
+      return [...kept, ...(await list(tops))];
+    },
   };
 }

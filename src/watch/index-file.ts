@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { trusted, type FileState } from './file-state.js';
+
+/**
+ * The file states of a tree, saved between runs so that the next start reads only the files whose
+ * stat changed (git's index does the same for `git status`). A saved state is taken again only when
+ * size, ctime and inode all match and it was trusted when saved, exactly as within one run; a
+ * missing, foreign or damaged index only costs the reads it would have saved.
+ *
+ * Format: a header line `devsup-index 1<TAB>base`, then `relative path<TAB>state` per file.
+ */
+const MAGIC = 'devsup-index 1';
+const SLICE_MS = 8;
+const CHUNK_CHARS = 64 * 1024;
+/** A hash, the trust flag and the shortest identity `0:0:0`. */
+const MIN_STATE = 27 + 1 + 5;
+
+/** Where the states of the tree watched from `roots` are kept in a project's state directory. */
+export function indexPath(stateDir: string, roots: readonly string[]): string {
+  return join(stateDir, 'index', createHash('sha1').update(roots.join('\n')).digest('hex').slice(0, 16));
+}
+
+/** States saved by an earlier run, looked up by path relative to the tree's base. */
+export interface SavedStates {
+  readonly size: number;
+  get(rel: string): FileState | undefined;
+}
+
+/** The saved states, undefined when there is no usable index for `base`. */
+export async function loadIndex(file: string, base: string): Promise<SavedStates | undefined> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch {
+    return undefined;
+  }
+  const headerEnd = buf.indexOf(10);
+  if (headerEnd < 0 || buf.toString('utf8', 0, headerEnd) !== `${MAGIC}\t${base}`) return undefined;
+  return new SavedIndex(buf, await lineBounds(buf, headerEnd + 1));
+}
+
+interface Bounds {
+  count: number;
+  starts: Uint32Array;
+  tabs: Uint32Array;
+  ends: Uint32Array;
+}
+
+/** Where each line starts, has its last tab and ends; lines without a tab are left out. */
+async function lineBounds(buf: Buffer, from: number): Promise<Bounds> {
+  let cap = 1024;
+  let b: Bounds = { count: 0, starts: new Uint32Array(cap), tabs: new Uint32Array(cap), ends: new Uint32Array(cap) };
+  let sliceStart = performance.now();
+  for (let at = from; at < buf.length; ) {
+    let end = buf.indexOf(10, at);
+    if (end < 0) end = buf.length;
+    const tab = buf.lastIndexOf(9, end);
+    if (tab > at) {
+      if (b.count === cap) {
+        cap *= 2;
+        const grow = (a: Uint32Array) => {
+          const g = new Uint32Array(cap);
+          g.set(a);
+          return g;
+        };
+        b = { count: b.count, starts: grow(b.starts), tabs: grow(b.tabs), ends: grow(b.ends) };
+      }
+      b.starts[b.count] = at;
+      b.tabs[b.count] = tab;
+      b.ends[b.count] = end;
+      b.count++;
+    }
+    at = end + 1;
+    if ((b.count & 1023) === 0 && performance.now() - sliceStart > SLICE_MS) {
+      await yieldToLoop();
+      sliceStart = performance.now();
+    }
+  }
+  return b;
+}
+
+/**
+ * The index is written in the order the tree is walked, and a start walks it in the same order
+ * unless directories changed: lookups then follow a cursor and compare bytes, and no path is
+ * decoded. A path out of step is found through a table, built the first time one is.
+ */
+class SavedIndex implements SavedStates {
+  private cursor = 0;
+  private table: Map<string, number> | undefined;
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly b: Bounds,
+  ) {}
+
+  get size(): number {
+    return this.b.count;
+  }
+
+  get(rel: string): FileState | undefined {
+    let i = this.cursor;
+    if (i >= this.b.count || !this.relIs(i, rel)) {
+      this.table ??= this.buildTable();
+      const found = this.table.get(rel);
+      if (found === undefined) return undefined;
+      i = found;
+    }
+    this.cursor = i + 1;
+    // Decoded from the buffer, each state stands alone instead of pinning the whole file's text.
+    const state = this.buf.toString('latin1', this.b.tabs[i]! + 1, this.b.ends[i]!);
+    // Only trusted states are saved; anything else is damage. A state is taken again only when its
+    // stat identity matches the file's, so a damaged one is at worst read again.
+    return state.length > MIN_STATE && trusted(state) ? state : undefined;
+  }
+
+  private relIs(i: number, rel: string): boolean {
+    const start = this.b.starts[i]!;
+    const len = this.b.tabs[i]! - start;
+    if (len !== rel.length) return len >= rel.length && this.relText(i) === rel;
+    for (let k = 0; k < len; k++) {
+      const c = rel.charCodeAt(k);
+      if (c > 127) return this.relText(i) === rel;
+      if (this.buf[start + k] !== c) return false;
+    }
+    return true;
+  }
+
+  private relText(i: number): string {
+    return this.buf.toString('utf8', this.b.starts[i]!, this.b.tabs[i]!);
+  }
+
+  private buildTable(): Map<string, number> {
+    const t = new Map<string, number>();
+    for (let i = 0; i < this.b.count; i++) t.set(this.relText(i), i);
+    return t;
+  }
+}
+
+/**
+ * Writes the trusted states of `files` (absolute paths) in place of the index, through a temporary
+ * file and a rename, so a reader never sees half of it.
+ */
+export async function saveIndex(
+  file: string,
+  base: string,
+  files: ReadonlyMap<string, FileState>,
+  relOf: (abs: string) => string,
+): Promise<void> {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let done = false;
+  try {
+    let chunk = `${MAGIC}\t${base}\n`;
+    let sliceStart = performance.now();
+    let n = 0;
+    for (const [abs, st] of files) {
+      const rel = relOf(abs);
+      // A name with a tab or a newline would break the line format: such a file is simply read.
+      if (trusted(st) && !/[\t\n]/.test(rel)) chunk += `${rel}\t${st}\n`;
+      if (chunk.length >= CHUNK_CHARS) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+      if ((++n & 1023) === 0 && performance.now() - sliceStart > SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
+    writeSync(fd, chunk);
+    done = true;
+  } finally {
+    closeSync(fd);
+    if (done) renameSync(tmp, file);
+    else rmSync(tmp, { force: true });
+  }
+}

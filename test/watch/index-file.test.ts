@@ -1,0 +1,130 @@
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createFilter } from '../../src/watch/filter.js';
+import { indexPath, loadIndex, saveIndex } from '../../src/watch/index-file.js';
+import { Snapshotter, contentOf } from '../../src/watch/snapshot.js';
+import { WatchedTree } from '../../src/watch/tree.js';
+import { treeSource } from '../../src/watch/walk.js';
+import { removeTempDirs, tempDir, writeTree } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+afterAll(removeTempDirs);
+
+/** States are saved only once their ctime is older than the racy window (200 ms) at reading time. */
+const AGE_MS = 250;
+
+function snapshotter(root: string): Snapshotter {
+  return new Snapshotter(treeSource([root], createFilter({ roots: [root] }), () => undefined), root);
+}
+
+async function savedTree(files: Record<string, string>): Promise<{ root: string; file: string; codeId: string }> {
+  const root = tempDir();
+  writeTree(root, files);
+  await sleep(AGE_MS);
+  const s = snapshotter(root);
+  const snap = await s.take();
+  expect(s.lastReads).toBe(Object.keys(files).length);
+  const file = indexPath(join(root, '.devsup'), [root]);
+  await saveIndex(file, root, snap.files, (p) => s.rel(p));
+  return { root, file, codeId: snap.codeId };
+}
+
+describe('saved file index', () => {
+  it('lets the next start read no file that is unchanged', async () => {
+    const { root, file, codeId } = await savedTree({ 'a.js': 'one', 'src/b.js': 'two', 'src/deep/c.js': 'three' });
+    const s = snapshotter(root);
+    s.seed((await loadIndex(file, root))!);
+    const snap = await s.take();
+    expect(s.lastReads).toBe(0);
+    expect(snap.codeId).toBe(codeId);
+    expect(snap.files.size).toBe(3);
+  });
+
+  it('reads a file edited while nothing watched, even with its size and mtime put back', async () => {
+    const { root, file, codeId } = await savedTree({ 'a.js': 'one', 'b.js': 'two' });
+    const target = join(root, 'a.js');
+    const before = statSync(target);
+    writeFileSync(target, 'ONE');
+    utimesSync(target, before.atime, before.mtime);
+    const s = snapshotter(root);
+    s.seed((await loadIndex(file, root))!);
+    const snap = await s.take();
+    expect(s.lastReads).toBe(1);
+    expect(snap.codeId).not.toBe(codeId);
+    expect(snap.codeId).toBe((await snapshotter(root).take()).codeId);
+  });
+
+  it('leaves out states too recent to trust, so those files are read again', async () => {
+    const root = tempDir();
+    writeTree(root, { 'old.js': 'o' });
+    await sleep(AGE_MS);
+    writeFileSync(join(root, 'new.js'), 'n');
+    const s = snapshotter(root);
+    const snap = await s.take();
+    const file = join(root, 'index');
+    await saveIndex(file, root, snap.files, (p) => s.rel(p));
+    const states = (await loadIndex(file, root))!;
+    expect(states.size).toBe(1);
+    expect(states.get('old.js')).toBe(snap.files.get(join(root, 'old.js')));
+    expect(states.get('new.js')).toBeUndefined();
+  });
+
+  it('ignores an index of another base, a missing one, and damaged lines', async () => {
+    const { root, file } = await savedTree({ 'a.js': 'one', 'b.js': 'two' });
+    expect(await loadIndex(file, join(root, 'elsewhere'))).toBeUndefined();
+    expect(await loadIndex(join(root, 'missing'), root)).toBeUndefined();
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const damaged = lines.map((l) => (l.startsWith('a.js\t') ? 'a.js\tnot a state' : l)).join('\n');
+    writeFileSync(file, damaged);
+    const states = (await loadIndex(file, root))!;
+    expect(states.get('a.js')).toBeUndefined();
+    expect(states.get('b.js')).toBeDefined();
+    const s = snapshotter(root);
+    s.seed((await loadIndex(file, root))!);
+    await s.take();
+    expect(s.lastReads).toBe(1);
+  });
+
+  it('finds states whether the walk keeps the saved order or not, non-ASCII names included', async () => {
+    const { root, file } = await savedTree({ 'a.js': '1', 'b/ü.js': '2', 'b/c.js': '3', 'd.js': '4' });
+    const saved = (await loadIndex(file, root))!;
+    const inOrder = new Snapshotter(treeSource([root], createFilter({ roots: [root] }), () => undefined), root);
+    const snap = await inOrder.take();
+    const rels = [...snap.files.keys()].map((p) => inOrder.rel(p));
+    for (const rel of [...rels].reverse()) expect(saved.get(rel), rel).toBe(snap.files.get(join(root, rel)));
+    for (const rel of rels) expect(saved.get(rel), rel).toBe(snap.files.get(join(root, rel)));
+    expect(saved.get('nowhere.js')).toBeUndefined();
+  });
+
+  it('keeps the content part of every state it saves', async () => {
+    const root = tempDir();
+    writeTree(root, { 'x.js': 'x' });
+    await sleep(AGE_MS);
+    const s = snapshotter(root);
+    const snap = await s.take();
+    const file = join(root, 'index');
+    await saveIndex(file, root, snap.files, (p) => s.rel(p));
+    const saved = (await loadIndex(file, root))!.get('x.js')!;
+    expect(contentOf(saved)).toBe(contentOf(snap.files.get(join(root, 'x.js'))!));
+  });
+
+  it('is written by a watched tree after its first snapshot', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a.js': 'one', 'lib/b.js': 'two' });
+    await sleep(AGE_MS);
+    const file = indexPath(join(root, '.devsup'), [root]);
+    const tree = new WatchedTree({ roots: [root], ignore: [], settleMs: 50, indexFile: file, onWarning: () => undefined, onChange: () => undefined });
+    try {
+      const snap = await tree.start();
+      await waitFor(() => existsSync(file), 'the saved index', 5000);
+      const states = (await loadIndex(file, root))!;
+      expect(states.size).toBe(2);
+      expect(states.get('a.js')).toBe(snap.files.get(join(root, 'a.js')));
+      expect(states.get('lib/b.js')).toBe(snap.files.get(join(root, 'lib/b.js')));
+    } finally {
+      await tree.close();
+    }
+  });
+});
