@@ -15,7 +15,7 @@ export interface RunOptions {
   shell?: boolean;
   json?: boolean;
   verbose?: boolean;
-  backend: 'auto' | 'parcel' | 'chokidar';
+  backend: 'auto' | 'inotify' | 'parcel' | 'chokidar';
   name: string;
   ready?: RegExp;
   readyPort?: number;
@@ -44,7 +44,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print events as JSON lines instead of human output')
     .option('-v, --verbose', 'explain every step')
     .option('--name <name>', 'name of this supervisor, to run several in one project', 'default')
-    .addOption(new Option('--backend <name>', 'watcher backend').choices(['auto', 'parcel', 'chokidar']).default('auto').hideHelp())
+    .addOption(new Option('--backend <name>', 'watcher backend').choices(['auto', 'inotify', 'parcel', 'chokidar']).default('auto').hideHelp())
     .passThroughOptions()
     .action(async (command: string[], opts: RunOptions) => {
       // Loaded only when used, so `--version` and other commands start fast.

@@ -1,6 +1,6 @@
-import { lstat, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute } from 'node:path';
 import type { AsyncSubscription, Event as ParcelEvent } from '@parcel/watcher';
+import { look } from './look.js';
 import { NativeIgnore } from './native-ignore.js';
 import type { OpenTarget, TargetHandle, TargetSink } from './supervise.js';
 import { isDirectory, isInside, onlyNamesPattern, pathMap, type PathMap, type Target } from './targets.js';
@@ -198,30 +198,5 @@ class ParcelTarget implements TargetHandle {
     const done = sub.unsubscribe().catch(noop);
     this.dropping.add(done);
     void done.finally(() => this.dropping.delete(done));
-  }
-}
-
-interface Look {
-  kind: 'dir' | 'file' | 'other' | 'gone';
-  /**
-   * The file's ctime: parcel holds events for 50 ms after the last one, and the settle window
-   * counts from the write, not from when parcel passed it on.
-   */
-  at?: number;
-}
-
-async function look(p: string): Promise<Look> {
-  try {
-    const st = await lstat(p);
-    if (st.isDirectory()) return { kind: 'dir' };
-    if (st.isFile()) return { kind: 'file', at: st.ctimeMs };
-    // A symlinked file counts like a file; a symlinked directory is not followed.
-    if (st.isSymbolicLink()) {
-      const target = await stat(p);
-      return target.isFile() ? { kind: 'file', at: Math.max(st.ctimeMs, target.ctimeMs) } : { kind: 'other' };
-    }
-    return { kind: 'other' };
-  } catch {
-    return { kind: 'gone' };
   }
 }

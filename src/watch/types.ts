@@ -26,7 +26,7 @@ export interface PathFilter {
   readonly ignoreGlobs?: readonly string[];
 }
 
-export type BackendName = 'parcel' | 'chokidar';
+export type BackendName = 'inotify' | 'parcel' | 'chokidar';
 
 export interface WatcherOptions {
   /** Absolute paths of existing directories or files. */
@@ -36,7 +36,10 @@ export interface WatcherOptions {
   onEvents(events: WatchEvent[], lastAt: number): void;
   /** Non-fatal trouble (watch limit reached, a root vanished); the watcher keeps going. */
   onWarning(message: string): void;
+  /** `auto`: inotify on Linux, @parcel/watcher elsewhere (chokidar when it cannot load). */
   backend?: 'auto' | BackendName;
+  /** Whose default `auto` picks; the running platform unless a test says otherwise. */
+  platform?: NodeJS.Platform;
   /** Forces chokidar's polling mode. */
   poll?: boolean;
   pollIntervalMs?: number;

@@ -1,10 +1,11 @@
 import { EventBatcher } from './batch.js';
-import { chokidarOpener } from './chokidar.js';
+import type { ChokidarSettings } from './chokidar.js';
+import { inotifyOpener } from './inotify.js';
 import { WarningOnce } from './limits.js';
-import { parcelOpener, type ParcelApi } from './parcel.js';
+import type { ParcelApi } from './parcel.js';
 import { Supervisor, type OpenTarget, type SuperviseOptions } from './supervise.js';
 import { watchTargets } from './targets.js';
-import type { BackendName, Watcher, WatcherOptions } from './types.js';
+import type { BackendName, PathFilter, Watcher, WatcherOptions } from './types.js';
 
 /**
  * chokidar's own default (100 ms) costs 1.5 cores on a 50,000-file tree; polling is the slow,
@@ -22,8 +23,12 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
   let backend: BackendName = 'chokidar';
   let open: OpenTarget = opts.poll ? polling : chokidarOpener(opts.filter, { poll: false, intervalMs });
   let fallbackReason: string | undefined;
-  if (wanted !== 'chokidar') {
+  if (wanted === 'inotify' || (wanted === 'auto' && (opts.platform ?? process.platform) === 'linux')) {
+    open = inotifyOpener(opts.filter);
+    backend = 'inotify';
+  } else if (wanted !== 'chokidar') {
     try {
+      const { parcelOpener } = await import('./parcel.js');
       open = parcelOpener(await loadParcel(), opts.filter);
       backend = 'parcel';
     } catch (err) {
@@ -48,6 +53,11 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
     throw err;
   }
   return { backend, fallbackReason, close: () => supervisor.close() };
+}
+
+/** chokidar is loaded only once a target needs it: polling and fallbacks are rare. */
+function chokidarOpener(filter: PathFilter, settings: ChokidarSettings): OpenTarget {
+  return async (target, sink) => (await import('./chokidar.js')).chokidarOpener(filter, settings)(target, sink);
 }
 
 /** The native module is imported only when wanted, and its absence is survivable. */

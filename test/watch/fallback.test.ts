@@ -14,11 +14,21 @@ vi.mock('@parcel/watcher', () => {
 afterEach(closeRigs);
 
 describe('when @parcel/watcher cannot load', () => {
-  it('auto falls back to chokidar, says why, and still reports changes', async () => {
+  it('auto falls back to chokidar where parcel is the default, says why, and still reports changes', async () => {
     const root = tempDir();
-    const rig = await startRig([root], { name: 'auto', backend: 'parcel' }, {}, { backend: 'auto' });
+    const rig = await startRig([root], { name: 'auto', backend: 'parcel' }, {}, { backend: 'auto', platform: 'darwin' });
     expect(rig.watcher.backend).toBe('chokidar');
     expect(rig.watcher.fallbackReason).toMatch(/^@parcel\/watcher could not be loaded: .+; using chokidar$/s);
+    const file = join(root, 'a.py');
+    writeFileSync(file, '');
+    await rig.waitEvent(['add', 'change'], file);
+  });
+
+  it('auto on Linux needs no native module', async () => {
+    const root = tempDir();
+    const rig = await startRig([root], { name: 'auto', backend: 'parcel' }, {}, { backend: 'auto', platform: 'linux' });
+    expect(rig.watcher.backend).toBe('inotify');
+    expect(rig.watcher.fallbackReason).toBeUndefined();
     const file = join(root, 'a.py');
     writeFileSync(file, '');
     await rig.waitEvent(['add', 'change'], file);

@@ -5,12 +5,13 @@ import { waitFor } from '../helpers/wait.js';
 
 export interface Mode {
   name: string;
-  backend: 'parcel' | 'chokidar';
+  backend: 'inotify' | 'parcel' | 'chokidar';
   poll?: boolean;
   pollIntervalMs?: number;
 }
 
 export const MODES: Mode[] = [
+  { name: 'inotify', backend: 'inotify' },
   { name: 'parcel', backend: 'parcel' },
   { name: 'chokidar', backend: 'chokidar' },
   { name: 'chokidar polling', backend: 'chokidar', poll: true, pollIntervalMs: 50 },
