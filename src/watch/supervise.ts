@@ -16,6 +16,8 @@ export interface TargetSink {
 
 export interface TargetHandle {
   close(): Promise<void>;
+  /** The files that count, when the backend collected them while adding its watches. */
+  readonly listed?: readonly string[];
 }
 
 export type OpenTarget = (target: Target, sink: TargetSink) => Promise<TargetHandle>;
@@ -65,6 +67,11 @@ class TargetRunner {
 
   start(): Promise<void> {
     return this.enqueue(() => this.open(false));
+  }
+
+  /** A target still waited for holds nothing yet; one watched without a listing is unknown. */
+  listing(): readonly string[] | undefined {
+    return this.absent ? [] : this.handle?.listed;
   }
 
   close(): Promise<void> {
@@ -207,6 +214,17 @@ export class Supervisor {
   async start(targets: readonly Target[]): Promise<void> {
     this.runners = targets.map((t) => new TargetRunner(t, this.o));
     await Promise.all(this.runners.map((r) => r.start()));
+  }
+
+  /** What every target listed while it was first watched; undefined when one did not. */
+  listed(): string[] | undefined {
+    const all = new Set<string>();
+    for (const r of this.runners) {
+      const files = r.listing();
+      if (!files) return undefined;
+      for (const f of files) all.add(f);
+    }
+    return [...all];
   }
 
   close(): Promise<void> {

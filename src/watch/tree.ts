@@ -5,7 +5,7 @@ import { Snapshotter, diffSnapshots, isEmptyChange, type Snapshot } from './snap
 import type { ChangeSet } from '../core/events.js';
 import type { PathFilter, Watcher } from './types.js';
 import { treeSource, type TreeSource } from './walk.js';
-import { createWatcher } from './watcher.js';
+import { createWatcher, listsWhileWatching } from './watcher.js';
 
 export interface TreeOptions {
   roots: string[];
@@ -71,21 +71,27 @@ export class WatchedTree {
   }
 
   /**
-   * Watches, then snapshots, so nothing written in between is missed. Listing the tree and loading
-   * the saved states overlap the watcher's start (mostly a native scan on another thread); once
-   * watching, every directory whose entries changed meanwhile is listed again and every file is
-   * looked at, so the overlap loses nothing. `poll` forces polling where the filesystem is known
-   * not to deliver change events.
+   * Watches, then snapshots, so nothing written in between is missed. The inotify backend lists the
+   * files as it adds its watches, each directory watched before it is read. With the others,
+   * listing the tree and loading the saved states overlap the watcher's start (parcel's is mostly
+   * a native scan on another thread); once watching, every directory whose entries changed
+   * meanwhile is listed again and every file is looked at, so the overlap loses nothing. `poll`
+   * forces polling where the filesystem is known not to deliver change events.
    */
   async start(poll = false): Promise<Snapshot> {
-    const early = this.source.listEarly();
+    const polling = this.opts.poll || poll;
+    const backend = this.opts.backend ?? 'auto';
+    // A backend that lists as it watches leaves nothing to overlap: its listing is used instead.
+    const lists = listsWhileWatching({ backend, poll: polling });
+    const early = lists ? undefined : this.source.listEarly();
     const saved = this.opts.indexFile ? loadIndex(this.opts.indexFile, this.base) : Promise.resolve(undefined);
     try {
       this.watcher = await createWatcher({
         roots: this.opts.roots,
         filter: this.filter,
-        backend: this.opts.backend ?? 'auto',
-        poll: this.opts.poll || poll,
+        backend,
+        poll: polling,
+        listFiles: lists,
         onWarning: this.opts.onWarning,
         onEvents: (events, lastAt) => this.settler.push(events.map((e) => e.path), lastAt),
       });
@@ -95,7 +101,8 @@ export class WatchedTree {
     }
     const states = await saved;
     if (states) this.snapshotter.seed(states);
-    this.latestSnap = await this.snapshotter.take(await (await early).confirm());
+    const files = early ? await (await early).confirm() : this.watcher.listed;
+    this.latestSnap = await this.snapshotter.take(files);
     // Saving costs about a fifteenth of reading the same files: a few files read again are not worth it.
     if (!states ? this.latestSnap.files.size > 0 : this.snapshotter.lastReads * SAVE_WORTH > this.latestSnap.files.size) this.saveLater();
     return this.latestSnap;

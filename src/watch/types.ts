@@ -38,6 +38,11 @@ export interface WatcherOptions {
   onWarning(message: string): void;
   /** `auto`: inotify on Linux, @parcel/watcher elsewhere (chokidar when it cannot load). */
   backend?: 'auto' | BackendName;
+  /**
+   * Also collect, while the watches are added, every file that counts (see Watcher.listed), where
+   * the backend can.
+   */
+  listFiles?: boolean;
   /** Whose default `auto` picks; the running platform unless a test says otherwise. */
   platform?: NodeJS.Platform;
   /** Forces chokidar's polling mode. */
@@ -49,5 +54,10 @@ export interface Watcher {
   readonly backend: BackendName;
   /** Set when the native backend could not load and chokidar took over. */
   readonly fallbackReason?: string;
+  /**
+   * With `listFiles`: every file that counts, each found in a directory that was already watched
+   * when it was read, so a snapshot of them misses nothing; undefined when a backend could not list.
+   */
+  readonly listed?: readonly string[];
   close(): Promise<void>;
 }

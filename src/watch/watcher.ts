@@ -23,8 +23,8 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
   let backend: BackendName = 'chokidar';
   let open: OpenTarget = opts.poll ? polling : chokidarOpener(opts.filter, { poll: false, intervalMs });
   let fallbackReason: string | undefined;
-  if (wanted === 'inotify' || (wanted === 'auto' && (opts.platform ?? process.platform) === 'linux')) {
-    open = inotifyOpener(opts.filter);
+  if (listsWhileWatching(opts)) {
+    open = inotifyOpener(opts.filter, opts.listFiles ?? false);
     backend = 'inotify';
   } else if (wanted !== 'chokidar') {
     try {
@@ -52,7 +52,13 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
     await supervisor.close();
     throw err;
   }
-  return { backend, fallbackReason, close: () => supervisor.close() };
+  return { backend, fallbackReason, listed: opts.listFiles ? supervisor.listed() : undefined, close: () => supervisor.close() };
+}
+
+/** Whether createWatcher with these options lists the files as it adds its watches. */
+export function listsWhileWatching(opts: Pick<WatcherOptions, 'backend' | 'poll' | 'platform'>): boolean {
+  const wanted = opts.poll ? 'chokidar' : (opts.backend ?? 'auto');
+  return wanted === 'inotify' || (wanted === 'auto' && (opts.platform ?? process.platform) === 'linux');
 }
 
 /** chokidar is loaded only once a target needs it: polling and fallbacks are rare. */
