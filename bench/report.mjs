@@ -153,6 +153,15 @@ export function buildRows({ tools, results, floorMs, versionMs, settle, grace, o
       s.pass = !r.failed && r.startupMs <= 1500 && (!Number.isFinite(nodemonStart) || r.startupMs <= nodemonStart);
     }
     add(s);
+    if (r.firstRunMs !== undefined) {
+      add({
+        metric: '6a. Scale: launch → first READY, first run in the checkout',
+        tool: label(id),
+        median: Number.isFinite(r.firstRunMs) ? ms(r.firstRunMs) : 'failed',
+        p95: '',
+        detail: 'no saved file index yet: every watched file is read once (the line above is the next launch, which finds the index)',
+      });
+    }
     const m = { metric: '6b. Scale: supervisor RSS after idle', tool: label(id), median: failedOr(r, `${num(r.rssKb / 1024, 1)} MB`), p95: '', detail: `peak (VmHWM) ${num(r.hwmKb / 1024, 1)} MB over ${r.supervisorProcs ?? '?'} process(es)${nc}` };
     if (isDevsup(id)) {
       m.target = '< 120 MB';

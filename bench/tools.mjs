@@ -68,6 +68,8 @@ export function toolDefs({ settle, grace }) {
       // Started as the installed `devsup` command starts: through the script's own #! line.
       argv: (o = {}) => [DEVSUP_BIN, 'run', '--settle', String(o.settle ?? settle), '--grace', String(o.grace ?? grace), '--ext', EXT, '--', 'node', 'app.js'],
       watchesTree: true,
+      // Saves its file states in .devsup/ of the project: a second launch reads only what changed.
+      savesIndex: true,
     },
   ];
   if (NODEMON_BIN) {
