@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { TargetSink } from './supervise.js';
-import type { PathMap, Target } from './targets.js';
+import { dirIdentity, type PathMap, type Target } from './targets.js';
 import type { PathFilter, WatchEvent } from './types.js';
 import { walkTree } from './walk.js';
 
@@ -74,7 +74,7 @@ export class ReplacedCheck {
     original: Stats,
     private readonly sink: TargetSink,
   ) {
-    this.id = identity(original);
+    this.id = dirIdentity(original);
     this.timer = setInterval(() => this.check(), ROOT_CHECK_MS);
   }
 
@@ -86,7 +86,7 @@ export class ReplacedCheck {
       .catch(() => undefined)
       .then((st) => {
         this.checking = false;
-        if (!st || identity(st) !== this.id) this.gone();
+        if (!st || dirIdentity(st) !== this.id) this.gone();
       });
   }
 
@@ -126,10 +126,6 @@ export class Recheck {
     for (const timer of this.pending.values()) clearTimeout(timer);
     this.pending.clear();
   }
-}
-
-function identity(s: Stats): string {
-  return `${s.dev}:${s.ino}:${s.birthtimeMs}`;
 }
 
 function key(s: Stats): string {

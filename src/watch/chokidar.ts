@@ -38,11 +38,11 @@ export function chokidarOpener(filter: PathFilter, settings: ChokidarSettings): 
     let reconcile: NodeJS.Timeout | undefined;
     const ready = new Promise<void>((resolve) => w.once('ready', () => resolve()));
     w.on('error', (err) => sink.error(err));
-    // inotify's word that the watched root itself went (a child of the same name looks alike;
-    // mistaking it costs one needless reopen).
+    // inotify's word that the watched root itself changed: deleted or moved, or only its mode or
+    // times (node calls those a rename too, on a directory), so the root is looked at.
     w.on('raw', (event, name, details) => {
       const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
-      if (event === 'rename' && name === basename(map.real) && watched === map.real) replaced?.gone();
+      if (event === 'rename' && name === basename(map.real) && watched === map.real) replaced?.check();
     });
     w.on('all', (kind, realPath, stats) => {
       if (!KINDS.has(kind)) return;

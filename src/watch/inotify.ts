@@ -1,10 +1,10 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { outermost } from './ancestry.js';
 import { look, type Look } from './look.js';
 import type { OpenTarget, TargetHandle, TargetSink } from './supervise.js';
-import { isInside, type Target } from './targets.js';
+import { dirIdentity, isInside, type Target } from './targets.js';
 import type { PathFilter, WatchEvent } from './types.js';
 import { walkTree } from './walk.js';
 
@@ -45,9 +45,11 @@ class DirWatchTarget implements TargetHandle {
   private closed = false;
   /**
    * Where an event about the target directory itself lands: inotify names the watched directory
-   * when it is deleted or moved, and node joins that name to it.
+   * when it is deleted, moved, or only has its mode or times changed (node reports all of those as
+   * a rename, for a directory), and node joins that name to it.
    */
   private readonly selfPath: string;
+  private rootId = '';
 
   constructor(
     private readonly filter: PathFilter,
@@ -62,6 +64,7 @@ class DirWatchTarget implements TargetHandle {
   async start(): Promise<void> {
     const { dir, whole, files } = this.target;
     this.watchDir(dir, true);
+    this.rootId = dirIdentity(statSync(dir));
     const found: string[] = [];
     if (whole) {
       const onFile = this.listFiles ? (f: string) => void found.push(f) : undefined;
@@ -129,9 +132,9 @@ class DirWatchTarget implements TargetHandle {
     heard.forEach(([p, said], i) => {
       const seen = looks[i]!;
       if (p === this.target.dir && seen.kind !== 'dir') vanished = true;
-      // Its watch died with it, even when a new directory already stands in its place. (A file of
-      // the same name deleted inside it costs a needless reopen, nothing more.)
-      else if (p === this.selfPath && seen.kind === 'gone' && this.target.whole) vanished = true;
+      // Deleted or moved away, its watch died with it, even when a new directory already stands in
+      // its place (a file of the same name deleted inside it costs a needless reopen, nothing more).
+      else if (p === this.selfPath && said === 'rename' && seen.kind === 'gone' && this.target.whole) vanished ||= !this.rootIsSame();
       else this.judge(p, said, seen, out, appeared);
     });
     if (appeared.length > 0) await this.sweep(appeared, out);
@@ -152,8 +155,18 @@ class DirWatchTarget implements TargetHandle {
     }
   }
 
+  private rootIsSame(): boolean {
+    try {
+      return dirIdentity(statSync(this.target.dir)) === this.rootId;
+    } catch {
+      return false;
+    }
+  }
+
   /** Closes the watches at and below a directory; false when it was not a watched directory. */
   private forget(dir: string): boolean {
+    // Only a watched directory has watches below it: a deleted file costs one lookup.
+    if (!this.watchers.has(dir)) return false;
     let any = false;
     for (const [d, w] of this.watchers) {
       if (d !== dir && !isInside(d, dir)) continue;

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import type { WatchEvent } from './types.js';
@@ -51,6 +52,11 @@ export function isInside(p: string, dir: string): boolean {
 export function onlyNamesPattern(files: Iterable<string>): RegExp {
   const names = [...files].map((f) => basename(f).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
   return new RegExp(`^(?!(?:${names.join('|')})$)`);
+}
+
+/** Tells a directory from another put in its place: inode numbers are reused at once on ext4. */
+export function dirIdentity(s: Stats): string {
+  return `${s.dev}:${s.ino}:${s.birthtimeMs}`;
 }
 
 export async function isDirectory(p: string): Promise<boolean> {

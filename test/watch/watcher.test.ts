@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,20 @@ describe.each(MODES)('watcher ($name)', (mode) => {
     let tries = 0;
     const seen = () => rig.saw(['add', 'change'], file) || (writeFileSync(file, `try ${tries++}`), false);
     await waitFor(seen, `a write to ${file} to be seen`, 10_000, 200);
+  });
+
+  it('takes a change of the root directory\'s own metadata for no disappearance', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a.py': '' });
+    const rig = await startRig([root], mode);
+    chmodSync(root, 0o700);
+    utimesSync(root, new Date(), new Date());
+    await sleep(ABSENCE_MS); // bounded: proves that no disappearance is reported
+    expect(rig.warnings).toEqual([]);
+    expect(rig.saw('unlinkDir', root)).toBe(false);
+    const file = join(root, 'a.py');
+    writeFileSync(file, 'changed');
+    await rig.waitEvent('change', file);
   });
 
   it('reports a directory moved out of the tree', async () => {
