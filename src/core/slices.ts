@@ -6,26 +6,35 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
  */
 const SLICE_MS = 8;
 
+/** Tells a loop when its slice is used up: `if (clock.due()) await clock.next();`. */
+export class SliceClock {
+  private start = performance.now();
+
+  due(): boolean {
+    return performance.now() - this.start > SLICE_MS;
+  }
+
+  /** Yields to the event loop; the next slice starts when the loop comes back. */
+  async next(): Promise<void> {
+    await yieldToLoop();
+    this.start = performance.now();
+  }
+}
+
 /** Calls `fn` on each item, yielding to the event loop between slices. */
 export async function forEachSliced<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
-  let sliceStart = performance.now();
+  const clock = new SliceClock();
   for (let i = 0; i < items.length; i++) {
     fn(items[i]!);
-    if ((i & 63) === 63 && performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
+    if ((i & 63) === 63 && clock.due()) await clock.next();
   }
 }
 
 /** Visits items popped from `stack` until it is empty; `visit` may push more. */
 export async function drainSliced<T>(stack: T[], visit: (item: T) => void): Promise<void> {
-  let sliceStart = performance.now();
+  const clock = new SliceClock();
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     visit(item);
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
+    if (clock.due()) await clock.next();
   }
 }

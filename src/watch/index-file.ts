@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { SliceClock } from '../core/slices.js';
 import { trusted, type FileState } from './file-state.js';
 
 /**
@@ -14,7 +14,6 @@ import { trusted, type FileState } from './file-state.js';
  * Format: a header line `devsup-index 1<TAB>base`, then `relative path<TAB>state` per file.
  */
 const MAGIC = 'devsup-index 1';
-const SLICE_MS = 8;
 const CHUNK_CHARS = 64 * 1024;
 /** A hash, the trust flag and the shortest identity `0:0:0`. */
 const MIN_STATE = 27 + 1 + 5;
@@ -54,7 +53,8 @@ interface Bounds {
 async function lineBounds(buf: Buffer, from: number): Promise<Bounds> {
   let cap = 1024;
   let b: Bounds = { count: 0, starts: new Uint32Array(cap), tabs: new Uint32Array(cap), ends: new Uint32Array(cap) };
-  let sliceStart = performance.now();
+  const clock = new SliceClock();
+  let lines = 0;
   for (let at = from; at < buf.length; ) {
     let end = buf.indexOf(10, at);
     if (end < 0) end = buf.length;
@@ -75,10 +75,7 @@ async function lineBounds(buf: Buffer, from: number): Promise<Bounds> {
       b.count++;
     }
     at = end + 1;
-    if ((b.count & 1023) === 0 && performance.now() - sliceStart > SLICE_MS) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
+    if ((++lines & 1023) === 0 && clock.due()) await clock.next();
   }
   return b;
 }
@@ -156,7 +153,7 @@ export async function saveIndex(
   let done = false;
   try {
     let chunk = `${MAGIC}\t${base}\n`;
-    let sliceStart = performance.now();
+    const clock = new SliceClock();
     let n = 0;
     for (const [abs, st] of files) {
       const rel = relOf(abs);
@@ -166,10 +163,7 @@ export async function saveIndex(
         writeSync(fd, chunk);
         chunk = '';
       }
-      if ((++n & 1023) === 0 && performance.now() - sliceStart > SLICE_MS) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
+      if ((++n & 1023) === 0 && clock.due()) await clock.next();
     }
     writeSync(fd, chunk);
     done = true;

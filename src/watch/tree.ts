@@ -5,7 +5,7 @@ import { Snapshotter, diffSnapshots, isEmptyChange, type Snapshot } from './snap
 import type { ChangeSet } from '../core/events.js';
 import type { PathFilter, Watcher } from './types.js';
 import { treeSource, type TreeSource } from './walk.js';
-import { createWatcher, listsWhileWatching } from './watcher.js';
+import { createWatcher, usesInotify } from './watcher.js';
 
 export interface TreeOptions {
   roots: string[];
@@ -81,8 +81,8 @@ export class WatchedTree {
   async start(poll = false): Promise<Snapshot> {
     const polling = this.opts.poll || poll;
     const backend = this.opts.backend ?? 'auto';
-    // A backend that lists as it watches leaves nothing to overlap: its listing is used instead.
-    const lists = listsWhileWatching({ backend, poll: polling });
+    // The inotify backend lists as it watches, leaving nothing to overlap: its listing is used instead.
+    const lists = usesInotify({ backend, poll: polling });
     const early = lists ? undefined : this.source.listEarly();
     const saved = this.opts.indexFile ? loadIndex(this.opts.indexFile, this.base) : Promise.resolve(undefined);
     try {

@@ -142,12 +142,8 @@ function missingRoot(root: string): string {
  * from a coarse clock, so one taken within the racy window could hide a change in the same tick.
  */
 function stampOf(dir: string): number {
-  try {
-    const c = statSync(dir).ctimeMs;
-    return Date.now() - c > RACY_WINDOW_MS ? c : NaN;
-  } catch {
-    return NaN;
-  }
+  const c = dirCtime(dir);
+  return c !== undefined && Date.now() - c > RACY_WINDOW_MS ? c : NaN;
 }
 
 function dirCtime(dir: string): number | undefined {

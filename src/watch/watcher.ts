@@ -23,7 +23,7 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
   let backend: BackendName = 'chokidar';
   let open: OpenTarget = opts.poll ? polling : chokidarOpener(opts.filter, { poll: false, intervalMs });
   let fallbackReason: string | undefined;
-  if (listsWhileWatching(opts)) {
+  if (usesInotify(opts)) {
     open = inotifyOpener(opts.filter, opts.listFiles ?? false);
     backend = 'inotify';
   } else if (wanted !== 'chokidar') {
@@ -55,8 +55,8 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
   return { backend, fallbackReason, listed: opts.listFiles ? supervisor.listed() : undefined, close: () => supervisor.close() };
 }
 
-/** Whether createWatcher with these options lists the files as it adds its watches. */
-export function listsWhileWatching(opts: Pick<WatcherOptions, 'backend' | 'poll' | 'platform'>): boolean {
+/** Whether createWatcher with these options picks the inotify backend, which can list as it watches. */
+export function usesInotify(opts: Pick<WatcherOptions, 'backend' | 'poll' | 'platform'>): boolean {
   const wanted = opts.poll ? 'chokidar' : (opts.backend ?? 'auto');
   return wanted === 'inotify' || (wanted === 'auto' && (opts.platform ?? process.platform) === 'linux');
 }
