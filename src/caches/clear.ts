@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { errorMessage } from '../core/errors.js';
-import { findCandidates, type Candidate } from './find.js';
+import { findCandidates, type Candidate, type SearchMemo } from './find.js';
 import { dirGate, gate } from './gate.js';
 import type { PresetName } from './presets.js';
 
@@ -14,6 +14,8 @@ export interface ClearOptions {
   globs: string[];
   /** Report what would go, delete nothing. */
   dryRun?: boolean;
+  /** Kept between the searches of one worker (see SearchMemo). */
+  memo?: SearchMemo;
 }
 
 export interface ClearResult {
@@ -103,7 +105,7 @@ export async function removeCandidates(candidates: Candidate[], dryRun: boolean)
 
 export async function clearCaches(opts: ClearOptions): Promise<ClearResult> {
   const walkErrors: string[] = [];
-  const candidates = await findCandidates(opts.roots, opts.presets, opts.globs, walkErrors);
+  const candidates = await findCandidates(opts.roots, opts.presets, opts.globs, walkErrors, opts.memo);
   const result = await removeCandidates(candidates, opts.dryRun === true);
   return { ...result, errors: [...walkErrors, ...result.errors] };
 }

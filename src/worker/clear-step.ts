@@ -1,5 +1,6 @@
 import type { Bus } from '../core/bus.js';
 import { clearCaches, runClearCommand } from '../caches/clear.js';
+import type { SearchMemo } from '../caches/find.js';
 import type { PresetName } from '../caches/presets.js';
 import { freshPycachePrefix, pythonEnv } from '../caches/pycache-prefix.js';
 
@@ -28,6 +29,7 @@ export async function clearForStart(
   spec: ClearInput,
   generation: number,
   bus: Bus,
+  memo?: SearchMemo,
 ): Promise<{ count: number; bytes: number; env: Record<string, string> }> {
   let count = 0;
   let bytes = 0;
@@ -37,7 +39,7 @@ export async function clearForStart(
   if (!c.enabled) return { count, bytes, env };
   let paths: string[] = [];
   if (c.presets.length > 0 || c.globs.length > 0) {
-    const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs });
+    const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo });
     ({ paths, bytes } = res);
     count = paths.length;
     for (const e of res.errors) bus.emit({ type: 'warning', worker: spec.name, message: `cache clearing: ${e}` });

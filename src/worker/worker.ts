@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import type { ChangeSet, RestartContext, StartReason, TaskResult } from '../core/events.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { Backoff } from './backoff.js';
+import type { SearchMemo } from '../caches/find.js';
 import { clearForStart, type ClearSpec } from './clear-step.js';
 import { spawnChild, type Child } from './spawn.js';
 import { captureTree, stopTree } from './stop-tree.js';
@@ -104,6 +105,8 @@ export class Worker {
   private lastExit: ExitRecord | null = null;
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff = new Backoff();
+  /** The cache search before each start re-reads only directories whose entries changed. */
+  private readonly cacheSearch: SearchMemo = new Map();
   private readyGen = 0;
   private restarts = 0;
   private staleSince: number | null = null;
@@ -233,7 +236,7 @@ export class Worker {
     this.setState({ kind: 'starting', gen });
     this.bus.emit({ type: 'worker-starting', worker: name, generation: gen, reason: ctx.reason });
     await this.sweepLeftovers();
-    const cleared = await clearForStart(this.spec, gen, this.bus);
+    const cleared = await clearForStart(this.spec, gen, this.bus, this.cacheSearch);
     const snapshot = this.hooks.latest();
     const startedAt = Date.now();
     const env: Record<string, string | undefined> = {

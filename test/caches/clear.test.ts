@@ -1,8 +1,9 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clearCaches, removeCandidates } from '../../src/caches/clear.js';
-import { findCandidates } from '../../src/caches/find.js';
+import { findCandidates, type SearchMemo } from '../../src/caches/find.js';
 import type { PresetName } from '../../src/caches/presets.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
 
@@ -83,6 +84,44 @@ describe('clearCaches presets', () => {
     const res = await clearCaches({ roots: [root, join(root, 'src'), root], presets: ['python'], globs: [] });
     expect(res.paths.length).toBe(3);
     expect(res.bytes).toBe(EXPECTED.python.bytes);
+  });
+});
+
+describe('a search memo kept between starts', () => {
+  const all = Object.keys(EXPECTED) as PresetName[];
+  const found = async (root: string, memo?: SearchMemo) => {
+    const errors: string[] = [];
+    const c = await findCandidates([root], all, ['**/*.tmpcache'], errors, memo);
+    expect(errors).toEqual([]);
+    return rels(root, c.map((x) => x.display)).sort();
+  };
+
+  it('finds what a search without it finds, reads only directories whose entries changed, and forgets gone ones', async () => {
+    const root = makeTree();
+    // A directory ctime younger than the racy window (200 ms) is not kept: the tree is aged first.
+    await sleep(250);
+    const memo: SearchMemo = new Map();
+    const first = await found(root, memo);
+    expect(first).toEqual(await found(root));
+    expect(memo.size).toBeGreaterThan(5);
+    const kept = new Map(memo);
+    expect(await found(root, memo)).toEqual(first);
+    for (const [dir, entry] of kept) expect(memo.get(dir), dir).toBe(entry);
+
+    expect(memo.has(join(root, 'packages/web'))).toBe(true);
+    writeTree(root, { 'src/pkg/sub/__pycache__/n.pyc': 'n', 'tests/x.tmpcache': 't' });
+    rmSync(join(root, 'packages/web'), { recursive: true });
+    rmSync(join(root, 'src/pkg/__pycache__'), { recursive: true });
+    const third = await found(root, memo);
+    expect(third).toEqual(await found(root));
+    expect(third).toContain('src/pkg/sub/__pycache__');
+    expect(third).toContain('tests/x.tmpcache');
+    expect(third).not.toContain('packages/web/tsconfig.tsbuildinfo');
+    expect(third).not.toContain('src/pkg/__pycache__');
+    // An untouched directory was not read again; a gone one is forgotten.
+    expect(memo.get(join(root, 'src'))).toBeDefined();
+    expect(memo.get(join(root, 'src'))).toBe(kept.get(join(root, 'src')));
+    expect(memo.has(join(root, 'packages/web'))).toBe(false);
   });
 });
 
