@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SliceClock } from '../core/slices.js';
 import { trusted, type FileState } from './file-state.js';
 
@@ -15,6 +15,7 @@ import { trusted, type FileState } from './file-state.js';
  */
 const MAGIC = 'devsup-index 1';
 const CHUNK_CHARS = 64 * 1024;
+const ABANDONED_MS = 60_000;
 /** A hash, the trust flag and the shortest identity `0:0:0`. */
 const MIN_STATE = 27 + 1 + 5;
 
@@ -148,6 +149,7 @@ export async function saveIndex(
   relOf: (abs: string) => string,
 ): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
+  dropAbandoned(file);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   let done = false;
@@ -171,5 +173,20 @@ export async function saveIndex(
     closeSync(fd);
     if (done) renameSync(tmp, file);
     else rmSync(tmp, { force: true });
+  }
+}
+
+/** A write cut short by SIGKILL leaves its temporary file; after a minute nobody is writing it. */
+function dropAbandoned(file: string): void {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.`;
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      const p = join(dir, name);
+      if (Date.now() - statSync(p).mtimeMs > ABANDONED_MS) rmSync(p, { force: true });
+    }
+  } catch {
+    // Whatever cannot be tidied now is tried again at the next save.
   }
 }

@@ -98,6 +98,22 @@ describe('saved file index', () => {
     expect(saved.get('nowhere.js')).toBeUndefined();
   });
 
+  it('removes a temporary file a killed writer left behind, once it is old', async () => {
+    const { root, file } = await savedTree({ 'a.js': '1' });
+    const abandoned = `${file}.999999.tmp`;
+    const recent = `${file}.999998.tmp`;
+    writeFileSync(abandoned, 'half');
+    writeFileSync(recent, 'half');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(abandoned, old, old);
+    const s = snapshotter(root);
+    const snap = await s.take();
+    await saveIndex(file, root, snap.files, (p) => s.rel(p));
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+    expect((await loadIndex(file, root))!.get('a.js')).toBe(snap.files.get(join(root, 'a.js')));
+  });
+
   it('keeps the content part of every state it saves', async () => {
     const root = tempDir();
     writeTree(root, { 'x.js': 'x' });
