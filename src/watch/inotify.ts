@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { outermost } from './ancestry.js';
 import { look, type Look } from './look.js';
-import type { OpenTarget, TargetHandle, TargetSink } from './supervise.js';
+import { started, type OpenTarget, type TargetHandle, type TargetSink } from './supervise.js';
 import { dirIdentity, isInside, type Target } from './targets.js';
 import type { PathFilter, WatchEvent } from './types.js';
 import { walkTree } from './walk.js';
@@ -18,16 +18,7 @@ const noop = (): void => undefined;
  * watched, including those that appear later.
  */
 export function inotifyOpener(filter: PathFilter, listFiles: boolean): OpenTarget {
-  return async (target, sink) => {
-    const t = new DirWatchTarget(filter, target, sink, listFiles);
-    try {
-      await t.start();
-    } catch (err) {
-      await t.close();
-      throw err;
-    }
-    return t;
-  };
+  return (target, sink) => started(new DirWatchTarget(filter, target, sink, listFiles));
 }
 
 /** What an event said of a path: `rename` (created, deleted or moved) outweighs `change`. */

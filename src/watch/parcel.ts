@@ -2,7 +2,7 @@ import { basename, dirname, isAbsolute } from 'node:path';
 import type { AsyncSubscription, Event as ParcelEvent } from '@parcel/watcher';
 import { look } from './look.js';
 import { NativeIgnore } from './native-ignore.js';
-import type { OpenTarget, TargetHandle, TargetSink } from './supervise.js';
+import { started, type OpenTarget, type TargetHandle, type TargetSink } from './supervise.js';
 import { isDirectory, isInside, onlyNamesPattern, pathMap, type PathMap, type Target } from './targets.js';
 import type { PathFilter, WatchEvent } from './types.js';
 import { walkTree } from './walk.js';
@@ -22,16 +22,7 @@ const noop = (): void => undefined;
 type Ignore = (string | RegExp)[];
 
 export function parcelOpener(parcel: ParcelApi, filter: PathFilter): OpenTarget {
-  return async (target, sink) => {
-    const t = new ParcelTarget(parcel, filter, target, sink);
-    try {
-      await t.start();
-    } catch (err) {
-      await t.close();
-      throw err;
-    }
-    return t;
-  };
+  return (target, sink) => started(new ParcelTarget(parcel, filter, target, sink));
 }
 
 class ParcelTarget implements TargetHandle {

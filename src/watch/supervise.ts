@@ -22,6 +22,17 @@ export interface TargetHandle {
 
 export type OpenTarget = (target: Target, sink: TargetSink) => Promise<TargetHandle>;
 
+/** Starts a backend's handle; one that fails to start is closed, so it leaves no watch behind. */
+export async function started<T extends TargetHandle & { start(): Promise<void> }>(handle: T): Promise<T> {
+  try {
+    await handle.start();
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
 export interface SuperviseOptions {
   open: OpenTarget;
   /** Takes over a target once a kernel watch limit is hit (polling needs no watches). */
