@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, chmod, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DevsupError } from '../core/errors.js';
 
 export function errCode(err: unknown): string | undefined {
@@ -31,4 +32,14 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
     throw new DevsupError(`${dir} belongs to another user (uid ${st.uid}); refusing to put a control socket there`, 'control-dir', 2);
   }
   if ((st.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+}
+
+/**
+ * Everything in the state directory is this machine's (sockets, locks, logs, the file index of a
+ * big tree runs to megabytes): a `.gitignore` of its own keeps it out of `git status` without the
+ * project having to say so. One that exists is left as it is.
+ */
+export async function keepOutOfGit(dir: string): Promise<void> {
+  // A courtesy: a directory where it cannot be written is no reason to stop.
+  await writeFile(join(dir, '.gitignore'), '# written by devsup: nothing here belongs in git\n*\n', { flag: 'wx' }).catch(() => undefined);
 }

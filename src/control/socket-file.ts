@@ -3,12 +3,13 @@ import { lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { DevsupError } from '../core/errors.js';
-import { ensurePrivateDir, errCode } from './files.js';
+import { ensurePrivateDir, errCode, keepOutOfGit } from './files.js';
 import { fitsSunPath, runtimeSocket, type ControlPaths } from './paths.js';
 
 /** The project's own socket path when it fits in sun_path, else one in the per-user runtime dir. */
 export async function prepareSocketPath(p: ControlPaths, env: NodeJS.ProcessEnv = process.env): Promise<{ path: string; inRuntimeDir: boolean }> {
   await ensurePrivateDir(p.dir);
+  await keepOutOfGit(p.dir);
   if (fitsSunPath(p.localSocket)) return { path: p.localSocket, inRuntimeDir: false };
   const path = runtimeSocket(p, env);
   await ensurePrivateDir(dirname(path));
