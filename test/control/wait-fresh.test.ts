@@ -1,11 +1,24 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeTree, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { FIXTURES, fetchValue, httpWorker, readyWorker, writeHttpApp } from './apps.js';
 import { Cli, devsup, freePort, startHarness, stopHarnesses } from './rig.js';
 
 afterEach(stopHarnesses);
+
+/** How many sockets a process holds open. */
+function socketsOf(pid: number): number {
+  const dir = `/proc/${pid}/fd`;
+  return readdirSync(dir).filter((fd) => {
+    try {
+      return readlinkSync(`${dir}/${fd}`).startsWith('socket:');
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
+}
 
 describe('devsup wait-fresh', () => {
   it('returns once the service answers with the code just written', async () => {
@@ -72,9 +85,11 @@ describe('devsup wait-fresh', () => {
     const root = tempDir();
     const h = await startHarness({ root, workers: [{ name: 'broken', command: ['node', `${FIXTURES}exit-with.mjs`, '2'] }] });
     // Short: the supervisor's own waitFresh timer outlives its shutdown until it fires.
-    const wait = new Cli(['wait-fresh', '--timeout', '4s'], { cwd: root });
     await h.waitEvent((e) => e.type === 'exited', 'worker exited');
-    await new Promise((r) => setTimeout(r, 300));
+    const before = socketsOf(h.pid);
+    const wait = new Cli(['wait-fresh', '--timeout', '4s'], { cwd: root });
+    // The supervisor holds one more socket once the client has connected (its request follows at once).
+    await waitFor(() => socketsOf(h.pid) > before, 'the wait-fresh client to connect');
     const t0 = Date.now();
     h.proc.kill('SIGTERM');
     const r = await wait.exit;
