@@ -1,10 +1,11 @@
-import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
-import { RACY_WINDOW_MS } from '../watch/file-state.js';
+import { pastRacyWindow } from '../watch/file-state.js';
+import { dirCtime } from '../watch/walk.js';
 import { PRESETS, type PresetName } from './presets.js';
 
 export interface Candidate {
@@ -21,14 +22,6 @@ interface Glob {
 }
 
 const hasNodeModules = (rel: string) => rel.split('/').includes('node_modules');
-
-function ctimeOf(dir: string): number | undefined {
-  try {
-    return statSync(dir).ctimeMs;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * What one search found in each directory, kept for the next search of the same caches. Adding,
@@ -100,7 +93,7 @@ export async function findCandidates(
     const walk = (rel: string): void => {
       const dir = join(rootReal, rel);
       visited.add(dir);
-      const ctime = memo ? ctimeOf(dir) : undefined;
+      const ctime = memo ? dirCtime(dir) : undefined;
       const known = memo?.get(dir);
       if (known && ctime !== undefined && known.ctime === ctime) return replay(known.steps);
       let entries: Dirent[];
@@ -126,7 +119,7 @@ export async function findCandidates(
         if (shouldDescend(childRel)) steps.push([DESCEND, childRel]);
       }
       // A ctime too recent could hide a change made in the same clock tick: such a look is not kept.
-      if (memo && ctime !== undefined && Date.now() - ctime > RACY_WINDOW_MS) memo.set(dir, { ctime, steps });
+      if (memo && ctime !== undefined && pastRacyWindow(ctime)) memo.set(dir, { ctime, steps });
       else memo?.delete(dir);
       replay(steps);
     };

@@ -37,7 +37,15 @@ function statIdentity(st: Stats): string {
 }
 
 /** Whatever is newer than this, relative to the read, is not trusted to stat alone. */
-export const RACY_WINDOW_MS = 200;
+const RACY_WINDOW_MS = 200;
+
+/**
+ * Whether a ctime is old enough to vouch for what was seen now: timestamps come from a coarse
+ * clock, and two changes in one tick can leave the same ctime (git's "racily clean" problem).
+ */
+export function pastRacyWindow(ctimeMs: number): boolean {
+  return Date.now() - ctimeMs > RACY_WINDOW_MS;
+}
 const CHUNK = 64 * 1024;
 /** One buffer for every read: files are read synchronously, one at a time. */
 const buffer = Buffer.allocUnsafe(CHUNK);
@@ -94,7 +102,7 @@ function readAndHash(path: string, rel: string): FileState | undefined {
       h.update(buffer.subarray(0, n));
       total += n;
     }
-    const flag = Date.now() - st.ctimeMs > RACY_WINDOW_MS ? 't' : 'u';
+    const flag = pastRacyWindow(st.ctimeMs) ? 't' : 'u';
     return pack(h.digest('base64'), flag, statIdentity(st));
   } catch {
     return undefined;

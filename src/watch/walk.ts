@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, statSync, type Dirent, type Stats }
 import { basename, resolve, sep } from 'node:path';
 import { drainSliced } from '../core/slices.js';
 import { hasAncestorIn, outermost } from './ancestry.js';
-import { RACY_WINDOW_MS } from './file-state.js';
+import { pastRacyWindow } from './file-state.js';
 import type { EarlyListing, FileSource } from './snapshot.js';
 import { isInside } from './targets.js';
 import type { PathFilter } from './types.js';
@@ -137,16 +137,14 @@ function missingRoot(root: string): string {
   return `watched path ${root} does not exist`;
 }
 
-/**
- * A directory's ctime changes whenever an entry is added, removed or renamed in it. Timestamps come
- * from a coarse clock, so one taken within the racy window could hide a change in the same tick.
- */
+/** A directory's ctime changes whenever an entry is added, removed or renamed in it. */
 function stampOf(dir: string): number {
   const c = dirCtime(dir);
-  return c !== undefined && Date.now() - c > RACY_WINDOW_MS ? c : NaN;
+  return c !== undefined && pastRacyWindow(c) ? c : NaN;
 }
 
-function dirCtime(dir: string): number | undefined {
+/** A directory's ctime; undefined when it is gone or not a directory. */
+export function dirCtime(dir: string): number | undefined {
   try {
     const st = statSync(dir);
     return st.isDirectory() ? st.ctimeMs : undefined;
