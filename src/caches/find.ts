@@ -1,7 +1,6 @@
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import picomatch from 'picomatch';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
 import { pastRacyWindow } from '../watch/file-state.js';
@@ -51,9 +50,11 @@ export async function findCandidates(
   // Every preset walks the whole tree (node_modules and .git excluded), so a workspace package's
   // own node_modules/.vite is found as well as the root's.
   const walkEverything = specs.length > 0;
+  // Loaded only for globs: most searches are presets, and this one runs before every start.
+  const picomatch = globPatterns.length > 0 ? (await import('picomatch')).default : undefined;
   const globs: Glob[] = globPatterns.map((g) => ({
-    base: picomatch.scan(g).base,
-    match: picomatch(g, { dot: true }),
+    base: picomatch!.scan(g).base,
+    match: picomatch!(g, { dot: true }),
   }));
   const found: Candidate[] = [];
   const visited = new Set<string>();

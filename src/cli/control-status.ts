@@ -10,6 +10,7 @@ import { withClient } from './control-connect.js';
 export function classify(w: WorkerView): { status: string; ok: boolean } {
   if (w.verdict === 'stale') return { status: 'STALE', ok: false };
   if (w.verdict === 'fresh') return { status: w.kind === 'task' ? 'running' : 'fresh', ok: true };
+  if (w.verdict === 'checking') return { status: 'checking', ok: false };
   if (w.kind === 'task' && w.lastTask && w.lastTask.result !== 'cancelled' && w.state !== 'starting' && w.state !== 'stopping') {
     return w.lastTask.result === 'passed' ? { status: 'passed', ok: true } : { status: 'failed', ok: false };
   }

@@ -12,7 +12,8 @@ export interface ChangeSet {
 
 export type StopHow = 'signal' | 'killed' | 'gave-up' | 'already-exited';
 export type TaskResult = 'passed' | 'failed' | 'cancelled';
-export type StartReason = 'initial' | 'change' | 'manual' | 'crash' | 'config' | 'repeat';
+/** `caches`: caches were found after a start that did not wait for the cache search (an early start). */
+export type StartReason = 'initial' | 'change' | 'manual' | 'crash' | 'config' | 'repeat' | 'caches';
 
 export interface RestartContext {
   reason: StartReason;
@@ -36,6 +37,11 @@ export type DevsupEvent =
       /** From the start request to the spawned pid. */
       spawnMs: number;
       restart?: RestartContext;
+      /**
+       * Started on the tree as the previous run saved it, before the files were looked at: a
+       * `fresh` event follows when they match, a `stale` one (and a restart) when they do not.
+       */
+      provisional?: true;
     }
   | { type: 'spawn-failed'; worker: string; generation: number; message: string }
   | { type: 'ready'; worker: string; generation: number; how: 'log' | 'port' | 'started' }

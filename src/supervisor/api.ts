@@ -10,8 +10,11 @@ export interface WorkerView {
   pid: number | null;
   startedAt: string | null;
   codeId: string | null;
-  /** Fresh: runs the code on disk. Stale: files changed since it started. None: nothing running. */
-  verdict: 'fresh' | 'stale' | 'none';
+  /**
+   * Fresh: runs the code on disk. Stale: files changed since it started. Checking: started on the
+   * tree as the previous run saved it, whose files are still being compared. None: nothing running.
+   */
+  verdict: 'fresh' | 'stale' | 'checking' | 'none';
   staleFiles: string[];
   /** When the running generation first became stale (ISO), null when fresh. */
   staleSince: string | null;

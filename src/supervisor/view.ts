@@ -14,7 +14,7 @@ export function viewOf(worker: Worker): WorkerView {
     pid: st.pid,
     startedAt: st.startedAt,
     codeId: st.codeId,
-    verdict: st.pid === null ? 'none' : st.staleFiles.length > 0 ? 'stale' : 'fresh',
+    verdict: st.pid === null ? 'none' : st.staleFiles.length > 0 ? 'stale' : st.checking ? 'checking' : 'fresh',
     staleFiles: st.staleFiles,
     staleSince: st.staleSince === null ? null : new Date(st.staleSince).toISOString(),
     ready: st.ready,

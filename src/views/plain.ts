@@ -38,7 +38,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'worker-started': {
         const r = e.restart;
-        const head = `pid ${e.pid}, generation ${e.generation}, code ${e.codeId}`;
+        const head = `pid ${e.pid}, generation ${e.generation}, code ${e.codeId}${e.provisional ? ' (as saved by the last run; checking the files)' : ''}`;
         if (!r || r.reason === 'initial') {
           note(e, `started ${head}${r?.cleared ? `; cleared ${describeCleared(r.cleared)}` : ''}`);
           return;
@@ -48,6 +48,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         else if (r.reason === 'manual') parts.push('restart requested');
         else if (r.reason === 'crash') parts.push('after a crash');
         else if (r.reason === 'repeat') parts.push('repeat run');
+        else if (r.reason === 'caches') parts.push('caches found after the start');
         else parts.push(r.reason);
         if (r.cleared) parts.push(`cleared ${describeCleared(r.cleared)}`);
         if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatMs(r.stopMs)}`);

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SliceClock } from '../core/slices.js';
-import { trusted, type FileState } from './file-state.js';
+import { CodeSum } from './code-sum.js';
+import { readFileState, trusted, type FileState } from './file-state.js';
 
 /**
  * The file states of a tree, saved between runs so that the next start reads only the files whose
@@ -11,9 +12,14 @@ import { trusted, type FileState } from './file-state.js';
  * size, ctime and inode all match and it was trusted when saved, exactly as within one run; a
  * missing, foreign or damaged index only costs the reads it would have saved.
  *
- * Format: a header line `devsup-index 1<TAB>base`, then `relative path<TAB>state` per file.
+ * Format: a header line `devsup-index 2<TAB>base<TAB>code id<TAB>files`, then `relative path<TAB>state`
+ * per file. The code id is the one a snapshot of exactly the saved files has, or dashes when some
+ * file of the tree could not be saved: only an index that covers the whole tree can vouch for it.
  */
-const MAGIC = 'devsup-index 1';
+const MAGIC = 'devsup-index 2';
+const NO_CODE_ID = '----------';
+/** Wide enough for any count of files, so the header is written in place once they are counted. */
+const COUNT_WIDTH = 10;
 const CHUNK_CHARS = 64 * 1024;
 const ABANDONED_MS = 60_000;
 /** A hash, the trust flag and the shortest identity `0:0:0`. */
@@ -27,7 +33,52 @@ export function indexPath(stateDir: string, roots: readonly string[]): string {
 /** States saved by an earlier run, looked up by path relative to the tree's base. */
 export interface SavedStates {
   readonly size: number;
+  /** The saved tree's code id; undefined when some of its files could not be saved. */
+  readonly codeId: string | undefined;
   get(rel: string): FileState | undefined;
+  /** Saved paths that no `get()` has asked for yet: files gone since the save, after a full look. */
+  unvisited(): string[];
+  /** Every saved path with its state, damaged lines left out. */
+  entries(): Iterable<[string, FileState]>;
+}
+
+/** What the header tells: the code id of the whole tree when it was saved, if every file was. */
+export interface SavedSummary {
+  codeId: string;
+  files: number;
+}
+
+function parseHeader(line: string, base: string): SavedSummary | 'partial' | undefined {
+  const prefix = `${MAGIC}\t${base}\t`;
+  if (!line.startsWith(prefix)) return undefined;
+  const [codeId, files] = line.slice(prefix.length).split('\t');
+  if (codeId === undefined || files === undefined || !/^\s*\d+$/.test(files)) return undefined;
+  if (codeId === NO_CODE_ID) return 'partial';
+  return /^[0-9a-f]{10}$/.test(codeId) ? { codeId, files: Number(files) } : undefined;
+}
+
+/**
+ * The header alone, read before anything else at start: a few hundred bytes instead of the whole
+ * index. Undefined when there is no index for `base` or it does not cover the whole tree.
+ */
+export function readSummary(file: string, base: string): SavedSummary | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = Buffer.allocUnsafe(Buffer.byteLength(base) + 64);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const end = head.subarray(0, n).indexOf(10);
+    const h = end < 0 ? undefined : parseHeader(head.toString('utf8', 0, end), base);
+    return typeof h === 'object' ? h : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The saved states, undefined when there is no usable index for `base`. */
@@ -39,8 +90,9 @@ export async function loadIndex(file: string, base: string): Promise<SavedStates
     return undefined;
   }
   const headerEnd = buf.indexOf(10);
-  if (headerEnd < 0 || buf.toString('utf8', 0, headerEnd) !== `${MAGIC}\t${base}`) return undefined;
-  return new SavedIndex(buf, await lineBounds(buf, headerEnd + 1));
+  const summary = headerEnd < 0 ? undefined : parseHeader(buf.toString('utf8', 0, headerEnd), base);
+  if (summary === undefined) return undefined;
+  return new SavedIndex(buf, await lineBounds(buf, headerEnd + 1), summary === 'partial' ? undefined : summary.codeId);
 }
 
 interface Bounds {
@@ -89,11 +141,15 @@ async function lineBounds(buf: Buffer, from: number): Promise<Bounds> {
 class SavedIndex implements SavedStates {
   private cursor = 0;
   private table: Map<string, number> | undefined;
+  private readonly visited: Uint8Array;
 
   constructor(
     private readonly buf: Buffer,
     private readonly b: Bounds,
-  ) {}
+    readonly codeId: string | undefined,
+  ) {
+    this.visited = new Uint8Array(b.count);
+  }
 
   get size(): number {
     return this.b.count;
@@ -108,11 +164,29 @@ class SavedIndex implements SavedStates {
       i = found;
     }
     this.cursor = i + 1;
+    this.visited[i] = 1;
+    return this.stateAt(i);
+  }
+
+  private stateAt(i: number): FileState | undefined {
     // Decoded from the buffer, each state stands alone instead of pinning the whole file's text.
     const state = this.buf.toString('latin1', this.b.tabs[i]! + 1, this.b.ends[i]!);
     // Only trusted states are saved; anything else is damage. A state is taken again only when its
     // stat identity matches the file's, so a damaged one is at worst read again.
     return state.length > MIN_STATE && trusted(state) ? state : undefined;
+  }
+
+  *entries(): Iterable<[string, FileState]> {
+    for (let i = 0; i < this.b.count; i++) {
+      const st = this.stateAt(i);
+      if (st !== undefined) yield [this.relText(i), st];
+    }
+  }
+
+  unvisited(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.b.count; i++) if (this.visited[i] === 0) out.push(this.relText(i));
+    return out;
   }
 
   private relIs(i: number, rel: string): boolean {
@@ -140,7 +214,9 @@ class SavedIndex implements SavedStates {
 
 /**
  * Writes the trusted states of `files` (absolute paths) in place of the index, through a temporary
- * file and a rename, so a reader never sees half of it.
+ * file and a rename, so a reader never sees half of it. A state too recent to trust when it was
+ * taken is taken again now, usually long enough after the write to be trusted: an index saved just
+ * after an edit still covers the edited file.
  */
 export async function saveIndex(
   file: string,
@@ -153,14 +229,23 @@ export async function saveIndex(
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   let done = false;
+  const header = (codeId: string, count: number) => `${MAGIC}\t${base}\t${codeId}\t${String(count).padStart(COUNT_WIDTH)}\n`;
   try {
-    let chunk = `${MAGIC}\t${base}\n`;
+    let chunk = header(NO_CODE_ID, 0);
+    const sum = new CodeSum();
+    let saved = 0;
+    let complete = true;
     const clock = new SliceClock();
     let n = 0;
-    for (const [abs, st] of files) {
+    for (const [abs, taken] of files) {
       const rel = relOf(abs);
+      const st = trusted(taken) ? taken : readFileState(abs, rel);
       // A name with a tab or a newline would break the line format: such a file is simply read.
-      if (trusted(st) && !/[\t\n]/.test(rel)) chunk += `${rel}\t${st}\n`;
+      if (st !== undefined && trusted(st) && !/[\t\n]/.test(rel)) {
+        chunk += `${rel}\t${st}\n`;
+        sum.add(st);
+        saved++;
+      } else complete = false;
       if (chunk.length >= CHUNK_CHARS) {
         writeSync(fd, chunk);
         chunk = '';
@@ -168,6 +253,8 @@ export async function saveIndex(
       if ((++n & 1023) === 0 && clock.due()) await clock.next();
     }
     writeSync(fd, chunk);
+    // Same width as the placeholder, so it overwrites it exactly.
+    writeSync(fd, header(complete ? sum.id : NO_CODE_ID, saved), 0);
     done = true;
   } finally {
     closeSync(fd);

@@ -19,6 +19,11 @@ export interface Snapshot {
   codeId: string;
   /** The history shared by the snapshots of one tree, so they are compared by what changed. */
   readonly log?: ChangeLog;
+  /**
+   * The tree as the previous run saved it, not yet compared with the files on disk: what an early
+   * start runs on until the first real snapshot confirms or refutes it.
+   */
+  readonly provisional?: true;
 }
 
 /** Where a snapshot's files come from. */
@@ -64,6 +69,7 @@ export class Snapshotter {
   private seq = 0;
   /** States saved by an earlier run, by relative path: the first `take()` compares with them. */
   private saved: SavedStates | undefined;
+  private savedFiles: SavedFiles | undefined;
   private readCount = 0;
 
   /** `base` makes the code id independent of where the checkout lives. */
@@ -77,7 +83,20 @@ export class Snapshotter {
 
   /** States from an earlier run, keyed by path relative to `base`, trusted exactly as this run's own. */
   seed(saved: SavedStates): void {
-    if (this.seq === 0) this.saved = saved;
+    if (this.seq === 0) {
+      this.saved = saved;
+      this.savedFiles?.bind(saved);
+    }
+  }
+
+  /**
+   * The tree as its saved index has it, before any file is looked at: snapshot 0, which the first
+   * `take()` is compared with. Its files are there once the index is seeded.
+   */
+  provisional(codeId: string): Snapshot {
+    this.savedFiles ??= new SavedFiles(this.base, (p) => this.rel(p));
+    if (this.saved) this.savedFiles.bind(this.saved);
+    return { seq: 0, files: this.savedFiles, codeId, log: this.log, provisional: true };
   }
 
   /** How many files the last `take()` had to read rather than stat. */
@@ -92,21 +111,35 @@ export class Snapshotter {
     const sum = new CodeSum();
     const saved = this.saved;
     this.saved = undefined;
+    // Snapshot 0 is the saved tree when an early start may be running on it: compared with it.
+    const versusSaved = this.seq === 0 && this.savedFiles !== undefined && saved !== undefined;
+    const differs: string[] = [];
     let reads = 0;
     // Every entry that is not trusted to stat alone is read again: a full look is the safe one.
     await forEachSliced(paths, (p) => {
       const rel = this.rel(p);
       const prev = this.current.get(p) ?? saved?.get(rel);
       const st = readFileState(p, rel, prev);
+      if (versusSaved && st !== prev) differs.push(p);
       if (!st) return;
       if (st !== prev) reads++;
       next.set(p, st);
       sum.add(st);
     });
     this.readCount = reads;
-    // Nothing compares with the empty state before the first snapshot: its paths are not logged.
-    const changed = this.seq === 0 ? [] : paths.filter((p) => next.get(p) !== this.current.get(p));
-    for (const p of this.current.keys()) if (!next.has(p)) changed.push(p);
+    let changed: string[];
+    if (this.seq > 0) {
+      changed = paths.filter((p) => next.get(p) !== this.current.get(p));
+      for (const p of this.current.keys()) if (!next.has(p)) changed.push(p);
+    } else if (versusSaved) {
+      changed = differs;
+      for (const rel of saved.unvisited()) changed.push(join(this.base, rel));
+      // The provisional snapshot keeps the saved states for as long as something runs on it.
+      this.savedFiles = undefined;
+    } else {
+      // Nothing compares with the empty state before the first snapshot: its paths are not logged.
+      changed = [];
+    }
     return this.publish(next, sum, changed);
   }
 
@@ -171,6 +204,55 @@ export class Snapshotter {
   /** The path relative to `base`, as the file hashes and the saved index name it. */
   rel(p: string): string {
     return p.startsWith(this.prefix) ? p.slice(this.prefix.length) : relative(this.base, p);
+  }
+}
+
+/**
+ * The files of the saved index by absolute path, the map of a provisional snapshot. Looked up only
+ * to tell what differs from it; listing it decodes the whole index, which nothing does on a start.
+ */
+class SavedFiles implements ReadonlyMap<string, FileState> {
+  private states: SavedStates | undefined;
+
+  constructor(
+    private readonly base: string,
+    private readonly relOf: (abs: string) => string,
+  ) {}
+
+  bind(states: SavedStates): void {
+    this.states = states;
+  }
+
+  get size(): number {
+    return this.states?.size ?? 0;
+  }
+
+  get(abs: string): FileState | undefined {
+    return this.states?.get(this.relOf(abs));
+  }
+
+  has(abs: string): boolean {
+    return this.get(abs) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, FileState]> {
+    for (const [rel, st] of this.states?.entries() ?? []) yield [join(this.base, rel), st];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [abs] of this.entries()) yield abs;
+  }
+
+  *values(): MapIterator<FileState> {
+    for (const [, st] of this.entries()) yield st;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, FileState]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: FileState, key: string, map: ReadonlyMap<string, FileState>) => void): void {
+    for (const [abs, st] of this.entries()) fn(st, abs, this);
   }
 }
 

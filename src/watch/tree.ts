@@ -1,11 +1,9 @@
-import { createFilter } from './filter.js';
 import { Settler } from './settle.js';
-import { loadIndex, saveIndex } from './index-file.js';
-import { Snapshotter, diffSnapshots, isEmptyChange, type Snapshot } from './snapshot.js';
+import { loadIndex, readSummary, saveIndex } from './index-file.js';
+import { Snapshotter, diffSnapshots, isEmptyChange, type FileSource, type Snapshot } from './snapshot.js';
 import type { ChangeSet } from '../core/events.js';
 import type { PathFilter, Watcher } from './types.js';
 import { treeSource, type TreeSource } from './walk.js';
-import { createWatcher, usesInotify } from './watcher.js';
 
 export interface TreeOptions {
   roots: string[];
@@ -23,6 +21,13 @@ export interface TreeOptions {
 
 /** The first snapshot's states are saved this long after it, once the first child is under way. */
 const SAVE_DELAY_MS = 1000;
+/** After an edit the index is saved once the tree has been quiet this long. */
+const SAVE_AFTER_CHANGE_MS = 5000;
+/**
+ * A tree with fewer saved files than this is looked at before anything starts: its first snapshot
+ * takes milliseconds, so an early start would gain nothing and could cost a needless restart.
+ */
+export const EARLY_START_MIN_FILES = 2000;
 /** The index is saved again once more than one file in this many had to be read. */
 const SAVE_WORTH = 16;
 
@@ -35,26 +40,31 @@ export class WatchedTree {
   private watcher: Watcher | undefined;
   private readonly settler: Settler;
   private readonly snapshotter: Snapshotter;
-  private readonly filter: PathFilter;
-  private readonly source: TreeSource;
+  private filter: PathFilter | undefined;
+  private source: TreeSource | undefined;
   private latestSnap: Snapshot | undefined;
   private snapping: Promise<void> = Promise.resolve();
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
+  /** The latest snapshot has content the saved index does not have yet. */
+  private unsaved = false;
+  private closed = false;
   private readonly base: string;
+  /** Settles with the first snapshot taken from the files themselves. */
+  private readonly first: { promise: Promise<Snapshot>; resolve(s: Snapshot): void; reject(e: unknown): void };
 
   constructor(private readonly opts: TreeOptions) {
-    this.filter = createFilter({ roots: opts.roots, ignore: opts.ignore, ext: opts.ext, gitignore: true });
-    // Every snapshot walks the tree again; an unreadable directory is worth one warning, not one per walk.
-    const warned = new Set<string>();
-    const warnOnce = (msg: string): void => {
-      if (warned.has(msg)) return;
-      warned.add(msg);
-      opts.onWarning(msg);
-    };
-    this.source = treeSource(opts.roots, this.filter, warnOnce);
+    this.first = deferred<Snapshot>();
+    // A rejection nobody waits for (a tree closed before it started) is not an error of its own.
+    this.first.promise.catch(() => undefined);
     this.base = opts.roots[0] ?? '/';
-    this.snapshotter = new Snapshotter(this.source, this.base);
+    // The files are listed only once start() has loaded the filter; nothing snapshots before that.
+    const loaded = (): TreeSource => {
+      if (!this.source) throw new Error('tree not started');
+      return this.source;
+    };
+    const source: FileSource = { list: (dirs) => loaded().list(dirs), counts: (p) => loaded().counts(p) };
+    this.snapshotter = new Snapshotter(source, this.base);
     this.settler = new Settler({ quietMs: opts.settleMs, onSettled: (paths) => void this.queueSnapshot(paths) });
   }
 
@@ -71,6 +81,25 @@ export class WatchedTree {
   }
 
   /**
+   * The tree as the previous run saved it, before any file is looked at, when that index covers
+   * every file and the tree is big enough for its first look to take a while: a worker may start
+   * on it at once. `start()` then compares the files with it, and a difference is reported as a
+   * change, so whatever started on it is stale and restarted like after an edit.
+   */
+  early(): Snapshot | undefined {
+    if (!this.opts.indexFile || this.latestSnap) return undefined;
+    const summary = readSummary(this.opts.indexFile, this.base);
+    if (!summary || summary.files < EARLY_START_MIN_FILES) return undefined;
+    this.latestSnap = this.snapshotter.provisional(summary.codeId);
+    return this.latestSnap;
+  }
+
+  /** The first snapshot taken from the files themselves; rejects if the tree never gets one. */
+  verified(): Promise<Snapshot> {
+    return this.first.promise;
+  }
+
+  /**
    * Watches, then snapshots, so nothing written in between is missed. The inotify backend lists the
    * files as it adds its watches, each directory watched before it is read. With the others,
    * listing the tree and loading the saved states overlap the watcher's start (parcel's is mostly
@@ -78,7 +107,29 @@ export class WatchedTree {
    * meanwhile is listed again and every file is looked at, so the overlap loses nothing. `poll`
    * forces polling where the filesystem is known not to deliver change events.
    */
-  async start(poll = false): Promise<Snapshot> {
+  start(poll = false): Promise<Snapshot> {
+    const first = this.firstSnapshot(poll);
+    // Snapshots queued meanwhile (a barrier) wait for this one: the snapshotter takes one at a time.
+    this.snapping = first.then(
+      () => undefined,
+      () => undefined,
+    );
+    first.then(this.first.resolve, this.first.reject);
+    return first;
+  }
+
+  private async firstSnapshot(poll: boolean): Promise<Snapshot> {
+    if (this.closed) throw new TreeClosedError();
+    // Loaded here rather than with this module: an early start spawns its child before they load.
+    const [{ createFilter }, { createWatcher, usesInotify }] = await Promise.all([import('./filter.js'), import('./watcher.js')]);
+    this.filter = createFilter({ roots: this.opts.roots, ignore: this.opts.ignore, ext: this.opts.ext, gitignore: true });
+    // Every snapshot walks the tree again; an unreadable directory is worth one warning, not one per walk.
+    const warned = new Set<string>();
+    this.source = treeSource(this.opts.roots, this.filter, (msg) => {
+      if (warned.has(msg)) return;
+      warned.add(msg);
+      this.opts.onWarning(msg);
+    });
     const polling = this.opts.poll || poll;
     const backend = this.opts.backend ?? 'auto';
     // The inotify backend lists as it watches, leaving nothing to overlap: its listing is used instead.
@@ -99,26 +150,52 @@ export class WatchedTree {
       await Promise.allSettled([early, saved]);
       throw err;
     }
+    // Closed while the watcher started: close() may have come and gone already.
+    if (this.closed) {
+      await this.watcher.close();
+      throw new TreeClosedError();
+    }
     const states = await saved;
     if (states) this.snapshotter.seed(states);
     const files = early ? await (await early).confirm() : this.watcher.listed;
-    this.latestSnap = await this.snapshotter.take(files);
-    // Saving costs about a fifteenth of reading the same files: a few files read again are not worth it.
-    if (!states ? this.latestSnap.files.size > 0 : this.snapshotter.lastReads * SAVE_WORTH > this.latestSnap.files.size) this.saveLater();
-    return this.latestSnap;
+    const before = this.latestSnap;
+    const snap = await this.snapshotter.take(files);
+    this.latestSnap = snap;
+    if (before?.provisional) {
+      const changes = diffSnapshots(before, snap);
+      if (!isEmptyChange(changes)) this.opts.onChange(snap, changes);
+    }
+    // Saving costs about a fifteenth of reading the same files: a few files read again are not
+    // worth it, unless the content differs from the saved one, which an early start relies on.
+    const worth = !states ? snap.files.size > 0 : this.snapshotter.lastReads * SAVE_WORTH > snap.files.size || states.codeId !== snap.codeId;
+    if (worth) this.saveLater();
+    return snap;
   }
 
-  private saveLater(): void {
-    const file = this.opts.indexFile;
-    if (!file) return;
+  /**
+   * Saves the latest snapshot's states `delayMs` from now, unless asked again meanwhile: the index
+   * follows the tree's edits, so the next start finds it current and can start early.
+   */
+  private saveLater(delayMs = SAVE_DELAY_MS): void {
+    if (!this.opts.indexFile) return;
+    this.unsaved = true;
+    clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      const snap = this.latestSnap!;
-      this.saving = saveIndex(file, this.base, snap.files, (p) => this.snapshotter.rel(p)).catch((err: unknown) =>
-        this.opts.onWarning(`could not save the file index ${file}: ${(err as Error).message}`),
-      );
-    }, SAVE_DELAY_MS);
+      this.saveNow();
+    }, delayMs);
     this.saveTimer.unref();
+  }
+
+  private saveNow(): Promise<void> {
+    const file = this.opts.indexFile;
+    const snap = this.latestSnap;
+    if (!file || !snap || snap.provisional || !this.unsaved) return this.saving;
+    this.unsaved = false;
+    this.saving = this.saving
+      .then(() => saveIndex(file, this.base, snap.files, (p) => this.snapshotter.rel(p)))
+      .catch((err: unknown) => this.opts.onWarning(`could not save the file index ${file}: ${(err as Error).message}`));
+    return this.saving;
   }
 
   get latest(): Snapshot {
@@ -131,6 +208,7 @@ export class WatchedTree {
    * yet is still seen), and resolves once that snapshot is the latest.
    */
   async barrier(): Promise<Snapshot> {
+    await this.first.promise;
     this.settler.flush();
     await this.queueSnapshot();
     return this.latest;
@@ -144,12 +222,15 @@ export class WatchedTree {
     this.settler.release();
   }
 
+  /** Stops watching (a start under way stops first); content seen since the last save is saved. */
   async close(): Promise<void> {
+    this.closed = true;
+    this.first.reject(new TreeClosedError());
     clearTimeout(this.saveTimer);
     this.settler.close();
-    await this.watcher?.close();
     await this.snapping.catch(() => undefined);
-    await this.saving;
+    await this.watcher?.close();
+    await this.saveNow();
   }
 
   /**
@@ -163,8 +244,27 @@ export class WatchedTree {
       this.latestSnap = snap;
       if (!before) return;
       const changes = diffSnapshots(before, snap);
-      if (!isEmptyChange(changes)) this.opts.onChange(snap, changes);
+      if (isEmptyChange(changes)) return;
+      this.saveLater(SAVE_AFTER_CHANGE_MS);
+      this.opts.onChange(snap, changes);
     }).catch((err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`));
     return this.snapping;
   }
+}
+
+/** A tree closed before its first snapshot never gets one. */
+export class TreeClosedError extends Error {
+  constructor() {
+    super('the watcher was closed before its first snapshot');
+  }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

@@ -1,6 +1,6 @@
 import type { Bus } from '../core/bus.js';
 import { clearCaches, runClearCommand } from '../caches/clear.js';
-import type { SearchMemo } from '../caches/find.js';
+import type { SavedSearch } from '../caches/saved-search.js';
 import type { PresetName } from '../caches/presets.js';
 import { freshPycachePrefix, pythonEnv } from '../caches/pycache-prefix.js';
 
@@ -24,12 +24,14 @@ interface ClearInput {
 /**
  * Runs between the old tree being gone and the new child starting: removes caches that could make
  * the new child run old code, and gives Python children a bytecode directory of their own.
+ * `search: false` leaves the caches to a `cachesLeft()` after the start.
  */
 export async function clearForStart(
   spec: ClearInput,
   generation: number,
   bus: Bus,
-  memo?: SearchMemo,
+  saved?: SavedSearch,
+  search = true,
 ): Promise<{ count: number; bytes: number; env: Record<string, string> }> {
   let count = 0;
   let bytes = 0;
@@ -38,10 +40,11 @@ export async function clearForStart(
   const c = spec.clear;
   if (!c.enabled) return { count, bytes, env };
   let paths: string[] = [];
-  if (c.presets.length > 0 || c.globs.length > 0) {
-    const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo });
+  if (search && (c.presets.length > 0 || c.globs.length > 0)) {
+    const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo: saved?.memo });
     ({ paths, bytes } = res);
     count = paths.length;
+    saved?.searched(count);
     for (const e of res.errors) bus.emit({ type: 'warning', worker: spec.name, message: `cache clearing: ${e}` });
   }
   const command = c.command ? await runCommand(c.command, spec) : undefined;
@@ -53,4 +56,13 @@ export async function clearForStart(
     if (!r.ok) bus.emit({ type: 'warning', worker: s.name, message: `--clear-cmd failed (exit ${r.code ?? 'signal'}): ${r.output.trim().split('\n').pop() ?? ''}` });
     return { ok: r.ok, code: r.code };
   }
+}
+
+/** The caches a start that did not search would have cleared, found without removing anything. */
+export async function cachesLeft(spec: ClearInput, saved?: SavedSearch): Promise<string[]> {
+  const c = spec.clear;
+  if (!c.enabled || (c.presets.length === 0 && c.globs.length === 0)) return [];
+  const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo: saved?.memo, dryRun: true });
+  saved?.searched(res.paths.length);
+  return res.paths;
 }

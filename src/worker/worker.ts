@@ -5,8 +5,8 @@ import { errorMessage } from '../core/errors.js';
 import type { ChangeSet, RestartContext, StartReason, TaskResult } from '../core/events.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { Backoff } from './backoff.js';
-import type { SearchMemo } from '../caches/find.js';
-import { clearForStart, type ClearSpec } from './clear-step.js';
+import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
+import { cachesLeft, clearForStart, type ClearSpec } from './clear-step.js';
 import { spawnChild, type Child } from './spawn.js';
 import { captureTree, stopTree } from './stop-tree.js';
 import type { ExitRecord, ProcId } from './types.js';
@@ -53,6 +53,11 @@ export type WorkerState =
 export interface WorkerHooks {
   /** The latest settled snapshot of the worker's tree. */
   latest(): Snapshot;
+  /**
+   * The tree's first snapshot taken from the files themselves. A generation started early, on the
+   * provisional snapshot the previous run saved, is fresh once this has the same code id.
+   */
+  verified?(): Promise<Snapshot>;
   /** `onExit: quit`: the supervisor should end with this code. */
   onQuit?(code: number): void;
   onChild?(child: Child, gen: number): void;
@@ -80,6 +85,8 @@ export interface WorkerStatus {
   staleFiles: string[];
   /** When the running generation was first seen stale (ms since the epoch). */
   staleSince: number | null;
+  /** The running generation started on the saved tree, and the files are still being compared with it. */
+  checking: boolean;
   lastExit: ExitRecord | null;
   ready: boolean;
   restarts: number;
@@ -106,7 +113,7 @@ export class Worker {
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff = new Backoff();
   /** The cache search before each start re-reads only directories whose entries changed. */
-  private readonly cacheSearch: SearchMemo = new Map();
+  private readonly cacheSearch: SavedSearch;
   private readyGen = 0;
   private restarts = 0;
   private staleSince: number | null = null;
@@ -117,7 +124,11 @@ export class Worker {
     readonly spec: WorkerSpec,
     private readonly bus: Bus,
     private readonly hooks: WorkerHooks,
-  ) {}
+  ) {
+    const c = spec.clear;
+    const searches = c.enabled && (c.presets.length > 0 || c.globs.length > 0);
+    this.cacheSearch = new SavedSearch(searches ? searchMemoPath(spec.stateDir, c.roots, c.presets, c.globs) : undefined);
+  }
 
   get current(): WorkerState {
     return this.state;
@@ -203,6 +214,7 @@ export class Worker {
       codeId: running?.snapshot.codeId ?? null,
       staleFiles,
       staleSince: running && staleFiles.length > 0 ? this.staleSince : null,
+      checking: running?.snapshot.provisional === true,
       lastExit: this.lastExit,
       ready: running !== undefined && this.readyGen === running.gen,
       restarts: this.restarts,
@@ -236,7 +248,10 @@ export class Worker {
     this.setState({ kind: 'starting', gen });
     this.bus.emit({ type: 'worker-starting', worker: name, generation: gen, reason: ctx.reason });
     await this.sweepLeftovers();
-    const cleared = await clearForStart(this.spec, gen, this.bus, this.cacheSearch);
+    // A start on the saved tree does not wait for the cache search when the last one found nothing:
+    // it runs right after the spawn, and whatever it finds restarts the generation, caches cleared.
+    const searchAfter = this.hooks.latest().provisional === true && this.cacheSearch.lastFoundNothing;
+    const cleared = await clearForStart(this.spec, gen, this.bus, this.cacheSearch, !searchAfter);
     const snapshot = this.hooks.latest();
     const startedAt = Date.now();
     const env: Record<string, string | undefined> = {
@@ -261,6 +276,8 @@ export class Worker {
     this.spawnSnap = snapshot;
     this.setState({ kind: 'running', gen, pid: child.pid, startedAt, snapshot, child });
     this.hooks.onChild?.(child, gen);
+    if (snapshot.provisional) this.confirmLater(snapshot);
+    if (searchAfter) this.searchCachesAfter(gen);
     const restart: RestartContext = { ...ctx, cleared: cleared.count > 0 ? { count: cleared.count, bytes: cleared.bytes } : undefined };
     this.bus.emit({
       type: 'worker-started',
@@ -271,10 +288,57 @@ export class Worker {
       startedAt: new Date(startedAt).toISOString(),
       spawnMs: Math.round(performance.now() - t0),
       restart,
+      ...(snapshot.provisional ? { provisional: true as const } : {}),
     });
     this.watchOutput(child, gen);
     this.watchReady(child, gen);
     void child.exited.then((rec) => this.enqueue(() => this.exited(gen, child, rec)));
+  }
+
+  /**
+   * A generation started on the saved tree becomes fresh when the files turn out to be what was
+   * saved. When they differ, the tree reports a change and the generation is stale like after any
+   * edit; nothing is done here.
+   */
+  private confirmLater(provisional: Snapshot): void {
+    const verified = this.hooks.verified?.();
+    if (!verified) return;
+    void verified.then(
+      (real) =>
+        this.enqueue(async () => {
+          this.confirm(provisional, real);
+        }),
+      () => undefined,
+    );
+  }
+
+  private searchCachesAfter(gen: number): void {
+    void cachesLeft(this.spec, this.cacheSearch).then(
+      (paths) => {
+        if (paths.length > 0) void this.enqueue(() => this.restartForCaches(gen, paths));
+      },
+      (err: unknown) => this.bus.emit({ type: 'warning', worker: this.spec.name, message: `cache search: ${errorMessage(err)}` }),
+    );
+  }
+
+  /** Caches found after a start that did not wait for the search: the generation may have used them. */
+  private async restartForCaches(gen: number, paths: string[]): Promise<void> {
+    if (!this.isRunning(gen)) return;
+    const rel = relativeChanges({ added: [], modified: paths, removed: [] }, this.spec.cwd);
+    this.bus.emit({ type: 'stale', worker: this.spec.name, generation: gen, files: rel.modified, restarting: true });
+    const stopMs = await this.stopCurrent('caches found');
+    await this.launch({ reason: 'caches', stopMs });
+  }
+
+  private confirm(provisional: Snapshot, real: Snapshot): boolean {
+    if (this.spawnSnap !== provisional || real.codeId !== provisional.codeId) return false;
+    this.spawnSnap = real;
+    const s = this.state;
+    // The same generation on the same code, now known by its files: not a transition.
+    if (s.kind === 'running' && s.snapshot === provisional) this.state = { ...s, snapshot: real };
+    // The generation started on it may have been followed by another on the same tree (caches).
+    this.bus.emit({ type: 'fresh', worker: this.spec.name, generation: this.gen });
+    return true;
   }
 
   private watchOutput(child: Child, gen: number): void {
@@ -326,8 +390,9 @@ export class Worker {
     this.setState({ kind: 'exited', gen, exit: rec });
     this.bus.emit({ type: 'exited', worker: name, generation: gen, code: rec.code, signal: rec.signal, durationMs: rec.durationMs });
     if (this.spec.kind === 'task' || this.spec.exitIsResult) {
-      this.finishTask(gen, rec, rec.code === 0 ? 'passed' : 'failed', s.snapshot);
-      if (this.spec.kind === 'task' && (await this.repeatTask(s.snapshot))) return;
+      const ranOn = await this.knownCode(s.snapshot);
+      this.finishTask(gen, rec, ranOn ? (rec.code === 0 ? 'passed' : 'failed') : 'cancelled', ranOn ?? s.snapshot);
+      if (this.spec.kind === 'task' && ranOn && (await this.repeatTask(ranOn))) return;
     }
     const code = rec.code ?? 128 + signalNumber(rec.signal);
     if (this.spec.onExit === 'quit') {
@@ -347,6 +412,19 @@ export class Worker {
       return;
     }
     this.bus.emit({ type: 'waiting', worker: name, for: 'change' });
+  }
+
+  /**
+   * The snapshot a finished run is recorded against. A run started on the saved tree waits for the
+   * files to be compared with it: a result is never filed under a code id that was not the code's.
+   * Undefined when the files differed (the run's code is unknown) or could not be looked at.
+   */
+  private async knownCode(snap: Snapshot): Promise<Snapshot | undefined> {
+    if (!snap.provisional) return snap;
+    const real = await this.hooks.verified?.().catch(() => undefined);
+    if (!real || real.codeId !== snap.codeId) return undefined;
+    this.confirm(snap, real);
+    return real;
   }
 
   /** Runs the task again while its code has had fewer than `repeat` finished runs. */

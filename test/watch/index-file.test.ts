@@ -1,11 +1,12 @@
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFilter } from '../../src/watch/filter.js';
-import { indexPath, loadIndex, saveIndex } from '../../src/watch/index-file.js';
+import { indexPath, loadIndex, readSummary, saveIndex } from '../../src/watch/index-file.js';
 import { Snapshotter, contentOf } from '../../src/watch/snapshot.js';
-import { WatchedTree } from '../../src/watch/tree.js';
+import { EARLY_START_MIN_FILES, WatchedTree } from '../../src/watch/tree.js';
+import type { ChangeSet } from '../../src/core/events.js';
 import { treeSource } from '../../src/watch/walk.js';
 import { removeTempDirs, tempDir, writeTree } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -69,6 +70,25 @@ describe('saved file index', () => {
     expect(states.size).toBe(1);
     expect(states.get('old.js')).toBe(snap.files.get(join(root, 'old.js')));
     expect(states.get('new.js')).toBeUndefined();
+    // An index that misses a file cannot vouch for the tree's code id.
+    expect(states.codeId).toBeUndefined();
+    expect(readSummary(file, root)).toBeUndefined();
+  });
+
+  it('takes a state too recent when taken again once it is old enough, and then vouches for the code id', async () => {
+    const root = tempDir();
+    writeTree(root, { 'old.js': 'o', 'new.js': 'n' });
+    const s = snapshotter(root);
+    const snap = await s.take();
+    expect(s.lastReads).toBe(2);
+    await sleep(AGE_MS);
+    const file = join(root, 'index');
+    await saveIndex(file, root, snap.files, (p) => s.rel(p));
+    expect(readSummary(file, root)).toEqual({ codeId: snap.codeId, files: 2 });
+    expect(readSummary(file, join(root, 'elsewhere'))).toBeUndefined();
+    const states = (await loadIndex(file, root))!;
+    expect(states.codeId).toBe(snap.codeId);
+    expect(contentOf(states.get('new.js')!)).toBe(contentOf(snap.files.get(join(root, 'new.js'))!));
   });
 
   it('ignores an index of another base, a missing one, and damaged lines', async () => {
@@ -124,6 +144,77 @@ describe('saved file index', () => {
     await saveIndex(file, root, snap.files, (p) => s.rel(p));
     const saved = (await loadIndex(file, root))!.get('x.js')!;
     expect(contentOf(saved)).toBe(contentOf(snap.files.get(join(root, 'x.js'))!));
+  });
+
+  it('gives the next tree a provisional snapshot that its first look confirms or refutes', async () => {
+    const root = tempDir();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < EARLY_START_MIN_FILES; i++) files[`d${i % 20}/f${i}.js`] = String(i);
+    writeTree(root, files);
+    await sleep(AGE_MS);
+    const file = indexPath(join(root, '.devsup'), [root]);
+    const changes: ChangeSet[] = [];
+    const open = () =>
+      new WatchedTree({ roots: [root], ignore: ['.devsup'], settleMs: 50, indexFile: file, onWarning: () => undefined, onChange: (_, c) => changes.push(c) });
+
+    const first = open();
+    expect(first.early()).toBeUndefined();
+    const snap = await first.start();
+    await first.close();
+    expect(readSummary(file, root)).toEqual({ codeId: snap.codeId, files: EARLY_START_MIN_FILES });
+
+    const same = open();
+    try {
+      const prov = same.early()!;
+      expect(prov).toMatchObject({ seq: 0, codeId: snap.codeId, provisional: true });
+      expect(same.latest).toBe(prov);
+      const real = await same.start();
+      expect(real.codeId).toBe(snap.codeId);
+      expect(await same.verified()).toBe(real);
+      expect(changes).toEqual([]);
+    } finally {
+      await same.close();
+    }
+
+    writeFileSync(join(root, 'd1/f1.js'), 'edited');
+    rmSync(join(root, 'd2/f2.js'));
+    writeFileSync(join(root, 'd3/added.js'), 'new');
+    const changed = open();
+    try {
+      const prov = changed.early()!;
+      const real = await changed.start();
+      expect(real.codeId).not.toBe(prov.codeId);
+      expect(changes).toEqual([{ added: [join(root, 'd3/added.js')], modified: [join(root, 'd1/f1.js')], removed: [join(root, 'd2/f2.js')] }]);
+    } finally {
+      await changed.close();
+    }
+  });
+
+  it('is not offered for a tree smaller than an early start is worth', async () => {
+    const { root, file } = await savedTree({ 'a.js': '1', 'b.js': '2' });
+    expect(readSummary(file, root)).toMatchObject({ files: 2 });
+    const tree = new WatchedTree({ roots: [root], ignore: [], settleMs: 50, indexFile: file, onWarning: () => undefined, onChange: () => undefined });
+    expect(tree.early()).toBeUndefined();
+    await tree.close();
+  });
+
+  it('is saved again after an edit, and on close when the edit is newer than the last save', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a.js': 'one', 'b.js': 'two' });
+    await sleep(AGE_MS);
+    const file = indexPath(join(root, '.devsup'), [root]);
+    const seen: ChangeSet[] = [];
+    const tree = new WatchedTree({ roots: [root], ignore: ['.devsup'], settleMs: 50, indexFile: file, onWarning: () => undefined, onChange: (_, c) => seen.push(c) });
+    try {
+      await tree.start();
+      writeFileSync(join(root, 'a.js'), 'ONE');
+      await waitFor(() => seen.length > 0 || undefined, 'the edit', 5000);
+      await sleep(AGE_MS);
+    } finally {
+      await tree.close();
+    }
+    const fresh = await snapshotter(root).take();
+    expect(readSummary(file, root)).toEqual({ codeId: fresh.codeId, files: 2 });
   });
 
   it('is written by a watched tree after its first snapshot', async () => {

@@ -97,10 +97,11 @@ export function stateWord(w: WorkerView, opts: { restarting?: boolean } = {}): W
   return { text: w.state, tone: 'plain' };
 }
 
-/** fresh, or STALE with how many files and for how long; empty when nothing runs. */
+/** fresh, checking, or STALE with how many files and for how long; empty when nothing runs. */
 export function verdictWord(w: WorkerView, now: number): Word {
   if (w.verdict === 'fresh') return { text: 'fresh', tone: 'ok' };
   if (w.verdict === 'none') return { text: '', tone: 'dim' };
+  if (w.verdict === 'checking') return { text: 'checking', tone: 'dim' };
   const n = w.staleFiles.length;
   const since = w.staleSince ? Date.parse(w.staleSince) : NaN;
   const age = Number.isFinite(since) ? ` ${formatAge(now - since)}` : '';
@@ -151,6 +152,7 @@ export function restartBanner(e: EventOf<'worker-started'>): string {
     } else if (r.reason === 'manual') parts.push('restart requested');
     else if (r.reason === 'crash') parts.push('after a crash');
     else if (r.reason === 'config') parts.push('config changed');
+    else if (r.reason === 'caches') parts.push('caches found after the start');
     else parts.push('started');
     if (r.cleared) parts.push(`cleared ${plural(r.cleared.count, 'cache')} (${formatBytes(r.cleared.bytes)})`);
     if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatMs(r.stopMs)}`);

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { SearchMemo } from './find.js';
+import type { PresetName } from './presets.js';
+
+const VERSION = 1;
+
+type Entry = SearchMemo extends Map<string, infer V> ? V : never;
+
+/** Knows whether a search changed it since it was last saved. */
+class TrackedMemo extends Map<string, Entry> {
+  changed = false;
+
+  override set(dir: string, entry: Entry): this {
+    this.changed = true;
+    return super.set(dir, entry);
+  }
+
+  override delete(dir: string): boolean {
+    const had = super.delete(dir);
+    if (had) this.changed = true;
+    return had;
+  }
+}
+
+/** Where the memo of a search for these caches under these roots is kept in a state directory. */
+export function searchMemoPath(stateDir: string, roots: readonly string[], presets: readonly PresetName[], globs: readonly string[]): string {
+  const key = createHash('sha1').update(JSON.stringify([roots, presets, globs])).digest('hex').slice(0, 16);
+  return join(stateDir, 'index', `${key}.caches`);
+}
+
+/**
+ * The cache search's memo (see SearchMemo), kept in the state directory between runs like the file
+ * index: a directory's ctime means the same thing to the next run, so the search before a first
+ * start stats the directories instead of reading them. A missing or damaged file only costs the
+ * reads it would have saved.
+ */
+export class SavedSearch {
+  private loaded: TrackedMemo | undefined;
+  private pending: NodeJS.Immediate | undefined;
+  /** How many caches the latest search found; from the saved memo until this run searches. */
+  private found: number | undefined;
+
+  constructor(private readonly file: string | undefined) {}
+
+  /** The memo, read from the state directory the first time. */
+  get memo(): SearchMemo {
+    if (!this.loaded) {
+      const saved = this.file ? readMemo(this.file) : undefined;
+      this.found ??= saved?.found;
+      this.loaded = new TrackedMemo(saved?.dirs ?? []);
+      this.loaded.changed = false;
+    }
+    return this.loaded;
+  }
+
+  /**
+   * True when the latest search, possibly the previous run's, found nothing to clear: a start that
+   * does not wait for the search is then unlikely to be undone by it. Only the saved file's first
+   * line is read for this: the memo itself is parsed when a search needs it.
+   */
+  get lastFoundNothing(): boolean {
+    if (this.found === undefined && !this.loaded && this.file) this.found = readFound(this.file);
+    return this.found === 0;
+  }
+
+  /** What a search with this memo found; the memo is written a little later if the search changed it. */
+  searched(found: number): void {
+    const memo = this.loaded;
+    const file = this.file;
+    if (found !== this.found && memo) memo.changed = true;
+    this.found = found;
+    if (!file || !memo?.changed || this.pending) return;
+    // Written once the start that searched is under way: a few milliseconds, then it is safe.
+    this.pending = setImmediate(() => {
+      this.pending = undefined;
+      memo.changed = false;
+      try {
+        writeMemo(file, memo, this.found ?? 0);
+      } catch {
+        // Only a later start's speed depends on it: it searches in full instead.
+        memo.changed = true;
+      }
+    });
+    this.pending.unref();
+  }
+}
+
+/** The file: a first line `devsup-search <version> <caches found>`, then the memo as JSON. */
+const MAGIC = `devsup-search ${VERSION}`;
+
+function readFound(file: string): number | undefined {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(64);
+      const line = head.toString('latin1', 0, readSync(fd, head, 0, head.length, 0)).split('\n')[0]!;
+      const m = new RegExp(`^${MAGIC} (\\d+)$`).exec(line);
+      return m ? Number(m[1]) : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function readMemo(file: string): { dirs: [string, Entry][]; found: number } | undefined {
+  try {
+    const text = readFileSync(file, 'utf8');
+    const nl = text.indexOf('\n');
+    const found = /^\d+$/.test(text.slice(MAGIC.length + 1, nl)) && text.startsWith(`${MAGIC} `) ? Number(text.slice(MAGIC.length + 1, nl)) : NaN;
+    const data = JSON.parse(text.slice(nl + 1)) as { dirs?: unknown };
+    if (!Number.isInteger(found) || !Array.isArray(data.dirs)) return undefined;
+    const dirs = (data.dirs as unknown[]).filter(isEntry).map(([dir, ctime, steps]): [string, Entry] => [dir, { ctime, steps }]);
+    return { dirs, found };
+  } catch {
+    return undefined;
+  }
+}
+
+function isEntry(x: unknown): x is [string, number, Entry['steps']] {
+  if (!Array.isArray(x) || x.length !== 3) return false;
+  const [dir, ctime, steps] = x as unknown[];
+  return (
+    typeof dir === 'string' &&
+    typeof ctime === 'number' &&
+    Array.isArray(steps) &&
+    steps.every((s) => Array.isArray(s) && s.length === 2 && (s[0] === 0 || s[0] === 1 || s[0] === 2) && typeof s[1] === 'string')
+  );
+}
+
+function writeMemo(file: string, memo: SearchMemo, found: number): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const dirs = [...memo].map(([dir, e]) => [dir, e.ctime, e.steps]);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${MAGIC} ${found}\n${JSON.stringify({ dirs })}`);
+  renameSync(tmp, file);
+}
