@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from './commander.js';
 import type { FlakeOptions } from './flake-action.js';
 import type { HistoryOptions } from './flake-history.js';
 import { collect } from './parse.js';

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { DevsupError, errorMessage } from '../core/errors.js';
 import { registerRun } from './run.js';
 import { registerUp } from './up.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from './commander.js';
 import { constants } from 'node:os';
 
 /** `250`, `250ms` or `2s`, as milliseconds. */

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { collect, parseDuration, parseExtList, parsePort, parseRegex, parseSignal } from './parse.js';
 
 export interface RunOptions {
