@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readFirstLine } from '../core/first-line.js';
 import type { SearchMemo } from './find.js';
 import type { PresetName } from './presets.js';
 
@@ -90,29 +91,25 @@ export class SavedSearch {
 /** The file: a first line `devsup-search <version> <caches found>`, then the memo as JSON. */
 const MAGIC = `devsup-search ${VERSION}`;
 
+/** The number of caches the header line tells, undefined when it is not this format's header. */
+function foundIn(line: string): number | undefined {
+  const m = new RegExp(`^${MAGIC} (\\d+)$`).exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
 function readFound(file: string): number | undefined {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const head = Buffer.alloc(64);
-      const line = head.toString('latin1', 0, readSync(fd, head, 0, head.length, 0)).split('\n')[0]!;
-      const m = new RegExp(`^${MAGIC} (\\d+)$`).exec(line);
-      return m ? Number(m[1]) : undefined;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
+  const line = readFirstLine(file, 64);
+  return line === undefined ? undefined : foundIn(line);
 }
 
 function readMemo(file: string): { dirs: [string, Entry][]; found: number } | undefined {
   try {
     const text = readFileSync(file, 'utf8');
     const nl = text.indexOf('\n');
-    const found = /^\d+$/.test(text.slice(MAGIC.length + 1, nl)) && text.startsWith(`${MAGIC} `) ? Number(text.slice(MAGIC.length + 1, nl)) : NaN;
+    const found = nl < 0 ? undefined : foundIn(text.slice(0, nl));
+    if (found === undefined) return undefined;
     const data = JSON.parse(text.slice(nl + 1)) as { dirs?: unknown };
-    if (!Number.isInteger(found) || !Array.isArray(data.dirs)) return undefined;
+    if (!Array.isArray(data.dirs)) return undefined;
     const dirs = (data.dirs as unknown[]).filter(isEntry).map(([dir, ctime, steps]): [string, Entry] => [dir, { ctime, steps }]);
     return { dirs, found };
   } catch {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readFirstLine } from '../core/first-line.js';
 import { SliceClock } from '../core/slices.js';
 import { CodeSum } from './code-sum.js';
 import { readFileState, trusted, type FileState } from './file-state.js';
@@ -62,23 +63,9 @@ function parseHeader(line: string, base: string): SavedSummary | 'partial' | und
  * index. Undefined when there is no index for `base` or it does not cover the whole tree.
  */
 export function readSummary(file: string, base: string): SavedSummary | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const head = Buffer.allocUnsafe(Buffer.byteLength(base) + 64);
-    const n = readSync(fd, head, 0, head.length, 0);
-    const end = head.subarray(0, n).indexOf(10);
-    const h = end < 0 ? undefined : parseHeader(head.toString('utf8', 0, end), base);
-    return typeof h === 'object' ? h : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  const line = readFirstLine(file, Buffer.byteLength(base) + 64);
+  const h = line === undefined ? undefined : parseHeader(line, base);
+  return typeof h === 'object' ? h : undefined;
 }
 
 /** The saved states, undefined when there is no usable index for `base`. */

@@ -1,5 +1,5 @@
 import type { Bus } from '../core/bus.js';
-import { clearCaches, runClearCommand } from '../caches/clear.js';
+import { clearCaches, runClearCommand, type ClearResult } from '../caches/clear.js';
 import type { SavedSearch } from '../caches/saved-search.js';
 import type { PresetName } from '../caches/presets.js';
 import { freshPycachePrefix, pythonEnv } from '../caches/pycache-prefix.js';
@@ -40,11 +40,10 @@ export async function clearForStart(
   const c = spec.clear;
   if (!c.enabled) return { count, bytes, env };
   let paths: string[] = [];
-  if (search && (c.presets.length > 0 || c.globs.length > 0)) {
-    const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo: saved?.memo });
+  if (search && searchesCaches(c)) {
+    const res = await searchCaches(c, saved, false);
     ({ paths, bytes } = res);
     count = paths.length;
-    saved?.searched(count);
     for (const e of res.errors) bus.emit({ type: 'warning', worker: spec.name, message: `cache clearing: ${e}` });
   }
   const command = c.command ? await runCommand(c.command, spec) : undefined;
@@ -60,9 +59,17 @@ export async function clearForStart(
 
 /** The caches a start that did not search would have cleared, found without removing anything. */
 export async function cachesLeft(spec: ClearInput, saved?: SavedSearch): Promise<string[]> {
-  const c = spec.clear;
-  if (!c.enabled || (c.presets.length === 0 && c.globs.length === 0)) return [];
-  const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo: saved?.memo, dryRun: true });
+  return searchesCaches(spec.clear) ? (await searchCaches(spec.clear, saved, true)).paths : [];
+}
+
+/** Whether starts search for caches at all: something to clear by preset or glob. */
+export function searchesCaches(c: ClearSpec): boolean {
+  return c.enabled && (c.presets.length > 0 || c.globs.length > 0);
+}
+
+/** One search (removing what it finds unless `dryRun`), its result told to the saved memo. */
+async function searchCaches(c: ClearSpec, saved: SavedSearch | undefined, dryRun: boolean): Promise<ClearResult> {
+  const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo: saved?.memo, dryRun });
   saved?.searched(res.paths.length);
-  return res.paths;
+  return res;
 }

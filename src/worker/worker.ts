@@ -6,7 +6,7 @@ import type { ChangeSet, RestartContext, StartReason, TaskResult } from '../core
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { Backoff } from './backoff.js';
 import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
-import { cachesLeft, clearForStart, type ClearSpec } from './clear-step.js';
+import { cachesLeft, clearForStart, searchesCaches, type ClearSpec } from './clear-step.js';
 import { spawnChild, type Child } from './spawn.js';
 import { captureTree, stopTree } from './stop-tree.js';
 import type { ExitRecord, ProcId } from './types.js';
@@ -126,8 +126,7 @@ export class Worker {
     private readonly hooks: WorkerHooks,
   ) {
     const c = spec.clear;
-    const searches = c.enabled && (c.presets.length > 0 || c.globs.length > 0);
-    this.cacheSearch = new SavedSearch(searches ? searchMemoPath(spec.stateDir, c.roots, c.presets, c.globs) : undefined);
+    this.cacheSearch = new SavedSearch(searchesCaches(c) ? searchMemoPath(spec.stateDir, c.roots, c.presets, c.globs) : undefined);
   }
 
   get current(): WorkerState {
@@ -330,15 +329,14 @@ export class Worker {
     await this.launch({ reason: 'caches', stopMs });
   }
 
-  private confirm(provisional: Snapshot, real: Snapshot): boolean {
-    if (this.spawnSnap !== provisional || real.codeId !== provisional.codeId) return false;
+  private confirm(provisional: Snapshot, real: Snapshot): void {
+    if (this.spawnSnap !== provisional || real.codeId !== provisional.codeId) return;
     this.spawnSnap = real;
     const s = this.state;
     // The same generation on the same code, now known by its files: not a transition.
     if (s.kind === 'running' && s.snapshot === provisional) this.state = { ...s, snapshot: real };
     // The generation started on it may have been followed by another on the same tree (caches).
     this.bus.emit({ type: 'fresh', worker: this.spec.name, generation: this.gen });
-    return true;
   }
 
   private watchOutput(child: Child, gen: number): void {
