@@ -6,21 +6,28 @@ import type { SearchMemo } from './find.js';
 import type { PresetName } from './presets.js';
 
 const VERSION = 1;
+/**
+ * The memo is written again once this many directories were read again since it was last written,
+ * or when the number of caches found changed. Fewer cost the next run a few reads; writing it
+ * after every search would itself change the ctime of the directory it is kept in, which the
+ * search walks, and so be written again after every search.
+ */
+const WRITE_WORTH = 16;
 
 type Entry = SearchMemo extends Map<string, infer V> ? V : never;
 
-/** Knows whether a search changed it since it was last saved. */
+/** Counts the directories a search changed in it since it was last saved. */
 class TrackedMemo extends Map<string, Entry> {
-  changed = false;
+  changes = 0;
 
   override set(dir: string, entry: Entry): this {
-    this.changed = true;
+    this.changes++;
     return super.set(dir, entry);
   }
 
   override delete(dir: string): boolean {
     const had = super.delete(dir);
-    if (had) this.changed = true;
+    if (had) this.changes++;
     return had;
   }
 }
@@ -51,7 +58,7 @@ export class SavedSearch {
       const saved = this.file ? readMemo(this.file) : undefined;
       this.found ??= saved?.found;
       this.loaded = new TrackedMemo(saved?.dirs ?? []);
-      this.loaded.changed = false;
+      this.loaded.changes = 0;
     }
     return this.loaded;
   }
@@ -66,22 +73,23 @@ export class SavedSearch {
     return this.found === 0;
   }
 
-  /** What a search with this memo found; the memo is written a little later if the search changed it. */
+  /** What a search with this memo found; the memo is written a little later if that is worth it. */
   searched(found: number): void {
     const memo = this.loaded;
     const file = this.file;
-    if (found !== this.found && memo) memo.changed = true;
+    const worth = found !== this.found || (memo !== undefined && memo.changes >= WRITE_WORTH);
     this.found = found;
-    if (!file || !memo?.changed || this.pending) return;
+    if (!file || !memo || !worth || this.pending) return;
     // Written once the start that searched is under way: a few milliseconds, then it is safe.
     this.pending = setImmediate(() => {
       this.pending = undefined;
-      memo.changed = false;
+      const changes = memo.changes;
+      memo.changes = 0;
       try {
         writeMemo(file, memo, this.found ?? 0);
       } catch {
         // Only a later start's speed depends on it: it searches in full instead.
-        memo.changed = true;
+        memo.changes += changes;
       }
     });
     this.pending.unref();
