@@ -51,6 +51,9 @@ try {
   const { stopped } = await recoverLeftovers(root, name, { graceMs: 1000 });
   recorder = recordChildren(sup, root, name, { refreshMs: spec.childrenRefreshMs ?? 200 });
   await sup.startAll();
+  // Before the ready line: a test may signal the moment it reads it, and a loaded machine can run
+  // the test before this process gets to its next statement.
+  onStopSignals();
   out({ type: 'harness-ready', socketPath: server.socketPath, pid: process.pid, recovered: stopped });
 } catch (err) {
   process.stderr.write(`harness-error: ${err.message}\n`);
@@ -59,16 +62,18 @@ try {
   process.exit(err.exitCode ?? 70);
 }
 
-let stopping = false;
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.on(sig, async () => {
-    if (stopping) return;
-    stopping = true;
-    bus.emit({ type: 'shutdown', signal: sig });
-    await sup.shutdown();
-    await recorder.close();
-    await server.close();
-    out({ type: 'harness-stopped' });
-    process.exitCode = 0;
-  });
+function onStopSignals() {
+  let stopping = false;
+  for (const sig of ['SIGTERM', 'SIGINT']) {
+    process.on(sig, async () => {
+      if (stopping) return;
+      stopping = true;
+      bus.emit({ type: 'shutdown', signal: sig });
+      await sup.shutdown();
+      await recorder.close();
+      await server.close();
+      out({ type: 'harness-stopped' });
+      process.exitCode = 0;
+    });
+  }
 }
