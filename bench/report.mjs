@@ -147,10 +147,18 @@ export function buildRows({ tools, results, floorMs, versionMs, settle, grace, o
   for (const [id, r] of Object.entries(results.scale ?? {})) {
     const comparable = tools.find((t) => t.id === id)?.watchesTree !== false;
     const nc = comparable ? '' : ' (not comparable: watches only the 3 imported files)';
-    const s = { metric: '6a. Scale: launch → first READY', tool: label(id), median: failedOr(r, ms(r.startupMs)), p95: '', detail: `busy for ${ms(r.busyAfterReadyMs)} after READY${nc}` };
+    const starts = r.starts ?? [r.startupMs];
+    const failedStarts = r.startFailures ? `, ${r.startFailures} without READY` : '';
+    const s = {
+      metric: '6a. Scale: launch → first READY',
+      tool: label(id),
+      median: failedOr(r, ms(r.startupMs)),
+      p95: ms(percentile(starts, 95)),
+      detail: `n=${starts.length}${failedStarts}; busy for ${ms(r.busyAfterReadyMs)} after READY${nc}`,
+    };
     if (isDevsup(id)) {
       s.target = `≤ 1500 ms and ≤ nodemon (${ms(nodemonStart)})`;
-      s.pass = !r.failed && r.startupMs <= 1500 && (!Number.isFinite(nodemonStart) || r.startupMs <= nodemonStart);
+      s.pass = !r.failed && !r.startFailures && r.startupMs <= 1500 && (!Number.isFinite(nodemonStart) || r.startupMs <= nodemonStart);
     }
     add(s);
     if (r.firstRunMs !== undefined) {
@@ -159,7 +167,7 @@ export function buildRows({ tools, results, floorMs, versionMs, settle, grace, o
         tool: label(id),
         median: Number.isFinite(r.firstRunMs) ? ms(r.firstRunMs) : 'failed',
         p95: '',
-        detail: 'no saved file index yet: every watched file is read once (the line above is the next launch, which finds the index)',
+        detail: 'no saved file index yet: every watched file is read once (the launches on the line above find the index)',
       });
     }
     const m = { metric: '6b. Scale: supervisor RSS after idle', tool: label(id), median: failedOr(r, `${num(r.rssKb / 1024, 1)} MB`), p95: '', detail: `peak (VmHWM) ${num(r.hwmKb / 1024, 1)} MB over ${r.supervisorProcs ?? '?'} process(es)${nc}` };

@@ -7,17 +7,10 @@ import { shouldPoll } from '../doctor/filesystems.js';
 import { indexPath } from '../watch/index-file.js';
 import { TreeClosedError, WatchedTree, type TreeOptions } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
-import { Worker, type WorkerSpec } from '../worker/worker.js';
+import { BOOT_HEAD_START_MS, Worker, type WorkerSpec } from '../worker/worker.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
 import { holdsReleased, waitFresh } from './wait-fresh.js';
-
-/**
- * After an early start, how long the files wait to be looked at: about what a small app needs to
- * boot, which otherwise slows by a third on a two-core machine. Nothing is missed meanwhile: the
- * look compares every file with the saved tree whenever it happens.
- */
-const EARLY_LOOK_DELAY_MS = 100;
 
 export interface WorkerEntry {
   spec: WorkerSpec;
@@ -100,8 +93,7 @@ export class Supervisor implements SupervisorApi {
     );
     for (const s of early) s.started = true;
     await Promise.all(early.map((s) => s.worker.start('initial')));
-    // Looking at a big tree keeps a core busy; the child's boot gets a head start instead of sharing it.
-    if (early.length > 0) await new Promise((r) => setTimeout(r, EARLY_LOOK_DELAY_MS));
+    if (early.length > 0) await new Promise((r) => setTimeout(r, BOOT_HEAD_START_MS));
     for (const slot of this.slots.values()) await this.watch(slot);
     await this.startEligible();
   }
