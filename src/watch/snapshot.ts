@@ -4,6 +4,7 @@ import { hasAncestorIn, outermost } from './ancestry.js';
 import type { ChangeSet } from '../core/events.js';
 import { forEachSliced } from '../core/slices.js';
 import { ChangeLog } from './change-log.js';
+import { FileMap } from './file-map.js';
 import { CodeSum } from './code-sum.js';
 import { readFileState, sameContent, type FileState } from './file-state.js';
 import type { SavedStates } from './index-file.js';
@@ -64,7 +65,7 @@ export class Snapshotter {
   private readonly source: FileSource;
   private readonly log = new ChangeLog();
   private readonly prefix: string;
-  private current = new Map<string, FileState>();
+  private current: ReadonlyMap<string, FileState> = new Map<string, FileState>();
   private sum = new CodeSum();
   private seq = 0;
   /** States saved by an earlier run, by relative path: the first `take()` compares with them. */
@@ -174,26 +175,23 @@ export class Snapshotter {
       }
     }
 
-    let next: Map<string, FileState> | undefined;
+    const changes = new Map<string, FileState | undefined>();
     const sum = this.sum.clone();
     const changed: string[] = [];
     const put = (p: string, st: FileState | undefined) => {
       const prev = this.current.get(p);
       if (st === prev) return;
-      next ??= new Map(this.current);
+      changes.set(p, st);
       if (prev) sum.remove(prev);
-      if (st) {
-        next.set(p, st);
-        sum.add(st);
-      } else next.delete(p);
+      if (st) sum.add(st);
       if (!prev || !st || !sameContent(prev, st)) changed.push(p);
     };
     for (const p of stale) if (!files.has(p)) put(p, undefined);
     await forEachSliced([...files], (p) => put(p, readFileState(p, this.rel(p), this.current.get(p))));
-    return this.publish(next ?? this.current, sum, changed);
+    return this.publish(FileMap.with(this.current, changes), sum, changed);
   }
 
-  private publish(files: Map<string, FileState>, sum: CodeSum, changed: string[]): Snapshot {
+  private publish(files: ReadonlyMap<string, FileState>, sum: CodeSum, changed: string[]): Snapshot {
     const seq = ++this.seq;
     this.current = files;
     this.sum = sum;
