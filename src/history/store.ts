@@ -1,4 +1,4 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withFileLock, type LockOptions } from './lock.js';
 import { parseRunLine, runRecordProblem, type RunRecord } from './record.js';
@@ -11,11 +11,23 @@ export function historyPath(stateDir: string): string {
 }
 
 /**
+ * The history is cut back to its newest half once it passes this size: a flake hunt appends a
+ * record per run for days, and every `history` and `flake` reads the whole file. About 15,000
+ * records of a few hundred bytes.
+ */
+export const HISTORY_MAX_BYTES = 4 * 1024 * 1024;
+
+export interface AppendOptions extends LockOptions {
+  /** HISTORY_MAX_BYTES unless given. */
+  maxBytes?: number;
+}
+
+/**
  * Appends one record as one line. Several devsup processes may share a state directory, and
  * records with long changedFiles lists exceed PIPE_BUF, so a single O_APPEND write is not enough
  * to keep lines whole everywhere (NFS, partial writes): the append happens under a lock file.
  */
-export async function appendRun(stateDir: string, rec: RunRecord, lock?: LockOptions): Promise<void> {
+export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOptions = {}): Promise<void> {
   // Refuse here what readRuns would silently skip later.
   const problem = runRecordProblem(rec);
   if (problem !== null) throw new TypeError(`invalid run record: ${problem}`);
@@ -35,13 +47,30 @@ export async function appendRun(stateDir: string, rec: RunRecord, lock?: LockOpt
           const { bytesRead, buffer } = await fh.read(Buffer.alloc(1), 0, 1, size - 1);
           if (bytesRead === 1 && buffer[0] !== 0x0a) prefix = '\n';
         }
-        await fh.writeFile(prefix + line);
+        const text = prefix + line;
+        await fh.writeFile(text);
+        const maxBytes = opts.maxBytes ?? HISTORY_MAX_BYTES;
+        if (size + Buffer.byteLength(text) > maxBytes) await trim(file, maxBytes);
       } finally {
         await fh.close();
       }
     },
-    lock,
+    opts,
   );
+}
+
+/** Keeps the newest whole lines that fit in half of `maxBytes`; called under the history's lock. */
+async function trim(file: string, maxBytes: number): Promise<void> {
+  const text = await readFile(file);
+  let cut = Math.max(0, text.length - Math.floor(maxBytes / 2));
+  // From the start of a line: the first whole line at or after the cut, and at least the newest.
+  if (cut > 0) cut = text.indexOf(0x0a, cut - 1) + 1;
+  if (cut >= text.length) cut = text.lastIndexOf(0x0a, text.length - 2) + 1;
+  if (cut <= 0) return;
+  // Through a temp name, so a reader sees the old file or the new one, never half of one.
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text.subarray(cut));
+  await rename(tmp, file);
 }
 
 export interface ReadRunsOptions {

@@ -1,12 +1,14 @@
 // One of several processes hammering the same state dir, started by store-concurrency.test.ts:
-//   node child.mjs <compiledDir> append|counter|counter-nolock|hold <stateDir> <name> <count>
+//   node child.mjs <compiledDir> append|counter|counter-nolock|hold <stateDir> <name> <count> [maxBytes]
 // It prints "ready", waits for a line on stdin so all processes start together, then works.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [dir, mode, stateDir, name, countText] = process.argv.slice(2);
+const [dir, mode, stateDir, name, countText, maxBytesText] = process.argv.slice(2);
 const count = Number(countText);
+// The history's size limit; the default here is far above what the writers append.
+const maxBytes = maxBytesText === undefined ? 1 << 30 : Number(maxBytesText);
 const { appendRun } = await import(pathToFileURL(join(dir, 'history/store.js')).href);
 const { withFileLock } = await import(pathToFileURL(join(dir, 'history/lock.js')).href);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +39,7 @@ if (mode === 'append') {
       exitCode: i % 3 === 0 ? 1 : 0,
       signal: null,
       result: i % 3 === 0 ? 'failed' : 'passed',
-    });
+    }, { maxBytes });
   }
 } else if (mode === 'counter') {
   for (let i = 0; i < count; i++) await withFileLock(join(stateDir, 'counter.lock'), increment);

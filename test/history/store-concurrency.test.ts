@@ -20,11 +20,17 @@ beforeAll(() => {
 type Child = ResultPromise<{ reject: false; buffer: true }>;
 
 /** Starts `count` children, waits until each has loaded the store, then releases them at once. */
-async function startTogether(mode: string, stateDir: string, procs: number, count: number): Promise<Child[]> {
+async function startTogether(
+  mode: string,
+  stateDir: string,
+  procs: number,
+  count: number,
+  extra: string[] = [],
+): Promise<Child[]> {
   const children: Child[] = [];
   const out: string[] = [];
   for (let p = 0; p < procs; p++) {
-    const c = execa(process.execPath, [childScript, compiled, mode, stateDir, `w${p}`, String(count)], {
+    const c = execa(process.execPath, [childScript, compiled, mode, stateDir, `w${p}`, String(count), ...extra], {
       reject: false,
       buffer: true,
     });
@@ -71,6 +77,33 @@ describe('appendRun across processes', () => {
     // Each writer appends in order, so its newest-first records count down.
     const gens = (await readRuns(stateDir, { worker: 'w3' })).map((r) => r.generation);
     expect(gens).toEqual(Array.from({ length: 200 }, (_, i) => 199 - i));
+  });
+
+  it('cuts the history back while 4 processes append, keeping whole lines and the newest of each writer', async () => {
+    const stateDir = tempDir();
+    // Records are about 6 KiB, so the file is cut back about every 16 appends.
+    const maxBytes = 100_000;
+    await expectAllSucceeded(await startTogether('append', stateDir, 4, 100, [String(maxBytes)]));
+
+    const text = readFileSync(historyPath(stateDir), 'utf8');
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(maxBytes);
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.slice(0, -1).split('\n');
+    expect(lines.length).toBeGreaterThan(4);
+    for (const line of lines) {
+      const rec = parseRunLine(line);
+      expect(rec, `a whole record per line, got ${line.slice(0, 80)}...`).not.toBeNull();
+      expect(rec!.codeId).toBe(`${rec!.worker}:${rec!.generation}`);
+    }
+    // What a cut drops is the oldest: a writer's kept records are its newest, without gaps.
+    const all = await readRuns(stateDir);
+    expect(all).toHaveLength(lines.length);
+    for (const w of new Set(all.map((r) => r.worker))) {
+      const gens = all.filter((r) => r.worker === w).map((r) => r.generation);
+      expect(gens).toEqual(Array.from({ length: gens.length }, (_, i) => 99 - i));
+    }
+    // The newest record overall is some writer's last.
+    expect(all[0]!.generation).toBe(99);
   });
 
   it('the lock excludes other processes: 6 x 40 read-sleep-write increments all survive', async () => {

@@ -47,6 +47,26 @@ describe('appendRun and readRuns', () => {
     expect(await readRuns(stateDir, { worker: 'nobody' })).toEqual([]);
   });
 
+  it('cuts the history back to its newest whole records once it passes its size limit', async () => {
+    const stateDir = tempDir();
+    // Generations 11 to 21 all make records of the same length.
+    const lineBytes = Buffer.byteLength(`${JSON.stringify(rec('api', 11))}\n`);
+    const maxBytes = lineBytes * 10;
+    for (let g = 11; g <= 20; g++) await appendRun(stateDir, rec('api', g), { maxBytes });
+    // Exactly at the limit: nothing is dropped yet.
+    expect((await readRuns(stateDir)).length).toBe(10);
+    await appendRun(stateDir, rec('api', 21), { maxBytes });
+    const kept = (await readRuns(stateDir)).map((r) => r.generation);
+    expect(kept).toEqual([21, 20, 19, 18, 17]);
+    const text = readFileSync(historyPath(stateDir), 'utf8');
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(maxBytes / 2);
+    expect(text.startsWith('{')).toBe(true);
+    // A record bigger than half the limit is still kept, alone.
+    const big = rec('api', 22, { changedFiles: Array.from({ length: 50 }, (_, i) => `src/file-${i}.js`) });
+    await appendRun(stateDir, big, { maxBytes });
+    expect(await readRuns(stateDir)).toEqual([big]);
+  });
+
   it('keeps optional fields and signals as written', async () => {
     const stateDir = tempDir();
     const r = rec('api', 1, { exitCode: null, signal: 'SIGTERM', result: 'cancelled', log: '/x/y.log' });
