@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { errorMessage } from '../core/errors.js';
 import { isAlive, procId } from '../stale/proc-start.js';
 import type { SupervisorApi } from '../supervisor/api.js';
-import { captureTree, stopTree } from '../worker/stop-tree.js';
+import { captureDescendants, captureTree, stopTree } from '../worker/stop-tree.js';
 import type { ProcId } from '../worker/types.js';
 import { ensurePrivateDir, writeFileAtomic } from './files.js';
 import { controlPaths } from './paths.js';
@@ -79,8 +79,10 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
       });
   };
 
+  // Descendants only: a refresh every 2 s must not read every process on the machine, and members
+  // of the group that left the tree are found by its pgid when the leftovers are recovered.
   const capture = async (worker: string, entry: RecordedWorker): Promise<void> => {
-    const tree = await captureTree(entry.root);
+    const tree = await captureDescendants(entry.root);
     if (workers.get(worker) !== entry) return;
     entry.tree = union(entry.tree.filter(isAlive), tree);
     save();

@@ -29,6 +29,17 @@ export async function captureTree(root: number | ProcId, table?: ProcRow[]): Pro
   return treeRows(root, rows).map(toId);
 }
 
+/**
+ * The tree under a live root, found through the kernel's child lists where it has them: the cost
+ * follows the size of the tree rather than the number of processes on the machine, so it can be
+ * repeated every few seconds. Members of the root's group that are not its descendants are missed;
+ * the group signal of a stop reaches them, and captureTree finds them.
+ */
+export async function captureDescendants(root: ProcId): Promise<ProcId[]> {
+  const rows = readTreeRows(root.pid);
+  return rows ? treeRows(root, rows).map(toId) : captureTree(root);
+}
+
 export async function stopTree(root: number | ProcId, opts: StopOptions = {}): Promise<StopResult> {
   const started = performance.now();
   const signal = opts.signal ?? 'SIGTERM';

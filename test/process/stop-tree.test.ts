@@ -3,7 +3,7 @@ import { isAlive as pidAlive, trackPid } from '../helpers/procs.js';
 import { isAlive, readStat } from '../../src/stale/proc-start.js';
 import { readProcTable } from '../../src/stale/proc-table.js';
 import { spawnChild, type Child } from '../../src/worker/spawn.js';
-import { captureTree, signalIfAlive, stopTree } from '../../src/worker/stop-tree.js';
+import { captureDescendants, captureTree, signalIfAlive, stopTree } from '../../src/worker/stop-tree.js';
 import { collect, fixture, type Collected } from './output.js';
 
 async function start(command: string[] | string): Promise<{ child: Child; out: Collected }> {
@@ -55,6 +55,11 @@ describe('stopTree', () => {
 
     const tree = await captureTree(child.id);
     expect(tree.map((id) => id.pid).sort()).toEqual([child.pid, gpid].sort());
+    // Through the kernel's child lists, without the whole table: the same processes, same starts.
+    const byKey = (ids: { pid: number; start: string }[]) => ids.map((id) => `${id.pid}:${id.start}`).sort();
+    expect(byKey(await captureDescendants(child.id))).toEqual(byKey(tree));
+    // A root whose pid now names another process captures nothing.
+    expect(await captureDescendants({ pid: child.pid, start: `${child.id.start}1` })).toEqual([]);
 
     const r = await stopTree(child.id, { graceMs: 300 });
     expect(r).toMatchObject({ forced: true, gaveUp: false, treeSize: 2, survivors: [] });
