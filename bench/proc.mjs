@@ -1,6 +1,6 @@
 // Everything the benchmark knows about processes comes from /proc, so it sees what the kernel
 // sees (orphans reparented away from a tool, zombies nobody reaped) rather than what a tool reports.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let ticksPerSecond;
@@ -88,6 +88,44 @@ export function treeOf(rootPid, table = procTable()) {
     todo.push(...(kids.get(r.pid) ?? []));
   }
   return out;
+}
+
+/**
+ * CPU time used so far by each thread of `pids`, in seconds, keyed by pid/tid. The scheduler's own
+ * nanosecond count (task/TID/schedstat) where the kernel keeps one: utime and stime are sampled at
+ * clock ticks, and a process that wakes for a millisecond now and then is charged a whole tick or
+ * nothing, which over 20 s of idling is noise of about the size of what is measured.
+ */
+export function cpuSample(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    if (!existsSync(`/proc/${pid}/schedstat`)) {
+      const st = readStat(pid);
+      if (st) out.set(`${pid}`, (st.utime + st.stime) / clockTicks());
+      continue;
+    }
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      try {
+        out.set(`${pid}/${tid}`, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
+      } catch {
+        // the thread ended since the listing
+      }
+    }
+  }
+  return out;
+}
+
+/** Seconds of CPU between two samples. A thread that ended in between takes its share with it. */
+export function cpuBetween(before, after) {
+  let s = 0;
+  for (const [k, v] of after) s += v - (before.get(k) ?? 0);
+  return s;
 }
 
 /** VmRSS and VmHWM (peak) in kB. */

@@ -176,7 +176,7 @@ export function buildRows({ tools, results, floorMs, versionMs, settle, grace, o
       m.pass = !r.failed && r.rssKb / 1024 < 120;
     }
     add(m);
-    const c = { metric: '6c. Scale: supervisor CPU while idle', tool: label(id), median: failedOr(r, `${num(r.idleCpuPct, 2)} %`), p95: '', detail: `utime+stime over ${num(scaleInfo.idleMs / 1000)} s, % of one core${nc}` };
+    const c = { metric: '6c. Scale: supervisor CPU while idle', tool: label(id), median: failedOr(r, `${num(r.idleCpuPct, 2)} %`), p95: '', detail: `CPU time of all its threads (schedstat) over ${num(scaleInfo.idleMs / 1000)} s, % of one core${nc}` };
     if (isDevsup(id)) {
       c.target = '< 1 % of a core';
       c.pass = !r.failed && r.idleCpuPct < 1;

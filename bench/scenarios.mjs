@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { appendFileSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { aliveId, clockTicks, memoryKb, readStat, signalId } from './proc.mjs';
+import { aliveId, cpuBetween, cpuSample, memoryKb, signalId } from './proc.mjs';
 import { FILLER, basicProject, libProject, libSource, makeTemp, modSource, orphanProject, removeTemp, resetScale } from './projects.mjs';
 import { median } from './stats.mjs';
 import { DEVSUP_BIN, NODEMON_BIN, ToolRun, envFor, sleep } from './tools.mjs';
@@ -325,24 +325,14 @@ export async function orphans(ctx, tool) {
   }
 }
 
-function cpuTicks(pids) {
-  let t = 0;
-  for (const pid of pids) {
-    const s = readStat(pid);
-    if (s) t += s.utime + s.stime;
-  }
-  return t;
-}
-
 /** Idle means the tool has finished its initial work: one second under 2 % of a core. Returns how long that took. */
 async function idleAfter(run, ctx) {
-  const hz = clockTicks();
   const readyAt = Date.now();
-  let prev = cpuTicks(run.supervisorPids());
+  let prev = cpuSample(run.supervisorPids());
   while (Date.now() - readyAt < ctx.counts.toIdleMaxMs) {
     await sleep(1000);
-    const now = cpuTicks(run.supervisorPids());
-    const busy = (now - prev) / hz;
+    const now = cpuSample(run.supervisorPids());
+    const busy = cpuBetween(prev, now);
     prev = now;
     if (busy < 0.02) break;
   }
@@ -386,15 +376,13 @@ export async function scale(ctx, tool, p) {
       out.starts = starts;
       out.startFailures = starts.filter((x) => !Number.isFinite(x)).length;
       out.startupMs = median(starts);
-      const hz = clockTicks();
       out.busyAfterReadyMs = await idleAfter(run, ctx);
       const pids = run.supervisorPids();
       out.supervisorProcs = pids.length;
-      const c0 = cpuTicks(pids);
+      const c0 = cpuSample(pids);
       const w0 = performance.now();
       await sleep(ctx.counts.idleMs);
-      const c1 = cpuTicks(pids);
-      out.idleCpuPct = ((c1 - c0) / hz / ((performance.now() - w0) / 1000)) * 100;
+      out.idleCpuPct = (cpuBetween(c0, cpuSample(pids)) / ((performance.now() - w0) / 1000)) * 100;
       let rss = 0;
       let hwm = 0;
       for (const pid of run.supervisorPids()) {
