@@ -23,6 +23,12 @@ interface Glob {
 const hasNodeModules = (rel: string) => rel.split('/').includes('node_modules');
 
 /**
+ * Git's store and devsup's own state (index, logs, history): never a cache to clear, and the state
+ * directory changes after every run, so walking it would cost a read each time.
+ */
+const NEVER_WALKED = new Set(['.git', '.devsup']);
+
+/**
  * What one search found in each directory, kept for the next search of the same caches. Adding,
  * removing or renaming an entry changes a directory's ctime, so a directory whose ctime is the same
  * holds the same entries and is stat'ed instead of read: on a 4,000-directory tree that is most of
@@ -47,7 +53,7 @@ export async function findCandidates(
   const dirNames = new Set(specs.flatMap((s) => s.dirNames));
   const suffixes = specs.flatMap((s) => s.fileSuffixes);
   const nmChildren = [...new Set(specs.flatMap((s) => s.nodeModulesChildren))];
-  // Every preset walks the whole tree (node_modules and .git excluded), so a workspace package's
+  // Every preset walks the whole tree (node_modules, .git and .devsup excluded), so a workspace package's
   // own node_modules/.vite is found as well as the root's.
   const walkEverything = specs.length > 0;
   // Loaded only for globs: most searches are presets, and this one runs before every start.
@@ -108,7 +114,7 @@ export async function findCandidates(
       const steps: Step[] = [];
       const presetsApply = !hasNodeModules(rel);
       for (const e of entries) {
-        if (e.name === '.git') continue;
+        if (NEVER_WALKED.has(e.name)) continue;
         const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
         if ((presetsApply && presetMatch(e)) || globs.some((g) => g.match(childRel))) {
           steps.push([ADD, childRel]);

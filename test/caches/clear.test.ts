@@ -33,6 +33,8 @@ const TREE: Record<string, string> = {
   '.git/__pycache__/x.pyc': 'keep',
   '.git/a.tsbuildinfo': 'keep',
   '.git/node_modules/.cache/x': 'keep',
+  '.devsup/logs/api/__pycache__/x.pyc': 'keep',
+  '.devsup/index/a.tsbuildinfo': 'keep',
 };
 
 const EXPECTED: Record<PresetName, { rels: string[]; bytes: number }> = {
@@ -68,13 +70,14 @@ describe('clearCaches presets', () => {
     expect(surviving(root, TREE).sort()).toEqual(Object.keys(TREE).filter((r) => !gone.includes(r)).sort());
   });
 
-  it('all presets together clear the union and never touch .git or node_modules packages', async () => {
+  it('all presets together clear the union and never touch .git, .devsup or node_modules packages', async () => {
     const root = makeTree();
     const all = Object.keys(EXPECTED) as PresetName[];
     const res = await clearCaches({ roots: [root], presets: all, globs: [] });
     expect(rels(root, res.paths)).toEqual(all.flatMap((p) => EXPECTED[p].rels).sort());
     expect(res.bytes).toBe(all.reduce((n, p) => n + EXPECTED[p].bytes, 0));
-    for (const rel of Object.keys(TREE).filter((r) => r.startsWith('.git/') || r.startsWith('node_modules/pkg/'))) {
+    const untouchable = ['.git/', '.devsup/', 'node_modules/pkg/'];
+    for (const rel of Object.keys(TREE).filter((r) => untouchable.some((u) => r.startsWith(u)))) {
       expect(readFileSync(join(root, rel), 'utf8')).toBe('keep');
     }
   });
