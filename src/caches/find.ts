@@ -39,7 +39,11 @@ export type SearchMemo = Map<string, { ctime: number; steps: readonly Step[] }>;
 const ADD = 0;
 const NODE_MODULES = 1;
 const DESCEND = 2;
-type Step = readonly [kind: typeof ADD | typeof NODE_MODULES | typeof DESCEND, rel: string];
+/** The directory is a Python virtual environment. */
+const VENV = 3;
+type Step = readonly [kind: typeof ADD | typeof NODE_MODULES | typeof DESCEND | typeof VENV, rel: string];
+
+const parentRel = (rel: string): string => rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
 
 /** `memo` must only ever be passed to searches with the same presets and globs. */
 export async function findCandidates(
@@ -64,10 +68,18 @@ export async function findCandidates(
   }));
   const found: Candidate[] = [];
   const visited = new Set<string>();
+  // A virtual environment (a directory holding pyvenv.cfg) is installed code, like node_modules:
+  // its bytecode is not stale, and clearing it would make every start recompile the packages.
+  const venvs = new Set<string>();
+  const inVenv = (rel: string): boolean => {
+    for (let r = rel; r !== ''; r = parentRel(r)) if (venvs.has(r)) return true;
+    return false;
+  };
+  const installed = (rel: string): boolean => hasNodeModules(rel) || (venvs.size > 0 && inVenv(rel));
 
-  // node_modules is entered only on the way to a glob's literal base that names it.
+  // node_modules and virtual environments are entered only on the way to a glob's literal base that names them.
   const shouldDescend = (rel: string): boolean => {
-    const nm = hasNodeModules(rel);
+    const nm = installed(rel);
     if (walkEverything && !nm) return true;
     return globs.some((g) => {
       if (g.base === '') return !nm;
@@ -112,7 +124,11 @@ export async function findCandidates(
         return;
       }
       const steps: Step[] = [];
-      const presetsApply = !hasNodeModules(rel);
+      if (rel !== '' && entries.some((e) => e.name === 'pyvenv.cfg' && !e.isDirectory())) {
+        venvs.add(rel);
+        steps.push([VENV, rel]);
+      }
+      const presetsApply = !installed(rel);
       for (const e of entries) {
         if (NEVER_WALKED.has(e.name)) continue;
         const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
@@ -126,7 +142,9 @@ export async function findCandidates(
         if (shouldDescend(childRel)) steps.push([DESCEND, childRel]);
       }
       // A ctime too recent could hide a change made in the same clock tick: such a look is not kept.
-      if (memo && ctime !== undefined && pastRacyWindow(ctime)) memo.set(dir, { ctime, steps });
+      // Nor is one inside a virtual environment, which depends on an ancestor's entries, not its own.
+      const keep = ctime !== undefined && pastRacyWindow(ctime) && (rel === '' || !inVenv(parentRel(rel)));
+      if (memo && keep) memo.set(dir, { ctime, steps });
       else memo?.delete(dir);
       replay(steps);
     };
@@ -135,6 +153,7 @@ export async function findCandidates(
       for (const [kind, rel] of steps) {
         if (kind === ADD) add(rel);
         else if (kind === DESCEND) pending.push(rel);
+        else if (kind === VENV) venvs.add(rel);
         // What node_modules holds is not told by its parent's ctime: looked at every time.
         else for (const c of nmChildren) addIfPresent(`${rel}/${c}`);
       }

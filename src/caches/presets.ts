@@ -5,9 +5,10 @@ export const PRESET_NAMES = ['python', 'pytest', 'node', 'vite', 'tsbuildinfo'] 
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /**
- * What each preset removes. Names in `dirNames`/`fileSuffixes` match anywhere under a root
- * (outside .git and node_modules); `exact` paths are looked up directly in node_modules folders,
- * because walking node_modules to find two well-known folders would cost more than the restart.
+ * What each preset removes. Names in `dirNames`/`fileSuffixes` match anywhere under a root (outside
+ * .git, .devsup, node_modules and virtual environments); `nodeModulesChildren` are looked up
+ * directly in node_modules folders, because walking node_modules to find two well-known folders
+ * would cost more than the restart.
  */
 export interface PresetSpec {
   dirNames: readonly string[];

@@ -35,6 +35,12 @@ const TREE: Record<string, string> = {
   '.git/node_modules/.cache/x': 'keep',
   '.devsup/logs/api/__pycache__/x.pyc': 'keep',
   '.devsup/index/a.tsbuildinfo': 'keep',
+  // Virtual environments, whatever their name: installed packages, whose bytecode is not stale.
+  '.venv/pyvenv.cfg': 'home = /usr/bin\n',
+  '.venv/lib/python3.11/site-packages/pkg/__pycache__/m.cpython-311.pyc': 'keep',
+  'tools/env/pyvenv.cfg': 'home = /usr/bin\n',
+  'tools/env/lib/python3.11/site-packages/x.pyc': 'keep',
+  'tools/env/lib/python3.11/site-packages/node_modules/.cache/x': 'keep',
 };
 
 const EXPECTED: Record<PresetName, { rels: string[]; bytes: number }> = {
@@ -76,7 +82,7 @@ describe('clearCaches presets', () => {
     const res = await clearCaches({ roots: [root], presets: all, globs: [] });
     expect(rels(root, res.paths)).toEqual(all.flatMap((p) => EXPECTED[p].rels).sort());
     expect(res.bytes).toBe(all.reduce((n, p) => n + EXPECTED[p].bytes, 0));
-    const untouchable = ['.git/', '.devsup/', 'node_modules/pkg/'];
+    const untouchable = ['.git/', '.devsup/', 'node_modules/pkg/', '.venv/lib/', 'tools/env/lib/'];
     for (const rel of Object.keys(TREE).filter((r) => untouchable.some((u) => r.startsWith(u)))) {
       expect(readFileSync(join(root, rel), 'utf8')).toBe('keep');
     }
@@ -126,6 +132,34 @@ describe('a search memo kept between starts', () => {
     expect(memo.get(join(root, 'src'))).toBe(kept.get(join(root, 'src')));
     expect(memo.has(join(root, 'packages/web'))).toBe(false);
   });
+
+  it('notices a directory becoming a virtual environment, and ceasing to be one', async () => {
+    const root = makeTree({ 'tools/env/lib/__pycache__/x.pyc': 'x', 'src/__pycache__/a.pyc': 'a' });
+    await sleep(250);
+    const memo: SearchMemo = new Map();
+    expect(await found(root, memo)).toEqual(['src/__pycache__', 'tools/env/lib/__pycache__']);
+    writeFileSync(join(root, 'tools/env/pyvenv.cfg'), 'home = /usr/bin\n');
+    await sleep(250);
+    expect(await found(root, memo)).toEqual(['src/__pycache__']);
+    expect(await found(root, memo)).toEqual(['src/__pycache__']);
+    rmSync(join(root, 'tools/env/pyvenv.cfg'));
+    expect(await found(root, memo)).toEqual(['src/__pycache__', 'tools/env/lib/__pycache__']);
+  });
+
+  it('still knows a kept virtual environment for what a glob finds inside it', async () => {
+    const root = makeTree({ '.venv/pyvenv.cfg': '', '.venv/lib/__pycache__/m.pyc': 'm', '.venv/lib/a.log': 'a' });
+    await sleep(250);
+    const memo: SearchMemo = new Map();
+    const search = async () => {
+      const c = await findCandidates([root], ['python'], ['.venv/lib/*.log'], [], memo);
+      return rels(root, c.map((x) => x.display));
+    };
+    expect(await search()).toEqual(['.venv/lib/a.log']);
+    expect(memo.has(join(root, '.venv'))).toBe(true);
+    // The second search replays .venv from the memo and reads .venv/lib, which is not kept.
+    expect(await search()).toEqual(['.venv/lib/a.log']);
+    expect(memo.has(join(root, '.venv/lib'))).toBe(false);
+  });
 });
 
 describe('clearCaches globs', () => {
@@ -160,6 +194,13 @@ describe('clearCaches globs', () => {
         .sort(),
     );
     expect(readFileSync(join(root, 'src/nested.tmp'), 'utf8')).toBe('keep');
+  });
+
+  it('reach into a virtual environment only when their literal base names it', async () => {
+    const venv = { '.venv/pyvenv.cfg': '', '.venv/lib/a.log': 'a', '.venv/other/b.tmpx': 'b', 'c.tmpx': 'c' };
+    const root = makeTree(venv);
+    const res = await clearCaches({ roots: [root], presets: [], globs: ['.venv/lib/*.log', '**/*.tmpx'] });
+    expect(rels(root, res.paths)).toEqual(['.venv/lib/a.log', 'c.tmpx']);
   });
 
   it('a literal path is a glob too', async () => {
