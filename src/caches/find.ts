@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
 import { pastRacyWindow } from '../watch/file-state.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { dirLedger, type DirLedger } from '../watch/dir-ledger.js';
 import { dirCtime } from '../watch/walk.js';
 import { PRESETS, type PresetName } from './presets.js';
 
@@ -34,7 +36,7 @@ const NEVER_WALKED = new Set(['.git', '.devsup']);
  * holds the same entries and is stat'ed instead of read: on a 4,000-directory tree that is most of
  * the search's cost, paid before every start.
  */
-export type SearchMemo = Map<string, { ctime: number; steps: readonly Step[] }>;
+export type SearchMemo = Map<string, { ctime: number; steps: readonly Step[]; mark?: number }>;
 
 const ADD = 0;
 const NODE_MODULES = 1;
@@ -52,7 +54,15 @@ export async function findCandidates(
   globPatterns: string[],
   errors: string[],
   memo?: SearchMemo,
+  ledger: DirLedger = dirLedger,
 ): Promise<Candidate[]> {
+  // A directory the ledger vouches for since the memo's last look at it is not even stat'ed. Two
+  // turns of the event loop make sure that every event queued before the mark has been heard.
+  const mark = ledger.mark();
+  if (memo && ledger.size > 0) {
+    await yieldToLoop();
+    await yieldToLoop();
+  }
   const specs = presetNames.map((p) => PRESETS[p]);
   const dirNames = new Set(specs.flatMap((s) => s.dirNames));
   const suffixes = specs.flatMap((s) => s.fileSuffixes);
@@ -112,9 +122,16 @@ export async function findCandidates(
     const walk = (rel: string): void => {
       const dir = join(rootReal, rel);
       visited.add(dir);
-      const ctime = memo ? dirCtime(dir) : undefined;
       const known = memo?.get(dir);
-      if (known && ctime !== undefined && known.ctime === ctime) return replay(known.steps);
+      if (known && ledger.unchangedSince(dir, known.mark)) {
+        known.mark = mark;
+        return replay(known.steps);
+      }
+      const ctime = memo ? dirCtime(dir) : undefined;
+      if (known && ctime !== undefined && known.ctime === ctime) {
+        known.mark = mark;
+        return replay(known.steps);
+      }
       let entries: Dirent[];
       try {
         entries = readdirSync(dir, { withFileTypes: true });
@@ -144,7 +161,7 @@ export async function findCandidates(
       // A ctime too recent could hide a change made in the same clock tick: such a look is not kept.
       // Nor is one inside a virtual environment, which depends on an ancestor's entries, not its own.
       const keep = ctime !== undefined && pastRacyWindow(ctime) && (rel === '' || !inVenv(parentRel(rel)));
-      if (memo && keep) memo.set(dir, { ctime, steps });
+      if (memo && keep) memo.set(dir, { ctime, steps, mark });
       else memo?.delete(dir);
       replay(steps);
     };

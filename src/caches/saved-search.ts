@@ -8,9 +8,8 @@ import type { PresetName } from './presets.js';
 const VERSION = 1;
 /**
  * The memo is written again once this many directories were read again since it was last written,
- * or when the number of caches found changed. Fewer cost the next run a few reads; writing it
- * after every search would itself change the ctime of the directory it is kept in, which the
- * search walks, and so be written again after every search.
+ * or when the number of caches found changed. Fewer cost the next run a few reads, less than a
+ * write of the whole memo after every search would.
  */
 const WRITE_WORTH = 16;
 
@@ -132,7 +131,7 @@ function isEntry(x: unknown): x is [string, number, Entry['steps']] {
     typeof dir === 'string' &&
     typeof ctime === 'number' &&
     Array.isArray(steps) &&
-    steps.every((s) => Array.isArray(s) && s.length === 2 && (s[0] === 0 || s[0] === 1 || s[0] === 2) && typeof s[1] === 'string')
+    steps.every((s) => Array.isArray(s) && s.length === 2 && [0, 1, 2, 3].includes(s[0] as number) && typeof s[1] === 'string')
   );
 }
 

@@ -2,6 +2,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { outermost } from './ancestry.js';
+import { dirLedger } from './dir-ledger.js';
 import { look, type Look } from './look.js';
 import { started, type OpenTarget, type TargetHandle, type TargetSink } from './supervise.js';
 import { dirIdentity, isInside, type Target } from './targets.js';
@@ -68,7 +69,10 @@ class DirWatchTarget implements TargetHandle {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.watchers.values()) w.close();
+    for (const [d, w] of this.watchers) {
+      w.close();
+      dirLedger.unwatched(d);
+    }
     this.watchers.clear();
     await this.work;
   }
@@ -90,13 +94,16 @@ class DirWatchTarget implements TargetHandle {
       return;
     }
     w.on('error', (err) => {
+      dirLedger.unwatched(d);
       if (!this.closed) this.sink.error(err);
     });
     this.watchers.set(d, w);
+    dirLedger.watched(d);
   }
 
   private heard(dir: string, said: Said, name: string | Buffer | null): void {
     if (this.closed) return;
+    this.tellLedger(dir, said, name);
     // Without a name the kernel lost track (its queue overflowed): the directory is looked at whole.
     const p = name === null ? dir : join(dir, name.toString());
     if (!this.target.whole && !this.target.files.has(p)) return;
@@ -109,6 +116,19 @@ class DirWatchTarget implements TargetHandle {
       .then(() => nextTurn())
       .then(() => this.lookAtPending())
       .catch((e: unknown) => this.sink.error(e));
+  }
+
+  /**
+   * Every event, before any filtering: the ledger vouches for a directory's entries only while its
+   * watch reports all of them. A rename naming the directory itself may mean it was deleted or moved,
+   * and its watch gone or now watching another path: it is no longer vouched for.
+   */
+  private tellLedger(dir: string, said: Said, name: string | Buffer | null): void {
+    if (name === null) dirLedger.lost();
+    else if (said === 'rename') {
+      if (name.toString() === basename(dir)) dirLedger.unwatched(dir);
+      else dirLedger.entriesChanged(dir);
+    }
   }
 
   private async lookAtPending(): Promise<void> {
@@ -163,6 +183,7 @@ class DirWatchTarget implements TargetHandle {
       if (d !== dir && !isInside(d, dir)) continue;
       w.close();
       this.watchers.delete(d);
+      dirLedger.unwatched(d);
       any = true;
     }
     return any;
