@@ -40,6 +40,8 @@ const out = (s = '') => process.stdout.write(`${s}\n`);
 const ms = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : '–');
 const mono = () => Number(process.hrtime.bigint() / 1000n);
 const hook = pathToFileURL(join(REPO, 'bench', 'timing-hook.mjs')).href;
+// The hook wraps classes of dist/'s separate modules: devsup must run those, not dist/bundle.
+process.env.DEVSUP_UNBUNDLED = '1';
 out(`Load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 out();
 
