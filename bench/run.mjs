@@ -196,7 +196,7 @@ function autoNotes(res) {
   if (res.scale?.['node-watch']) notes.push('- node --watch scale lines (startup, RSS, idle CPU) are not comparable: it watches 3 files, not the tree.');
   const sc = res.scale ?? {};
   if (sc.devsup && sc.nodemon && sc.nodemon.startupMs < sc.devsup.startupMs) {
-    notes.push(`- nodemon reaches the first READY sooner on the big tree (${Math.round(sc.nodemon.startupMs)} vs ${Math.round(sc.devsup.startupMs)} ms): it starts the app while chokidar is still scanning (busy ${Math.round(sc.nodemon.busyAfterReadyMs)} ms after READY), while devsup starts it only after its first content snapshot.`);
+    notes.push(`- nodemon reaches the first READY sooner on the big tree (${Math.round(sc.nodemon.startupMs)} vs ${Math.round(sc.devsup.startupMs)} ms): it starts the app while chokidar is still scanning (busy ${Math.round(sc.nodemon.busyAfterReadyMs)} ms after READY), while devsup starts it after loading its own modules and, without a complete saved file index, after its first content snapshot; launches within 20–30 ms of each other are within this machine's noise.`);
   }
   return notes;
 }
