@@ -3,7 +3,9 @@
  * created, deleted or moved in each. While such a watch runs, a directory it has heard nothing
  * about holds the entries it held: the cache search, which otherwise stats every directory of the
  * tree before every start, can skip the stat. Anything in doubt (a watch that ended, a directory
- * that was itself moved, deleted or changed, a kernel queue that overflowed) counts as changed.
+ * that was itself moved, deleted or changed, an event that names nothing) counts as changed. What
+ * a kernel queue overflow loses, node does not report on Linux: that is lost here as it is to the
+ * watcher.
  */
 export class DirLedger {
   private seq = 1;
@@ -44,7 +46,7 @@ export class DirLedger {
     if (d) d.changedAt = this.seq;
   }
 
-  /** Events were lost (the kernel's queue overflowed): nothing watched so far can be vouched for. */
+  /** An event that did not say what changed: nothing watched so far can be vouched for. */
   lost(): void {
     this.lostAt = this.seq;
   }
