@@ -1,11 +1,11 @@
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
-import { pastRacyWindow } from '../watch/file-state.js';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { dirLedger, type DirLedger } from '../watch/dir-ledger.js';
+import { pastRacyWindow } from '../watch/file-state.js';
 import { dirCtime } from '../watch/walk.js';
 import { PRESETS, type PresetName } from './presets.js';
 
@@ -67,8 +67,8 @@ export async function findCandidates(
   const dirNames = new Set(specs.flatMap((s) => s.dirNames));
   const suffixes = specs.flatMap((s) => s.fileSuffixes);
   const nmChildren = [...new Set(specs.flatMap((s) => s.nodeModulesChildren))];
-  // Every preset walks the whole tree (node_modules, .git and .devsup excluded), so a workspace package's
-  // own node_modules/.vite is found as well as the root's.
+  // Every preset walks the whole tree (node_modules, .git and .devsup excluded), so a workspace
+  // package's own node_modules/.vite is found as well as the root's.
   const walkEverything = specs.length > 0;
   // Loaded only for globs: most searches are presets, and this one runs before every start.
   const picomatch = globPatterns.length > 0 ? (await import('picomatch')).default : undefined;
@@ -87,7 +87,8 @@ export async function findCandidates(
   };
   const installed = (rel: string): boolean => hasNodeModules(rel) || (venvs.size > 0 && inVenv(rel));
 
-  // node_modules and virtual environments are entered only on the way to a glob's literal base that names them.
+  // node_modules and virtual environments are entered only on the way to a glob's literal base
+  // that names them.
   const shouldDescend = (rel: string): boolean => {
     const nm = installed(rel);
     if (walkEverything && !nm) return true;

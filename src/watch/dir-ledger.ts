@@ -14,8 +14,8 @@ export class DirLedger {
 
   /**
    * Starts a look at directories and returns its mark: what is heard from now on counts as after
-   * it. Events the kernel has queued but node has not yet read are not heard yet, so a look yields
-   * to the event loop once after taking its mark (see settled()).
+   * it. Events the kernel has queued but node has not yet read are not heard yet, so a look lets
+   * the event loop turn twice after taking its mark, as findCandidates does.
    */
   mark(): number {
     return ++this.seq;

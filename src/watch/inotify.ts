@@ -69,10 +69,7 @@ class DirWatchTarget implements TargetHandle {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const [d, w] of this.watchers) {
-      w.close();
-      dirLedger.unwatched(d);
-    }
+    for (const [d, w] of this.watchers) this.unwatch(d, w);
     this.watchers.clear();
     await this.work;
   }
@@ -118,10 +115,15 @@ class DirWatchTarget implements TargetHandle {
       .catch((e: unknown) => this.sink.error(e));
   }
 
+  private unwatch(d: string, w: FSWatcher): void {
+    w.close();
+    dirLedger.unwatched(d);
+  }
+
   /**
    * Every event, before any filtering: the ledger vouches for a directory's entries only while its
-   * watch reports all of them. A rename naming the directory itself may mean it was deleted or moved,
-   * and its watch gone or now watching another path: it is no longer vouched for.
+   * watch reports all of them. A rename naming the directory itself may mean it was deleted or
+   * moved, and its watch gone or now watching another path: it is no longer vouched for.
    */
   private tellLedger(dir: string, said: Said, name: string | Buffer | null): void {
     if (name === null) dirLedger.lost();
@@ -181,9 +183,8 @@ class DirWatchTarget implements TargetHandle {
     let any = false;
     for (const [d, w] of this.watchers) {
       if (d !== dir && !isInside(d, dir)) continue;
-      w.close();
+      this.unwatch(d, w);
       this.watchers.delete(d);
-      dirLedger.unwatched(d);
       any = true;
     }
     return any;
