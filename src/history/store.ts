@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../control/files.js';
 import { withFileLock, type LockOptions } from './lock.js';
 import { parseRunLine, runRecordProblem, type RunRecord } from './record.js';
 
@@ -67,10 +68,9 @@ async function trim(file: string, maxBytes: number): Promise<void> {
   if (cut > 0) cut = text.indexOf(0x0a, cut - 1) + 1;
   if (cut >= text.length) cut = text.lastIndexOf(0x0a, text.length - 2) + 1;
   if (cut <= 0) return;
-  // Through a temp name, so a reader sees the old file or the new one, never half of one.
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text.subarray(cut));
-  await rename(tmp, file);
+  // A reader sees the old file or the new one, never half of one; the cut is at a line start, so
+  // the bytes after it are whole UTF-8. 0o666 leaves the mode to the umask, as the append does.
+  await writeFileAtomic(file, text.subarray(cut).toString('utf8'), 0o666);
 }
 
 export interface ReadRunsOptions {
