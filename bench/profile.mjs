@@ -73,9 +73,9 @@ if (only.includes('modules')) {
   const dist = (p) => pathToFileURL(join(REPO, 'dist', p)).href;
   const imports = [
     ['dist/cli/main.js (all --version loads)', dist('cli/main.js')],
-    ['dist/cli/run-action.js (what `run` adds, with its dependencies)', dist('cli/run-action.js')],
+    ['dist/cli/run/action.js (what `run` adds, with its dependencies)', dist('cli/run/action.js')],
     ['dist/watch/watcher.js', dist('watch/watcher.js')],
-    ['dist/worker/spawn.js', dist('worker/spawn.js')],
+    ['dist/process/spawn.js', dist('process/spawn.js')],
     ['execa', 'execa'],
     ['chokidar', 'chokidar'],
     ['@parcel/watcher', '@parcel/watcher'],

@@ -1,10 +1,10 @@
 import { Command, CommanderError } from './commander.js';
 import { DevsupError, errorMessage } from '../core/errors.js';
-import { registerRun } from './run.js';
-import { registerUp } from './up.js';
-import { registerControl } from './control-commands.js';
-import { registerInspect } from './inspect-commands.js';
-import { registerFlake } from './flake-commands.js';
+import { registerRun } from './run/command.js';
+import { registerUp } from './up/command.js';
+import { registerControl } from './control/commands.js';
+import { registerInspect } from './inspect/commands.js';
+import { registerFlake } from './flake/commands.js';
 import { packageVersion } from './version.js';
 
 export function buildProgram(): Command {

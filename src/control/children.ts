@@ -1,11 +1,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import { errorMessage } from '../core/errors.js';
-import { isAlive, procId } from '../stale/proc-start.js';
+import { isAlive, procId } from '../process/proc-start.js';
 import type { SupervisorApi } from '../supervisor/api.js';
-import { captureDescendants, captureTree, stopTree } from '../worker/stop-tree.js';
-import type { ProcId } from '../worker/types.js';
-import { ensurePrivateDir, writeFileAtomic } from './files.js';
-import { controlPaths } from './paths.js';
+import { captureDescendants, captureTree, stopTree } from '../process/stop-tree.js';
+import type { ProcId } from '../process/types.js';
+import { ensurePrivateDir, writeFileAtomic } from '../state/files.js';
+import { controlPaths } from '../state/paths.js';
 
 export interface RecordedWorker {
   generation: number;

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { DevsupError } from '../core/errors.js';
 import type { LogLine, SupervisorSnapshot, WaitFreshResult } from '../supervisor/api.js';
-import { errCode } from './files.js';
+import { errCode } from '../state/files.js';
 import { ownerAlive, readLock } from './lock.js';
-import { controlPaths, DEFAULT_NAME } from './paths.js';
+import { controlPaths, DEFAULT_NAME } from '../state/paths.js';
 import { encodeRequest, LineDecoder, type Method, type Methods, type Response } from './protocol.js';
 import { fileId, unlinkIfSame } from './socket-file.js';
 

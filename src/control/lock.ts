@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { DevsupError } from '../core/errors.js';
-import { isAlive, procId } from '../stale/proc-start.js';
-import { errCode } from './files.js';
+import { isAlive, procId } from '../process/proc-start.js';
+import { errCode } from '../state/files.js';
 
 export interface LockInfo {
   v: 1;

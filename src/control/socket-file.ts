@@ -3,8 +3,8 @@ import { lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { DevsupError } from '../core/errors.js';
-import { ensurePrivateDir, errCode, keepOutOfGit } from './files.js';
-import { fitsSunPath, runtimeSocket, type ControlPaths } from './paths.js';
+import { ensurePrivateDir, errCode, keepOutOfGit } from '../state/files.js';
+import { fitsSunPath, runtimeSocket, type ControlPaths } from '../state/paths.js';
 
 /** The project's own socket path when it fits in sun_path, else one in the per-user runtime dir. */
 export async function prepareSocketPath(p: ControlPaths, env: NodeJS.ProcessEnv = process.env): Promise<{ path: string; inRuntimeDir: boolean }> {

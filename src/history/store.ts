@@ -1,6 +1,6 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../control/files.js';
+import { writeFileAtomic } from '../state/files.js';
 import { withFileLock, type LockOptions } from './lock.js';
 import { parseRunLine, runRecordProblem, type RunRecord } from './record.js';
 

@@ -1,7 +1,7 @@
-import { captureTree, stopTree } from '../worker/stop-tree.js';
-import type { ProcId } from '../worker/types.js';
+import { captureTree, stopTree } from '../process/stop-tree.js';
+import type { ProcId } from '../process/types.js';
 import { ancestorsOf } from './membership.js';
-import { readProcTable, type ProcInfo } from './proc-table.js';
+import { readProcTable, type ProcInfo } from '../process/table.js';
 import type { ProjectProcess } from './scan.js';
 
 export interface KillOutcome {

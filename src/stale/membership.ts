@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { basename, isAbsolute, resolve, sep } from 'node:path';
-import { isDeadState } from './proc-start.js';
-import type { ProcInfo } from './proc-table.js';
+import { isDeadState } from '../process/proc-start.js';
+import type { ProcInfo } from '../process/table.js';
 
 /** The root as given and as resolved: /proc reports cwds resolved, command lines carry either. */
 export interface RootPaths {

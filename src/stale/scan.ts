@@ -1,8 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { shq } from '../doctor/shell.js';
 import { selectProjectProcesses, rootPaths } from './membership.js';
-import { clockTicks } from './proc-start.js';
-import { readProcTable, type ProcInfo } from './proc-table.js';
+import { clockTicks } from '../process/proc-start.js';
+import { readProcTable, type ProcInfo } from '../process/table.js';
 import { listSources, type SourceFile } from './sources.js';
 
 export interface NewerFile {

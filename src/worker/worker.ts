@@ -7,10 +7,10 @@ import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.j
 import { Backoff } from './backoff.js';
 import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
 import { cachesLeft, clearForStart, searchesCaches, type ClearSpec } from './clear-step.js';
-import { spawnChild, type Child } from './spawn.js';
-import { captureTree, stopTree } from './stop-tree.js';
-import type { ExitRecord, ProcId } from './types.js';
-import { readLines } from './lines.js';
+import { spawnChild, type Child } from '../process/spawn.js';
+import { captureTree, stopTree } from '../process/stop-tree.js';
+import type { ExitRecord, ProcId } from '../process/types.js';
+import { readLines } from '../process/lines.js';
 import { relativeChanges } from './paths.js';
 import { waitForPort } from './ready.js';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';

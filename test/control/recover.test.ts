@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readChildren, recoverLeftovers } from '../../src/control/children.js';
-import { procId } from '../../src/stale/proc-start.js';
+import { procId } from '../../src/process/proc-start.js';
 import { isAlive as pidAlive, trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { controlPaths } from '../../src/control/paths.js';
+import { controlPaths } from '../../src/state/paths.js';
 import { prepareSocketPath } from '../../src/control/socket-file.js';
 import { removeTempDirs, tempDir } from '../helpers/tmp.js';
 

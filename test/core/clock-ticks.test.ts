@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { clockTicks } from '../../src/stale/proc-start.js';
+import { clockTicks } from '../../src/process/proc-start.js';
 
 describe('clockTicks', () => {
   it.runIf(process.platform === 'linux')('reads the same USER_HZ as getconf, without running it', () => {

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatAgo } from '../../src/cli/flake-table.js';
+import { formatAgo } from '../../src/cli/flake/table.js';
 import type { RunRecord } from '../../src/history/record.js';
 import { runDevsup } from '../helpers/devsup.js';
 import { tempDir } from '../helpers/tmp.js';

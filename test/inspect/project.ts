@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isAlive, procId, procStartMs } from '../../src/stale/proc-start.js';
-import { signalIfAlive } from '../../src/worker/stop-tree.js';
-import type { ProcId } from '../../src/worker/types.js';
+import { isAlive, procId, procStartMs } from '../../src/process/proc-start.js';
+import { signalIfAlive } from '../../src/process/stop-tree.js';
+import type { ProcId } from '../../src/process/types.js';
 import { trackPid } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAge } from '../../src/stale/age.js';
 import { ancestorsOf, rootPaths, selectProjectProcesses } from '../../src/stale/membership.js';
-import type { ProcInfo } from '../../src/stale/proc-table.js';
+import type { ProcInfo } from '../../src/process/table.js';
 import { MAX_NEWER, scanProject, startToleranceMs } from '../../src/stale/scan.js';
 import { isSourceFile, listSources } from '../../src/stale/sources.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { trackPid } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { isAlive, parseStat, procId, procStartMs, readStat } from '../../src/stale/proc-start.js';
-import { spawnChild, type SpawnSpec } from '../../src/worker/spawn.js';
-import { stopTree } from '../../src/worker/stop-tree.js';
+import { isAlive, parseStat, procId, procStartMs, readStat } from '../../src/process/proc-start.js';
+import { spawnChild, type SpawnSpec } from '../../src/process/spawn.js';
+import { stopTree } from '../../src/process/stop-tree.js';
 import { collect, fixture } from './output.js';
 
 const spec = (command: string[] | string, output: SpawnSpec['output'] = 'pipe'): SpawnSpec => ({

@@ -2,11 +2,11 @@ import { realpathSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
-import { procId, procStartMs } from '../../src/stale/proc-start.js';
-import { readProcRows, readProcTable, readTreeRows } from '../../src/stale/proc-table.js';
-import { readPsTable } from '../../src/stale/proc-table-ps.js';
-import { spawnChild } from '../../src/worker/spawn.js';
-import { stopTree } from '../../src/worker/stop-tree.js';
+import { procId, procStartMs } from '../../src/process/proc-start.js';
+import { readProcRows, readProcTable, readTreeRows } from '../../src/process/table.js';
+import { readPsTable } from '../../src/process/table-ps.js';
+import { spawnChild } from '../../src/process/spawn.js';
+import { stopTree } from '../../src/process/stop-tree.js';
 import { collect, fixture } from './output.js';
 
 describe('readProcTable', () => {

@@ -5,9 +5,9 @@ import { isAlive as pidAlive, trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { DevsupError } from '../../src/core/errors.js';
-import { isAlive, readStat } from '../../src/stale/proc-start.js';
-import { SpawnError, spawnChild, type SpawnSpec } from '../../src/worker/spawn.js';
-import { stopTree } from '../../src/worker/stop-tree.js';
+import { isAlive, readStat } from '../../src/process/proc-start.js';
+import { SpawnError, spawnChild, type SpawnSpec } from '../../src/process/spawn.js';
+import { stopTree } from '../../src/process/stop-tree.js';
 import { collect, fixture } from './output.js';
 
 const spec = (command: string[] | string, extra: Partial<SpawnSpec> = {}): SpawnSpec => ({

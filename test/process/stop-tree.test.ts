@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isAlive as pidAlive, trackPid } from '../helpers/procs.js';
-import { isAlive, readStat } from '../../src/stale/proc-start.js';
-import { readProcTable } from '../../src/stale/proc-table.js';
-import { spawnChild, type Child } from '../../src/worker/spawn.js';
-import { captureDescendants, captureTree, signalIfAlive, stopTree } from '../../src/worker/stop-tree.js';
+import { isAlive, readStat } from '../../src/process/proc-start.js';
+import { readProcTable } from '../../src/process/table.js';
+import { spawnChild, type Child } from '../../src/process/spawn.js';
+import { captureDescendants, captureTree, signalIfAlive, stopTree } from '../../src/process/stop-tree.js';
 import { collect, fixture, type Collected } from './output.js';
 
 async function start(command: string[] | string): Promise<{ child: Child; out: Collected }> {

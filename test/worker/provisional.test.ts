@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { classify } from '../../src/cli/control-status.js';
+import { classify } from '../../src/cli/control/status.js';
 import { Bus } from '../../src/core/bus.js';
 import type { DevsupEvent } from '../../src/core/events.js';
 import { viewOf } from '../../src/supervisor/view.js';

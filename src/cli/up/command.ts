@@ -1,4 +1,4 @@
-import { Command } from './commander.js';
+import { Command } from '../commander.js';
 
 export interface UpOptions {
   config?: string;
@@ -18,7 +18,7 @@ export function registerUp(program: Command): void {
     .option('-v, --verbose', 'explain every step')
     .option('--name <name>', 'name of this supervisor, to run several in one project', 'default')
     .action(async (opts: UpOptions) => {
-      const { upCommand } = await import('./up-action.js');
+      const { upCommand } = await import('./action.js');
       process.exitCode = await upCommand(opts);
     });
 }

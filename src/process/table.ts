@@ -83,7 +83,7 @@ function rowOf(pid: number): ProcRow | undefined {
 
 export async function readProcTable(): Promise<ProcInfo[]> {
   // ps-list is only needed where there is no /proc, so only loaded there.
-  return process.platform === 'linux' ? scanProc() : (await import('./proc-table-ps.js')).readPsTable();
+  return process.platform === 'linux' ? scanProc() : (await import('./table-ps.js')).readPsTable();
 }
 
 /** Entries read before handing the event loop back, so a huge /proc never blocks for long. */

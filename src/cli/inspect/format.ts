@@ -1,5 +1,5 @@
-import { formatAge } from '../stale/age.js';
-import type { ProjectProcess, ScanResult } from '../stale/scan.js';
+import { formatAge } from '../../stale/age.js';
+import type { ProjectProcess, ScanResult } from '../../stale/scan.js';
 
 /** Files named per stale process in the table; the JSON names more, and both give the full count. */
 const SHOWN_FILES = 3;

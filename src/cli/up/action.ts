@@ -1,16 +1,16 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Bus } from '../core/bus.js';
-import { ConfigError, DevsupError, errorMessage } from '../core/errors.js';
-import { diffConfigs, loadConfig, type ResolvedConfig } from '../config/load.js';
-import { entriesFromConfig } from '../supervisor/entries.js';
-import { Supervisor } from '../supervisor/supervisor.js';
-import { jsonView } from '../views/json.js';
-import { plainView } from '../views/plain.js';
-import { openSession } from './session.js';
-import { onShutdownSignals } from './signals.js';
-import type { UpOptions } from './up.js';
-import { packageVersion } from './version.js';
+import { Bus } from '../../core/bus.js';
+import { ConfigError, DevsupError, errorMessage } from '../../core/errors.js';
+import { diffConfigs, loadConfig, type ResolvedConfig } from '../../config/load.js';
+import { entriesFromConfig } from '../../supervisor/entries.js';
+import { Supervisor } from '../../supervisor/supervisor.js';
+import { jsonView } from '../../views/json.js';
+import { plainView } from '../../views/plain.js';
+import { openSession } from '../session.js';
+import { onShutdownSignals } from '../signals.js';
+import type { UpOptions } from './command.js';
+import { packageVersion } from '../version.js';
 
 export async function upCommand(opts: UpOptions): Promise<number> {
   const file = resolve(opts.config ?? 'devsup.config.json');
@@ -37,7 +37,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   let reloader: { close(): void } | undefined;
   try {
     if (tui) {
-      const { startDashboard } = await import('../views/dashboard/index.js');
+      const { startDashboard } = await import('../../views/dashboard/index.js');
       const d = await startDashboard(sup, { title: `devsup · ${basename(config.file)}` });
       dashboard = d;
       void d.closed.then(() => stopAll(0));

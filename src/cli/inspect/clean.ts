@@ -1,9 +1,9 @@
 import { relative } from 'node:path';
-import { clearCaches } from '../caches/clear.js';
-import { PRESET_NAMES, parseClearSpec } from '../caches/presets.js';
-import { formatBytes } from '../views/format.js';
-import type { CleanOptions } from './inspect-commands.js';
-import { projectDir } from './inspect-root.js';
+import { clearCaches } from '../../caches/clear.js';
+import { PRESET_NAMES, parseClearSpec } from '../../caches/presets.js';
+import { formatBytes } from '../../views/format.js';
+import type { CleanOptions } from './commands.js';
+import { projectDir } from './root.js';
 
 /**
  * Without --clear every preset applies. Presets named in --clear narrow that set; globs are added

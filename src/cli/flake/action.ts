@@ -1,19 +1,19 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { isPythonCommand, parseClearSpec, presetsForCommand } from '../caches/presets.js';
-import { DevsupError, errorMessage, UsageError } from '../core/errors.js';
-import { createProgress } from '../flake/progress.js';
-import { formatFlakeReport } from '../flake/report.js';
-import { runFlake, type FlakeReport } from '../flake/runner.js';
-import { newRunId } from '../history/logs.js';
-import type { RunRecord } from '../history/record.js';
-import { appendRun } from '../history/store.js';
-import { formatFiles } from '../views/format.js';
-import { SpawnError } from '../worker/spawn.js';
-import { watchCode } from './flake-code-id.js';
-import { createFlakeRunner, type StartedRun } from './flake-run.js';
-import { stateDirFor } from './flake-state.js';
-import { onShutdownSignals } from './signals.js';
+import { isPythonCommand, parseClearSpec, presetsForCommand } from '../../caches/presets.js';
+import { DevsupError, errorMessage, UsageError } from '../../core/errors.js';
+import { createProgress } from '../../flake/progress.js';
+import { formatFlakeReport } from '../../flake/report.js';
+import { runFlake, type FlakeReport } from '../../flake/runner.js';
+import { newRunId } from '../../history/logs.js';
+import type { RunRecord } from '../../history/record.js';
+import { appendRun } from '../../history/store.js';
+import { formatFiles } from '../../views/format.js';
+import { SpawnError } from '../../process/spawn.js';
+import { watchCode } from './code-id.js';
+import { createFlakeRunner, type StartedRun } from './run.js';
+import { stateDirFor } from './state.js';
+import { onShutdownSignals } from '../signals.js';
 
 export interface FlakeOptions {
   runs: number;

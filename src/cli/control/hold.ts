@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { UsageError } from '../core/errors.js';
-import type { ControlOptions } from './control-commands.js';
-import { connectFromCwd } from './control-connect.js';
+import { UsageError } from '../../core/errors.js';
+import type { ControlOptions } from './commands.js';
+import { connectFromCwd } from './connect.js';
 
 /**
  * Holds restarts while `command` runs, then releases: the edits it makes end in one restart on the

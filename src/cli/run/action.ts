@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
-import { Bus } from '../core/bus.js';
-import { UsageError } from '../core/errors.js';
-import { Supervisor, type WorkerEntry } from '../supervisor/supervisor.js';
-import { jsonView } from '../views/json.js';
-import { plainView } from '../views/plain.js';
-import type { RunOptions } from './run.js';
-import { openSession } from './session.js';
-import { onShutdownSignals } from './signals.js';
-import { packageVersion } from './version.js';
+import { parseClearSpec, presetsForCommand, isPythonCommand } from '../../caches/presets.js';
+import { Bus } from '../../core/bus.js';
+import { UsageError } from '../../core/errors.js';
+import { Supervisor, type WorkerEntry } from '../../supervisor/supervisor.js';
+import { jsonView } from '../../views/json.js';
+import { plainView } from '../../views/plain.js';
+import type { RunOptions } from './command.js';
+import { openSession } from '../session.js';
+import { onShutdownSignals } from '../signals.js';
+import { packageVersion } from '../version.js';
 
 export async function runCommand(argv: string[], opts: RunOptions): Promise<number> {
   if (argv.length === 0) throw new UsageError('no command given; usage: devsup run [options] -- <command> [args...]');

@@ -1,5 +1,5 @@
-import { connectControl, type ControlClient } from '../control/client.js';
-import { findProjectRoot } from '../control/paths.js';
+import { connectControl, type ControlClient } from '../../control/client.js';
+import { findProjectRoot } from '../../state/paths.js';
 
 /** The supervisor of the project around the current directory. */
 export function connectFromCwd(name: string): Promise<ControlClient> {

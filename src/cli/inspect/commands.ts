@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect } from './parse.js';
+import { collect } from '../parse.js';
 
 export interface PsOptions {
   root?: string;
@@ -28,7 +28,7 @@ export function registerInspect(program: Command): void {
     .option('-y, --yes', 'with --kill: do not ask for confirmation')
     .action(async (opts: PsOptions) => {
       // Loaded only when used, so other commands start fast.
-      const { psCommand } = await import('./inspect-ps.js');
+      const { psCommand } = await import('./ps.js');
       process.exitCode = await psCommand(opts);
     });
 
@@ -38,7 +38,7 @@ export function registerInspect(program: Command): void {
     .argument('[dir]', 'the project directory (default: the current directory)')
     .option('--json', 'print { findings, staleProcesses } as JSON')
     .action(async (dir: string | undefined, opts: DoctorCliOptions) => {
-      const { doctorCommand } = await import('./inspect-doctor.js');
+      const { doctorCommand } = await import('./doctor.js');
       process.exitCode = await doctorCommand(dir, opts);
     });
 
@@ -49,7 +49,7 @@ export function registerInspect(program: Command): void {
     .option('--clear <list>', 'only these presets (python, pytest, node, vite, tsbuildinfo), plus any globs given (repeatable)', collect)
     .option('-n, --dry-run', 'list what would be removed, remove nothing')
     .action(async (dir: string | undefined, opts: CleanOptions) => {
-      const { cleanCommand } = await import('./inspect-clean.js');
+      const { cleanCommand } = await import('./clean.js');
       process.exitCode = await cleanCommand(dir, opts);
     });
 }

@@ -1,9 +1,9 @@
-import { formatFindings, runChecks } from '../doctor/index.js';
-import { formatAge } from '../stale/age.js';
-import { scanProject, type ProjectProcess } from '../stale/scan.js';
-import type { DoctorCliOptions } from './inspect-commands.js';
-import { localTime, newerLines, processJson } from './inspect-format.js';
-import { projectDir } from './inspect-root.js';
+import { formatFindings, runChecks } from '../../doctor/index.js';
+import { formatAge } from '../../stale/age.js';
+import { scanProject, type ProjectProcess } from '../../stale/scan.js';
+import type { DoctorCliOptions } from './commands.js';
+import { localTime, newerLines, processJson } from './format.js';
+import { projectDir } from './root.js';
 
 /** Exit 1 when a hazard is found (a stale process is one); info findings alone do not fail. */
 export async function doctorCommand(dir: string | undefined, opts: DoctorCliOptions): Promise<number> {

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
-import { createFilter } from '../watch/filter.js';
-import { changedPaths, diffSnapshots, Snapshotter, type Snapshot } from '../watch/snapshot.js';
-import { walkFiles } from '../watch/walk.js';
+import { createFilter } from '../../watch/filter.js';
+import { changedPaths, diffSnapshots, Snapshotter, type Snapshot } from '../../watch/snapshot.js';
+import { walkFiles } from '../../watch/walk.js';
 
 export interface CodeWatch {
   /** The code id at the start, as `devsup run` computes it for the same directory; '' if unreadable. */

@@ -1,7 +1,7 @@
-import type { SupervisorSnapshot, WorkerView } from '../supervisor/api.js';
-import { formatFiles, formatMs } from '../views/format.js';
-import type { ControlOptions } from './control-commands.js';
-import { withClient } from './control-connect.js';
+import type { SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
+import { formatFiles, formatMs } from '../../views/format.js';
+import type { ControlOptions } from './commands.js';
+import { withClient } from './connect.js';
 
 /**
  * One word per worker, and whether it lets `status` exit 0. Only code known to be on disk passes;

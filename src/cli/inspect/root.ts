@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 /** The project directory a command inspects: given or the current one, and an existing directory. */
 export function projectDir(dir: string | undefined, flag = 'directory'): string {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import { readRuns } from '../history/store.js';
-import { stylerFor } from '../views/style.js';
-import { historyTable } from './flake-table.js';
-import { findStateDir } from './flake-state.js';
+import { readRuns } from '../../history/store.js';
+import { stylerFor } from '../../views/style.js';
+import { historyTable } from './table.js';
+import { findStateDir } from './state.js';
 
 export interface HistoryOptions {
   limit: number;

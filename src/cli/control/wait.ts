@@ -1,6 +1,6 @@
-import { formatMs } from '../views/format.js';
-import type { ControlOptions } from './control-commands.js';
-import { withClient } from './control-connect.js';
+import { formatMs } from '../../views/format.js';
+import type { ControlOptions } from './commands.js';
+import { withClient } from './connect.js';
 
 /**
  * Exit 0 once every named worker runs (and is ready on) the code on disk at the time of the call;

@@ -1,6 +1,6 @@
-import { formatDuration } from '../flake/report.js';
-import type { RunRecord, RunResult } from '../history/record.js';
-import type { Styler } from '../views/style.js';
+import { formatDuration } from '../../flake/report.js';
+import type { RunRecord, RunResult } from '../../history/record.js';
+import type { Styler } from '../../views/style.js';
 
 const MARKS: Record<RunResult, string> = { passed: '✔', failed: '✘', cancelled: '⊘' };
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import psList from 'ps-list';
-import type { ProcInfo } from './proc-table.js';
+import type { ProcInfo } from './table.js';
 import { lstartToMs } from './proc-start.js';
 
 // The portable path (macOS and other Unixes), best effort: ps-list gives ppid, uid and the command;

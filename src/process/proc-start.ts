@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { ProcId } from '../worker/types.js';
+import type { ProcId } from './types.js';
 
 const linux = process.platform === 'linux';
 

@@ -1,5 +1,5 @@
-import { Command, Option } from './commander.js';
-import { collect, parseDuration, parseExtList, parsePort, parseRegex, parseSignal } from './parse.js';
+import { Command, Option } from '../commander.js';
+import { collect, parseDuration, parseExtList, parsePort, parseRegex, parseSignal } from '../parse.js';
 
 export interface RunOptions {
   watch?: string[];
@@ -48,7 +48,7 @@ export function registerRun(program: Command): void {
     .passThroughOptions()
     .action(async (command: string[], opts: RunOptions) => {
       // Loaded only when used, so `--version` and other commands start fast.
-      const { runCommand } = await import('./run-action.js');
+      const { runCommand } = await import('./action.js');
       process.exitCode = await runCommand(command, opts);
     });
 }

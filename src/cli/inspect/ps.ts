@@ -1,10 +1,10 @@
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../core/errors.js';
-import { stopStale, type KillOutcome } from '../stale/kill.js';
-import { scanProject, type ScanResult } from '../stale/scan.js';
-import type { PsOptions } from './inspect-commands.js';
-import { processJson, processTable } from './inspect-format.js';
-import { projectDir } from './inspect-root.js';
+import { UsageError } from '../../core/errors.js';
+import { stopStale, type KillOutcome } from '../../stale/kill.js';
+import { scanProject, type ScanResult } from '../../stale/scan.js';
+import type { PsOptions } from './commands.js';
+import { processJson, processTable } from './format.js';
+import { projectDir } from './root.js';
 
 /** Grace between SIGTERM and SIGKILL for each stale tree. */
 const KILL_GRACE_MS = 3000;

@@ -1,5 +1,5 @@
-import { isAlive, isDeadState, readStat } from '../stale/proc-start.js';
-import { readProcRows, readTreeRows, type ProcRow } from '../stale/proc-table.js';
+import { isAlive, isDeadState, readStat } from './proc-start.js';
+import { readProcRows, readTreeRows, type ProcRow } from './table.js';
 import type { ProcId, StopResult } from './types.js';
 
 export interface StopOptions {

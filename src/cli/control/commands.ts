@@ -1,5 +1,5 @@
-import { InvalidArgumentError, Option, type Command } from './commander.js';
-import { parseDuration } from './parse.js';
+import { InvalidArgumentError, Option, type Command } from '../commander.js';
+import { parseDuration } from '../parse.js';
 
 export interface ControlOptions {
   name: string;
@@ -20,7 +20,7 @@ export function registerControl(program: Command): void {
     .option('--json', 'print the status as one JSON object')
     .addOption(nameOption())
     .action(async (opts: ControlOptions & { json?: boolean }) => {
-      const { statusCommand } = await import('./control-status.js');
+      const { statusCommand } = await import('./status.js');
       process.exitCode = await statusCommand(opts);
     });
 
@@ -31,7 +31,7 @@ export function registerControl(program: Command): void {
     .option('--timeout <duration>', 'give up after this long (exit 1)', parseDuration, 30_000)
     .addOption(nameOption())
     .action(async (workers: string[], opts: ControlOptions & { timeout: number }) => {
-      const { waitFreshCommand } = await import('./control-wait.js');
+      const { waitFreshCommand } = await import('./wait.js');
       process.exitCode = await waitFreshCommand(workers, opts);
     });
 
@@ -42,7 +42,7 @@ export function registerControl(program: Command): void {
     .option('--all', 'restart every worker')
     .addOption(nameOption())
     .action(async (workers: string[], opts: ControlOptions & { all?: boolean }) => {
-      const { restartCommand } = await import('./control-ops.js');
+      const { restartCommand } = await import('./ops.js');
       process.exitCode = await restartCommand(workers, opts);
     });
 
@@ -56,7 +56,7 @@ export function registerControl(program: Command): void {
       .argument('<worker>')
       .addOption(nameOption())
       .action(async (worker: string, opts: ControlOptions) => {
-        const { stopStartCommand } = await import('./control-ops.js');
+        const { stopStartCommand } = await import('./ops.js');
         process.exitCode = await stopStartCommand(verb, worker, opts);
       });
   }
@@ -69,7 +69,7 @@ export function registerControl(program: Command): void {
     .option('-f, --follow', 'keep printing new output')
     .addOption(nameOption())
     .action(async (worker: string, opts: ControlOptions & { lines: number; follow?: boolean }) => {
-      const { logsCommand } = await import('./control-ops.js');
+      const { logsCommand } = await import('./ops.js');
       process.exitCode = await logsCommand(worker, opts);
     });
 
@@ -81,7 +81,7 @@ export function registerControl(program: Command): void {
     .addOption(nameOption())
     .passThroughOptions()
     .action(async (command: string[], opts: ControlOptions) => {
-      const { holdCommand } = await import('./control-hold.js');
+      const { holdCommand } = await import('./hold.js');
       process.exitCode = await holdCommand(command, opts);
     });
 
@@ -90,7 +90,7 @@ export function registerControl(program: Command): void {
     .description('stream the supervisor events as JSON lines')
     .addOption(nameOption())
     .action(async (opts: ControlOptions) => {
-      const { eventsCommand } = await import('./control-ops.js');
+      const { eventsCommand } = await import('./ops.js');
       process.exitCode = await eventsCommand(opts);
     });
 }

@@ -1,7 +1,7 @@
-import { InvalidArgumentError, type Command } from './commander.js';
-import type { FlakeOptions } from './flake-action.js';
-import type { HistoryOptions } from './flake-history.js';
-import { collect } from './parse.js';
+import { InvalidArgumentError, type Command } from '../commander.js';
+import type { FlakeOptions } from './action.js';
+import type { HistoryOptions } from './history.js';
+import { collect } from '../parse.js';
 
 /** A whole number of at least 1; anything else is a usage error (exit 2) before anything runs. */
 export function parseCount(value: string): number {
@@ -27,7 +27,7 @@ export function registerFlake(program: Command): void {
     .option('--json', 'print the report as JSON')
     .passThroughOptions()
     .action(async (command: string[], opts: FlakeOptions) => {
-      const { flakeCommand } = await import('./flake-action.js');
+      const { flakeCommand } = await import('./action.js');
       process.exitCode = await flakeCommand(command, opts);
     });
 
@@ -38,7 +38,7 @@ export function registerFlake(program: Command): void {
     .option('-n, --limit <n>', 'how many runs to show', parseCount, 20)
     .option('--json', 'print the records as a JSON array')
     .action(async (worker: string | undefined, opts: HistoryOptions) => {
-      const { historyCommand } = await import('./flake-history.js');
+      const { historyCommand } = await import('./history.js');
       process.exitCode = await historyCommand(worker, opts);
     });
 }

@@ -1,7 +1,7 @@
-import { UsageError } from '../core/errors.js';
-import type { LogLine } from '../supervisor/api.js';
-import type { ControlOptions } from './control-commands.js';
-import { connectFromCwd, withClient } from './control-connect.js';
+import { UsageError } from '../../core/errors.js';
+import type { LogLine } from '../../supervisor/api.js';
+import type { ControlOptions } from './commands.js';
+import { connectFromCwd, withClient } from './connect.js';
 
 export async function restartCommand(workers: string[], opts: ControlOptions & { all?: boolean }): Promise<number> {
   if (opts.all && workers.length > 0) throw new UsageError('give worker names or --all, not both');

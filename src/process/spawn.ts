@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { DevsupError } from '../core/errors.js';
-import { procId } from '../stale/proc-start.js';
+import { procId } from './proc-start.js';
 import type { ExitRecord, ProcId } from './types.js';
 
 export interface SpawnSpec {
