@@ -1,7 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { DevsupEvent } from '../core/events.js';
 import type { LogLine, SupervisorSnapshot, WaitFreshResult } from '../supervisor/api.js';
-import { serializeEvent } from '../views/json.js';
+import { serializeEvent, type DevsupEvent } from '../core/events.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Longest request line the server reads; anything longer is answered with an error and the connection closed. */

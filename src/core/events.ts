@@ -84,3 +84,11 @@ export type EventOf<T extends EventType> = Extract<DevsupEvent, { type: T }>;
 export function assertNever(x: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }
+
+/** Version of the event stream's shape; bumped only on an incompatible change. */
+export const EVENT_VERSION = 1;
+
+/** One event as JSON, as `--json` prints it and the control socket sends it. */
+export function serializeEvent(e: DevsupEvent, now = new Date()): string {
+  return JSON.stringify({ v: EVENT_VERSION, t: now.toISOString(), ...e });
+}
