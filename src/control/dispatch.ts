@@ -1,5 +1,7 @@
 import { DevsupError } from '../core/errors.js';
 import type { SupervisorApi } from '../supervisor/api.js';
+// The same error a supervisor in this process throws, so both answers read alike.
+import { UnknownWorkerError } from '../supervisor/supervisor.js';
 import { BadParams, parseParams } from './params.js';
 import type { Request } from './protocol.js';
 
@@ -15,12 +17,6 @@ export interface SessionHooks {
   release(holdId: string): void;
 }
 
-export class UnknownWorker extends DevsupError {
-  constructor(name: string, known: string[]) {
-    super(`unknown worker "${name}"; workers: ${known.join(', ') || 'none'}`, 'unknown-worker', 2);
-  }
-}
-
 /**
  * Maps a request onto the api. Every name is checked against the configured workers first: the
  * socket can act on those, and nothing it is sent ever becomes a command line.
@@ -28,7 +24,7 @@ export class UnknownWorker extends DevsupError {
 export function dispatch(api: SupervisorApi, req: Request, session: SessionHooks): Outcome {
   const known = (...names: string[]): void => {
     const all = api.snapshot().workers.map((w) => w.name);
-    for (const n of names) if (!all.includes(n)) throw new UnknownWorker(n, all);
+    for (const n of names) if (!all.includes(n)) throw new UnknownWorkerError(n, all);
   };
   const done = { value: {} };
   switch (req.method) {
