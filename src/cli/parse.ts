@@ -9,6 +9,20 @@ export function parseDuration(value: string): number {
   return Math.round(n);
 }
 
+/**
+ * A parser for a whole number from `min` to `max` (surrounding blanks allowed); anything else is a
+ * usage error (exit 2) before anything runs. A factory, because commander passes the previous
+ * value as a parser's second argument.
+ */
+export function countParser(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  return (value) => {
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${range}, got "${value}"`);
+    return n;
+  };
+}
+
 export function parseSignal(value: string): NodeJS.Signals {
   const up = value.toUpperCase();
   const name = (up.startsWith('SIG') ? up : `SIG${up}`) as NodeJS.Signals;

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, Option, type Command } from '../commander.js';
-import { parseDuration } from '../parse.js';
+import { Option, type Command } from '../commander.js';
+import { countParser, parseDuration } from '../parse.js';
 
 export interface ControlOptions {
   name: string;
@@ -65,7 +65,7 @@ export function registerControl(program: Command): void {
     .command('logs')
     .description("print a worker's recent output")
     .argument('<worker>')
-    .option('-n, --lines <n>', 'how many lines', (v) => parseCount(v), 200)
+    .option('-n, --lines <n>', 'how many lines', countParser(0, 100_000), 200)
     .option('-f, --follow', 'keep printing new output')
     .addOption(nameOption())
     .action(async (worker: string, opts: ControlOptions & { lines: number; follow?: boolean }) => {
@@ -93,10 +93,4 @@ export function registerControl(program: Command): void {
       const { eventsCommand } = await import('./ops.js');
       process.exitCode = await eventsCommand(opts);
     });
-}
-
-function parseCount(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 100_000) throw new InvalidArgumentError(`expected a line count from 0 to 100000, got "${v}"`);
-  return n;
 }
