@@ -1,16 +1,10 @@
-import { InvalidArgumentError, type Command } from '../commander.js';
+import type { Command } from '../commander.js';
 import type { FlakeOptions } from './action.js';
 import type { HistoryOptions } from './history.js';
-import { collect } from '../parse.js';
+import { collect, countParser } from '../parse.js';
 
-/** A whole number of at least 1; anything else is a usage error (exit 2) before anything runs. */
-export function parseCount(value: string): number {
-  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError(`expected a whole number of at least 1, got "${value}"`);
-  }
-  return n;
-}
+/** Runs, jobs and history lines: at least one. */
+export const parseCount = countParser(1);
 
 export function registerFlake(program: Command): void {
   program
