@@ -216,7 +216,7 @@ class TargetRunner {
 }
 
 /** Runs every target; close() is idempotent and leaves no timer or handle behind. */
-export class Supervisor {
+export class WatchTargets {
   private runners: TargetRunner[] = [];
   private closing: Promise<void> | undefined;
 

@@ -3,7 +3,7 @@ import type { ChokidarSettings } from './chokidar.js';
 import { inotifyOpener } from './inotify.js';
 import { WarningOnce } from './limits.js';
 import type { ParcelApi } from './parcel.js';
-import { Supervisor, type OpenTarget, type SuperviseOptions } from './supervise.js';
+import { WatchTargets, type OpenTarget, type SuperviseOptions } from './supervise.js';
 import { watchTargets } from './targets.js';
 import type { BackendName, PathFilter, Watcher, WatcherOptions } from './types.js';
 
@@ -45,14 +45,14 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
     warn,
     onWarning: opts.onWarning,
   };
-  const supervisor = new Supervisor(supervised);
+  const targets = new WatchTargets(supervised);
   try {
-    await supervisor.start(await watchTargets(opts.roots));
+    await targets.start(await watchTargets(opts.roots));
   } catch (err) {
-    await supervisor.close();
+    await targets.close();
     throw err;
   }
-  return { backend, fallbackReason, listed: opts.listFiles ? supervisor.listed() : undefined, close: () => supervisor.close() };
+  return { backend, fallbackReason, listed: opts.listFiles ? targets.listed() : undefined, close: () => targets.close() };
 }
 
 /** Whether createWatcher with these options picks the inotify backend, which can list as it watches. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBatcher } from '../../src/watch/batch.js';
 import { WarningOnce, watchLimitOf } from '../../src/watch/limits.js';
-import { Supervisor, type OpenTarget, type TargetSink } from '../../src/watch/supervise.js';
+import { WatchTargets, type OpenTarget, type TargetSink } from '../../src/watch/supervise.js';
 import type { WatchEvent } from '../../src/watch/types.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -71,7 +71,7 @@ describe('watch limits', () => {
       fallbackOpens.push(s);
       return { close: async () => void closed.push('fallback') };
     };
-    const sup = new Supervisor({
+    const sup = new WatchTargets({
       open: primary,
       fallback: { open: fallback, name: 'polling' },
       batcher: new EventBatcher((e) => events.push(...e)),

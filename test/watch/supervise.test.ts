@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventBatcher } from '../../src/watch/batch.js';
 import { WarningOnce } from '../../src/watch/limits.js';
-import { Supervisor, type OpenTarget, type TargetSink } from '../../src/watch/supervise.js';
+import { WatchTargets, type OpenTarget, type TargetSink } from '../../src/watch/supervise.js';
 import type { WatchEvent } from '../../src/watch/types.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -24,7 +24,7 @@ function fakeBackend() {
 function supervisor(open: OpenTarget) {
   const events: WatchEvent[] = [];
   const warnings: string[] = [];
-  const sup = new Supervisor({
+  const sup = new WatchTargets({
     open,
     batcher: new EventBatcher((e) => events.push(...e)),
     warn: new WarningOnce((m) => warnings.push(m)),
@@ -33,7 +33,7 @@ function supervisor(open: OpenTarget) {
   return { sup, events, warnings };
 }
 
-describe('Supervisor', () => {
+describe('WatchTargets', () => {
   it('reopens a failed backend at once, and after a pause when it fails again soon', async () => {
     const root = tempDir();
     const be = fakeBackend();
