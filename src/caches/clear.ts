@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { errorMessage } from '../core/errors.js';
+import type { DirLedger } from '../watch/dir-ledger.js';
 import { findCandidates, type Candidate, type SearchMemo } from './find.js';
 import { dirGate, gate } from './gate.js';
 import type { PresetName } from './presets.js';
@@ -16,6 +17,8 @@ export interface ClearOptions {
   dryRun?: boolean;
   /** Kept between the searches of one worker (see SearchMemo). */
   memo?: SearchMemo;
+  /** What this process's watches heard (see findCandidates); only useful with `memo`. */
+  ledger?: DirLedger;
 }
 
 export interface ClearResult {
@@ -105,7 +108,7 @@ export async function removeCandidates(candidates: Candidate[], dryRun: boolean)
 
 export async function clearCaches(opts: ClearOptions): Promise<ClearResult> {
   const walkErrors: string[] = [];
-  const candidates = await findCandidates(opts.roots, opts.presets, opts.globs, walkErrors, opts.memo);
+  const candidates = await findCandidates(opts.roots, opts.presets, opts.globs, walkErrors, opts.memo, opts.ledger);
   const result = await removeCandidates(candidates, opts.dryRun === true);
   return { ...result, errors: [...walkErrors, ...result.errors] };
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
-import { dirLedger, type DirLedger } from '../watch/dir-ledger.js';
+import type { DirLedger } from '../watch/dir-ledger.js';
 import { pastRacyWindow } from '../watch/file-state.js';
 import { dirCtime } from '../watch/walk.js';
 import { PRESETS, type PresetName } from './presets.js';
@@ -47,19 +47,22 @@ type Step = readonly [kind: typeof ADD | typeof NODE_MODULES | typeof DESCEND | 
 
 const parentRel = (rel: string): string => rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
 
-/** `memo` must only ever be passed to searches with the same presets and globs. */
+/**
+ * `memo` must only ever be passed to searches with the same presets and globs. `ledger` is what the
+ * watches of this process heard: given with a memo, directories it vouches for are not even stat'ed.
+ */
 export async function findCandidates(
   roots: string[],
   presetNames: PresetName[],
   globPatterns: string[],
   errors: string[],
   memo?: SearchMemo,
-  ledger: DirLedger = dirLedger,
+  ledger?: DirLedger,
 ): Promise<Candidate[]> {
   // A directory the ledger vouches for since the memo's last look at it is not even stat'ed. Two
   // turns of the event loop make sure that every event queued before the mark has been heard.
-  const mark = ledger.mark();
-  if (memo && ledger.size > 0) {
+  const mark = ledger?.mark();
+  if (memo && ledger && ledger.size > 0) {
     await yieldToLoop();
     await yieldToLoop();
   }
@@ -124,7 +127,7 @@ export async function findCandidates(
       const dir = join(rootReal, rel);
       visited.add(dir);
       const known = memo?.get(dir);
-      if (known && ledger.unchangedSince(dir, known.mark)) {
+      if (known && ledger?.unchangedSince(dir, known.mark)) {
         known.mark = mark;
         return replay(known.steps);
       }

@@ -3,6 +3,7 @@ import { clearCaches, runClearCommand, type ClearResult } from '../caches/clear.
 import type { SavedSearch } from '../caches/saved-search.js';
 import type { PresetName } from '../caches/presets.js';
 import { freshPycachePrefix, pythonEnv } from '../caches/pycache-prefix.js';
+import { dirLedger } from '../watch/dir-ledger.js';
 
 export interface ClearSpec {
   enabled: boolean;
@@ -69,7 +70,7 @@ export function searchesCaches(c: ClearSpec): boolean {
 
 /** One search (removing what it finds unless `dryRun`), its result told to the saved memo. */
 async function searchCaches(c: ClearSpec, saved: SavedSearch | undefined, dryRun: boolean): Promise<ClearResult> {
-  const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo: saved?.memo, dryRun });
+  const res = await clearCaches({ roots: c.roots, presets: c.presets, globs: c.globs, memo: saved?.memo, ledger: dirLedger, dryRun });
   saved?.searched(res.paths.length);
   return res;
 }
