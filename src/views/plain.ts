@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { assertNever, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { formatBytes, formatFiles, formatMs, plural } from './format.js';
+import { formatBytes, formatFiles, formatDuration, plural } from './format.js';
 import { stylerFor } from './style.js';
 
 export interface PlainViewOptions {
@@ -51,8 +51,8 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         else if (r.reason === 'caches') parts.push('caches found after the start');
         else parts.push(r.reason);
         if (r.cleared) parts.push(`cleared ${describeCleared(r.cleared)}`);
-        if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatMs(r.stopMs)}`);
-        parts.push(`started in ${formatMs(e.spawnMs)}`);
+        if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatDuration(r.stopMs)}`);
+        parts.push(`started in ${formatDuration(e.spawnMs)}`);
         say(e, `${st.cyan('↻ restart')} ${st.dim(`${parts.join(' · ')} → ${head}`)}`);
         return;
       }
@@ -77,22 +77,22 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         if (opts.verbose) note(e, `stopping pid ${e.pid} with ${e.signal} (${e.reason})`);
         return;
       case 'stopped':
-        if (e.how === 'killed') say(e, st.yellow(`tree of generation ${e.generation} ignored the signal; killed after ${formatMs(e.durationMs)}`));
+        if (e.how === 'killed') say(e, st.yellow(`tree of generation ${e.generation} ignored the signal; killed after ${formatDuration(e.durationMs)}`));
         else if (e.how === 'gave-up') say(e, st.red(`gave up on ${plural(e.survivors, 'process', 'processes')} that survived SIGKILL`));
-        else if (opts.verbose) note(e, `stopped in ${formatMs(e.durationMs)}`);
+        else if (opts.verbose) note(e, `stopped in ${formatDuration(e.durationMs)}`);
         return;
       case 'caches-cleared':
         if (opts.verbose) note(e, `cleared ${describeCleared({ count: e.paths.length, bytes: e.bytes })}`);
         return;
       case 'exited': {
         const how = e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`;
-        const text = `${how} after ${formatMs(e.durationMs)}`;
+        const text = `${how} after ${formatDuration(e.durationMs)}`;
         say(e, e.code === 0 ? st.dim(text) : st.red(text));
         return;
       }
       case 'task-finished': {
         const mark = e.result === 'passed' ? st.green('✔ passed') : e.result === 'failed' ? st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`) : st.yellow('⊘ cancelled (stale)');
-        say(e, `${mark} ${st.dim(`in ${formatMs(e.durationMs)}, ${plural(e.changedFiles, 'file')} changed since the previous run`)}`);
+        say(e, `${mark} ${st.dim(`in ${formatDuration(e.durationMs)}, ${plural(e.changedFiles, 'file')} changed since the previous run`)}`);
         return;
       }
       case 'task-summary': {
@@ -101,7 +101,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       }
       case 'backoff':
-        note(e, `restarting in ${formatMs(e.delayMs)} (attempt ${e.attempt})`);
+        note(e, `restarting in ${formatDuration(e.delayMs)} (attempt ${e.attempt})`);
         return;
       case 'waiting':
         note(e, 'waiting for a change (type rs to restart)');

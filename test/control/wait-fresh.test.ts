@@ -71,7 +71,7 @@ describe('devsup wait-fresh', () => {
     await startHarness({ root, workers: [{ name: 'broken', command: ['node', `${FIXTURES}exit-with.mjs`, '2'] }, readyWorker('fine')] });
     const r = await devsup(['wait-fresh', '--timeout', '400ms'], root);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^devsup: not fresh after 400 ms; still waiting for:\n {2}broken: running on code [0-9a-f]+ \(now exited\)$/);
+    expect(r.stderr).toMatch(/^devsup: not fresh after 400ms; still waiting for:\n {2}broken: running on code [0-9a-f]+ \(now exited\)$/);
   });
 
   it('answers an unknown worker with exit 2 and the list of workers', async () => {

@@ -89,7 +89,7 @@ describe('devsup dashboard in a real terminal', () => {
     await rig.waitCall('restart', ['web']);
     await rig.waitScreen(/restart(ing|ed) web/);
     // The log gets a banner explaining the new generation.
-    await rig.waitScreen('↻ generation 2 · restart requested · old tree gone in 120 ms');
+    await rig.waitScreen('↻ generation 2 · restart requested · old tree gone in 120ms');
     await rig.waitScreen((_, l) => /web\s+running\s+fresh\s.*\s1\s*│$/.test(row(l, 'web')), 'one restart counted');
 
     rig.press('s');

@@ -59,7 +59,7 @@ describe('fresh or STALE', () => {
 describe('small formats', () => {
   it('formats ages, durations, memory and CPU compactly', () => {
     expect([0, 45_000, 184_000, 7_500_000, 2 * 86_400_000 + 3_600_000].map(formatAge)).toEqual(['0s', '45s', '3m04s', '2h05m', '2d01h']);
-    expect([5, 999, 1000, 59_999].map(formatDuration)).toEqual(['5ms', '999ms', '1.0s', '60.0s']);
+    expect([5, 999, 1000, 59_999, 7_500_000].map(formatDuration)).toEqual(['5ms', '999ms', '1.0s', '1m00s', '2h05m']);
     expect([512, 1536, 48 * 1024 * 1024, 1.5 * 1024 ** 3, null].map(formatMem)).toEqual(['512B', '1.5K', '48M', '1.5G', '-']);
     expect([0.25, 12.4, 180, null].map(formatCpu)).toEqual(['0.3%', '12%', '180%', '-']);
   });
@@ -87,7 +87,7 @@ describe('small formats', () => {
       spawnMs: 5,
       restart: { reason: 'change', changes: { added: [], modified: ['src/a.ts', 'src/b.ts'], removed: [] }, cleared: { count: 3, bytes: 12_288 }, stopMs: 85 },
     });
-    expect(banner).toBe('── ↻ generation 4 · 2 files changed: src/a.ts, src/b.ts · cleared 3 caches (12 KB) · old tree gone in 85 ms · pid 99 ──');
+    expect(banner).toBe('── ↻ generation 4 · 2 files changed: src/a.ts, src/b.ts · cleared 3 caches (12 KB) · old tree gone in 85ms · pid 99 ──');
   });
 });
 

@@ -57,7 +57,7 @@ describe('WorkerLog', () => {
     store.ingest({ type: 'worker-started', worker: 'api', generation: 3, pid: 7, codeId: 'c', startedAt: '', spawnMs: 1, restart: { reason: 'manual', stopMs: 40 } });
     store.ingest({ type: 'output', worker: 'api', generation: 3, stream: 'stdout', line: '\x1b[31mthree\x1b[39m' });
     const lines = renderLog(log, 80, 10, null);
-    expect(lines.map(stripSgr)).toEqual(['one', '── ↻ generation 2 ──', 'two', '── ↻ generation 3 · restart requested · old tree gone in 40 ms · pid 7 ──', 'three']);
+    expect(lines.map(stripSgr)).toEqual(['one', '── ↻ generation 2 ──', 'two', '── ↻ generation 3 · restart requested · old tree gone in 40ms · pid 7 ──', 'three']);
     // Banners are grey; child colours are kept.
     expect(lines[3]).toMatch(/^\x1b\[90m/);
     expect(lines[4]).toContain('\x1b[31mthree');

@@ -1,5 +1,5 @@
 import type { SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
-import { formatFiles, formatMs } from '../../views/format.js';
+import { formatFiles, formatDuration } from '../../views/format.js';
 import type { ControlOptions } from './commands.js';
 import { withClient } from './connect.js';
 
@@ -50,7 +50,7 @@ function render(snap: SupervisorSnapshot, rows: { w: WorkerView; status: string 
     if (w.startedAt) parts.push(`started ${w.startedAt}`);
     if (w.codeId) parts.push(`code ${w.codeId}`);
     if (w.pid !== null && !w.ready && w.kind === 'service') parts.push('not ready');
-    if (w.lastTask && w.pid === null) parts.push(`last run ${w.lastTask.result} in ${formatMs(w.lastTask.durationMs)}`);
+    if (w.lastTask && w.pid === null) parts.push(`last run ${w.lastTask.result} in ${formatDuration(w.lastTask.durationMs)}`);
     if (w.pid === null && w.lastExit && w.kind === 'service') parts.push(`exit ${w.lastExit.code ?? w.lastExit.signal}`);
     if (w.message) parts.push(w.message);
     lines.push(parts.join('  '));

@@ -1,4 +1,4 @@
-import { formatMs } from '../../views/format.js';
+import { formatDuration } from '../../views/format.js';
 import type { ControlOptions } from './commands.js';
 import { withClient } from './connect.js';
 
@@ -9,7 +9,7 @@ import { withClient } from './connect.js';
 export async function waitFreshCommand(workers: string[], opts: ControlOptions & { timeout: number }): Promise<number> {
   const res = await withClient(opts.name, (c) => c.waitFresh(workers, opts.timeout));
   if (!res.ok) {
-    process.stderr.write(`devsup: not fresh after ${formatMs(opts.timeout)}; still waiting for:\n${res.waiting.map((w) => `  ${w}\n`).join('')}`);
+    process.stderr.write(`devsup: not fresh after ${formatDuration(opts.timeout)}; still waiting for:\n${res.waiting.map((w) => `  ${w}\n`).join('')}`);
     return 1;
   }
   for (const t of res.tasks) process.stderr.write(`${t.worker}: ${t.result}${t.code !== null && t.result === 'failed' ? ` (exit ${t.code})` : ''}\n`);

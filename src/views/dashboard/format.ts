@@ -1,6 +1,8 @@
 import type { EventOf, TaskResult } from '../../core/events.js';
 import type { WorkerView } from '../../supervisor/api.js';
-import { formatBytes, formatFiles, formatMs, plural } from '../format.js';
+import { formatBytes, formatDuration, formatFiles, plural } from '../format.js';
+
+export { formatDuration };
 
 /** How a word is coloured; the list maps tones to colours so this file stays free of escapes. */
 export type Tone = 'ok' | 'warn' | 'bad' | 'busy' | 'dim' | 'plain';
@@ -19,13 +21,6 @@ export function formatAge(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 24) return `${h}h${pad2(m % 60)}m`;
   return `${Math.floor(h / 24)}d${pad2(h % 24)}h`;
-}
-
-/** Task durations: 340ms, 1.2s, 3m04s. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return formatAge(ms);
 }
 
 function pad2(n: number): string {
@@ -155,7 +150,7 @@ export function restartBanner(e: EventOf<'worker-started'>): string {
     else if (r.reason === 'caches') parts.push('caches found after the start');
     else parts.push('started');
     if (r.cleared) parts.push(`cleared ${plural(r.cleared.count, 'cache')} (${formatBytes(r.cleared.bytes)})`);
-    if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatMs(r.stopMs)}`);
+    if (r.stopMs !== undefined) parts.push(`old tree gone in ${formatDuration(r.stopMs)}`);
   }
   parts.push(`pid ${e.pid}`);
   return `── ${parts.join(' · ')} ──`;
