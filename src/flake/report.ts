@@ -1,15 +1,10 @@
+import { formatDuration } from '../core/duration.js';
 import { formatRate, wilson, zeroFailureUpperBound } from '../history/stats.js';
 import type { FirstFailure, FlakeReport } from './runner.js';
 
 const OUTPUT_TAIL_LINES = 5;
 
-/** "850ms", "1.2s", "2m05s". */
-export function formatDuration(ms: number): string {
-  if (ms < 999.5) return `${Math.round(ms)}ms`;
-  if (ms < 59_950) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
+export { formatDuration } from '../core/duration.js';
 
 /** The headline: what was seen and what it says about the true failure rate. */
 export function rateSentence(r: FlakeReport): string {
