@@ -23,3 +23,12 @@ export function diffConfigs(old: Pick<ResolvedConfig, 'workers'>, next: Pick<Res
   for (const w of old.workers) if (!after.has(w.name)) diff.removed.push(w.name);
   return diff;
 }
+
+/** `added api; removed old; changed web`, for the message of a reload. */
+export function describeDiff(d: ConfigDiff): string {
+  const parts: string[] = [];
+  if (d.added.length) parts.push(`added ${d.added.join(', ')}`);
+  if (d.removed.length) parts.push(`removed ${d.removed.join(', ')}`);
+  if (d.changed.length) parts.push(`changed ${d.changed.join(', ')}`);
+  return parts.join('; ');
+}

@@ -1,9 +1,10 @@
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { Bus } from '../../core/bus.js';
-import { ConfigError, DevsupError, errorMessage } from '../../core/errors.js';
-import { diffConfigs, loadConfig, type ResolvedConfig } from '../../config/load.js';
+import { DevsupError } from '../../core/errors.js';
+import { loadConfig } from '../../config/load.js';
 import { entriesFromConfig } from '../../supervisor/entries.js';
+import { followConfigFile } from '../../supervisor/reload.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
 import { jsonView } from '../../views/json.js';
 import { plainView } from '../../views/plain.js';
@@ -15,7 +16,7 @@ import { packageVersion } from '../version.js';
 export async function upCommand(opts: UpOptions): Promise<number> {
   const file = resolve(opts.config ?? 'devsup.config.json');
   if (!existsSync(file)) throw new DevsupError(`no config file at ${file} (see config.example.json, or pass --config FILE)`, 'config', 2);
-  let config: ResolvedConfig = await loadConfig(file);
+  const config = await loadConfig(file);
   const tui = opts.tui && !opts.json && Boolean(process.stdout.isTTY);
   const color = Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined;
   const bus = new Bus();
@@ -43,19 +44,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       void d.closed.then(() => stopAll(0));
     }
 
-    reloader = watchConfig(file, async () => {
-      try {
-        const next = await loadConfig(file);
-        const diff = diffConfigs(config, next);
-        config = next;
-        if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
-        bus.emit({ type: 'warning', message: `config reloaded: ${describe(diff)}` });
-        await sup.reconcile(entriesFromConfig(next, { color }), diff);
-      } catch (err) {
-        const text = err instanceof ConfigError ? err.problems.join('; ') : errorMessage(err);
-        bus.emit({ type: 'warning', message: `config not applied, keeping the running set: ${text}` });
-      }
-    });
+    reloader = followConfigFile(file, config, sup, bus, { color });
 
     await sup.startAll();
     return await finished;
@@ -66,40 +55,4 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     await sup.shutdown();
     await session.close();
   }
-}
-
-function describe(d: { added: string[]; removed: string[]; changed: string[] }): string {
-  const parts: string[] = [];
-  if (d.added.length) parts.push(`added ${d.added.join(', ')}`);
-  if (d.removed.length) parts.push(`removed ${d.removed.join(', ')}`);
-  if (d.changed.length) parts.push(`changed ${d.changed.join(', ')}`);
-  return parts.join('; ');
-}
-
-/**
- * Editors often replace the file (write a temp file, rename it over), which ends a watch on the file
- * itself, so the directory is watched and events are filtered by name; reloads run one at a time.
- */
-function watchConfig(file: string, reload: () => Promise<void>): { close(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let chain = Promise.resolve();
-  let w: FSWatcher | undefined;
-  try {
-    w = watch(dirname(file), (_ev, name) => {
-      if (name !== null && name !== basename(file)) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        chain = chain.then(reload);
-      }, 150);
-    });
-    w.on('error', () => undefined);
-  } catch {
-    /* no reload where the directory cannot be watched */
-  }
-  return {
-    close: () => {
-      clearTimeout(timer);
-      w?.close();
-    },
-  };
 }
