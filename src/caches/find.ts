@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
+import { STATE_DIR_NAME } from '../state/paths.js';
 import type { DirLedger } from '../watch/dir-ledger.js';
 import { pastRacyWindow } from '../watch/file-state.js';
 import { dirCtime } from '../watch/walk.js';
@@ -28,7 +29,7 @@ const hasNodeModules = (rel: string) => rel.split('/').includes('node_modules');
  * Git's store and devsup's own state (index, logs, history): never a cache to clear, and the state
  * directory changes after every run, so walking it would cost a read each time.
  */
-const NEVER_WALKED = new Set(['.git', '.devsup']);
+const NEVER_WALKED = new Set(['.git', STATE_DIR_NAME]);
 
 /**
  * What one search found in each directory, kept for the next search of the same caches. Adding,

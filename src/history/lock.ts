@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { open, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { DevsupError } from '../core/errors.js';
+import { pidAlive } from '../process/proc-start.js';
+import { breakLock, createLock, readLockFile, removeLockIf, type LockSeen } from '../state/lock.js';
 
 export interface LockOptions {
   /** Give up after waiting this long for another holder (default 10 s). */
@@ -21,84 +21,26 @@ interface Holder {
   ageMs: number;
 }
 
-const BREAK_LOCK_STALE_MS = 5_000;
-
-function errCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** A zombie still answers kill(0) but will never release anything, so /proc decides on Linux. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return errCode(err) === 'EPERM';
-  }
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = s.charAt(s.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true;
-  }
+function holderOf(seen: LockSeen): Holder | null {
+  if (typeof seen !== 'object') return null;
+  const [pidText = '', host = ''] = seen.text.trim().split(' ');
+  const pid = /^\d+$/.test(pidText) ? Number(pidText) : null;
+  return { token: seen.text, pid, host, ageMs: seen.ageMs };
 }
 
-async function readHolder(lockPath: string): Promise<Holder | null> {
-  let fh;
-  try {
-    fh = await open(lockPath, 'r');
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    // Content and age from one open file, so they cannot describe two different locks.
-    const [text, st] = [await fh.readFile('utf8'), await fh.stat()];
-    const [pidText = '', host = ''] = text.trim().split(' ');
-    const pid = /^\d+$/.test(pidText) ? Number(pidText) : null;
-    return { token: text, pid, host, ageMs: Date.now() - st.mtimeMs };
-  } finally {
-    await fh.close();
-  }
-}
-
-function isStale(h: Holder, staleMs: number): boolean {
+function isStale(seen: LockSeen, staleMs: number): boolean {
+  // Not a lock file (a symlink, dangling or not): nobody holds it.
+  if (seen === 'not-a-lock') return true;
+  const h = holderOf(seen);
+  if (h === null) return false;
   if (h.ageMs > staleMs) return true;
-  // Empty content means the holder is between creating the file and writing its pid.
+  // A pid on another host cannot be checked from here: only age makes such a lock stale.
   if (h.pid === null || h.host !== hostname()) return false;
   return !pidAlive(h.pid);
-}
-
-/**
- * Removes a stale lock. Breakers take a second lock first: without it, two processes that both
- * saw the same dead holder could each delete a lock, the second one deleting the fresh lock the
- * first one's successor had just created.
- */
-async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean> {
-  const seen = await readHolder(lockPath);
-  if (seen === null) return true;
-  if (!isStale(seen, staleMs)) return false;
-  const breakPath = `${lockPath}.break`;
-  try {
-    await writeFile(breakPath, `${process.pid}\n`, { flag: 'wx' });
-  } catch (err) {
-    if (errCode(err) !== 'EEXIST') throw err;
-    // Held for a few syscalls only; an old one belongs to a breaker that crashed.
-    const st = await stat(breakPath).catch(() => null);
-    if (st && Date.now() - st.mtimeMs > BREAK_LOCK_STALE_MS) await rm(breakPath, { force: true });
-    return false;
-  }
-  try {
-    const now = await readHolder(lockPath);
-    if (now !== null && isStale(now, staleMs)) await rm(lockPath, { force: true });
-  } finally {
-    await rm(breakPath, { force: true });
-  }
-  return true;
 }
 
 async function acquire(lockPath: string, maxWaitMs: number, staleMs: number): Promise<string> {
@@ -106,26 +48,12 @@ async function acquire(lockPath: string, maxWaitMs: number, staleMs: number): Pr
   const deadline = Date.now() + maxWaitMs;
   let delay = 1;
   for (;;) {
-    let fh;
-    try {
-      fh = await open(lockPath, 'wx');
-    } catch (err) {
-      if (errCode(err) !== 'EEXIST') throw err;
-    }
-    if (fh) {
-      try {
-        await fh.writeFile(token);
-      } catch (err) {
-        await fh.close();
-        await rm(lockPath, { force: true });
-        throw err;
-      }
-      await fh.close();
-      return token;
-    }
-    if (await breakIfStale(lockPath, staleMs)) continue;
+    // Mode 0o666: left to the umask, as the history file itself is.
+    if (await createLock(lockPath, token, 0o666)) return token;
+    const seen = await readLockFile(lockPath);
+    if (seen === 'none' || (isStale(seen, staleMs) && (await breakLock(lockPath, seen)))) continue;
     if (Date.now() >= deadline) {
-      const h = await readHolder(lockPath);
+      const h = holderOf(seen);
       const who = h?.pid ? `pid ${h.pid}${h.host === hostname() ? '' : ` on ${h.host}`}` : 'another process';
       throw new DevsupError(
         `${lockPath} is held by ${who} (for ${Math.round(h?.ageMs ?? 0)} ms); gave up after ${maxWaitMs} ms`,
@@ -149,7 +77,6 @@ export async function withFileLock<T>(
     return await fn();
   } finally {
     // Only our own lock: if we were judged stale and replaced, the file is someone else's now.
-    const h = await readHolder(lockPath).catch(() => null);
-    if (h?.token === token) await rm(lockPath, { force: true });
+    await removeLockIf(lockPath, (text) => text === token);
   }
 }

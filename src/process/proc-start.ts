@@ -143,6 +143,22 @@ export function isAlive(id: ProcId): boolean {
   return ps !== undefined && ps.lstart === id.start && !isDeadState(ps.stat);
 }
 
+/**
+ * Whether a process with this pid lives, for a record that kept only the pid (another host's
+ * format, an older file). A zombie still answers kill(0) but will never release anything, so /proc
+ * decides on Linux. Prefer isAlive with a ProcId: a pid alone may have been reused.
+ */
+export function pidAlive(pid: number): boolean {
+  if (!validPid(pid)) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  const s = linux ? readStat(pid) : undefined;
+  return s === undefined || !isDeadState(s.state);
+}
+
 function validPid(pid: number): boolean {
   return Number.isSafeInteger(pid) && pid > 0;
 }

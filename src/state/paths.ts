@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
 export const DEFAULT_NAME = 'default';
+
+/** The one directory of a project devsup writes its state in (locks, sockets, index, history, logs). */
+export const STATE_DIR_NAME = '.devsup';
+
+/** `<root>/.devsup`. */
+export function stateDirOf(root: string): string {
+  return join(resolve(root), STATE_DIR_NAME);
+}
 
 /**
  * sun_path is 104 bytes on macOS and the BSDs, 108 on Linux, including the terminating NUL; the
@@ -35,7 +43,7 @@ export function checkName(name: string): string {
 export function controlPaths(root: string, name = DEFAULT_NAME): ControlPaths {
   const r = resolve(root);
   const n = checkName(name);
-  const dir = join(r, '.devsup');
+  const dir = join(r, STATE_DIR_NAME);
   return {
     root: r,
     name: n,
@@ -68,18 +76,45 @@ export function runtimeSocket(p: ControlPaths, env: NodeJS.ProcessEnv = process.
 }
 
 /**
+ * The nearest directory at or above `cwd` whose state directory passes `has`, or undefined: the
+ * one walk up by which every command finds its project from a subdirectory.
+ */
+export function findUp(cwd: string, has: (stateDir: string) => boolean): string | undefined {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (has(join(dir, STATE_DIR_NAME))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function holds(path: string, what: 'file' | 'dir'): boolean {
+  try {
+    // Not followed: devsup refuses a state directory that is a link, so one must not be found either.
+    const st = lstatSync(path);
+    return what === 'file' ? st.isFile() : st.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The nearest directory at or above `cwd` where a supervisor of this name has a lock, so commands
  * work from a project's subdirectories; `cwd` itself when there is none.
  */
 export function findProjectRoot(cwd: string, name = DEFAULT_NAME): string {
-  const start = resolve(cwd);
   const file = `${checkName(name)}.lock`;
-  for (let dir = start; ; dir = dirname(dir)) {
-    try {
-      if (statSync(join(dir, '.devsup', file)).isFile()) return dir;
-    } catch {
-      /* not here */
-    }
-    if (dirname(dir) === dir) return start;
-  }
+  return findUp(cwd, (state) => holds(join(state, file), 'file')) ?? resolve(cwd);
+}
+
+/**
+ * The project's state directory: the nearest `.devsup` at or above `cwd`, so `devsup history` from
+ * a subdirectory reads the same history the project's runs wrote; null when there is none.
+ */
+export function findStateDir(cwd: string): string | null {
+  const root = findUp(cwd, (state) => holds(state, 'dir'));
+  return root === undefined ? null : stateDirOf(root);
+}
+
+/** Where a command that writes state puts it: the existing project state, or a new one in `cwd`. */
+export function stateDirFor(cwd: string): string {
+  return findStateDir(cwd) ?? stateDirOf(cwd);
 }

@@ -1,6 +1,6 @@
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
-import { join } from 'node:path';
+import { stateDirOf } from '../state/paths.js';
 import type { WorkerEntry } from './supervisor.js';
 
 /** What `restart` in the config means for the worker's two triggers. */
@@ -34,7 +34,7 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       graceMs: w.grace,
       clear: { enabled: w.clear !== false, roots: w.watch, presets: clear.presets, globs: clear.globs, command: w.clearCmd ?? undefined },
       python: isPythonCommand(w.cmd),
-      stateDir: join(dir, '.devsup'),
+      stateDir: stateDirOf(dir),
       stdin: 'ignore',
       output: 'pipe',
       repeat: w.repeat,

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
+import { STATE_DIR_NAME } from '../state/paths.js';
 import { GitignoreSet, toPosix } from './gitignore.js';
 import type { PathFilter } from './types.js';
 
@@ -8,7 +9,7 @@ import type { PathFilter } from './types.js';
 export const DEFAULT_IGNORED_DIRS: readonly string[] = [
   '.git',
   'node_modules',
-  '.devsup',
+  STATE_DIR_NAME,
   '__pycache__',
   '.pytest_cache',
   '.venv',

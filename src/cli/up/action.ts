@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Bus } from '../../core/bus.js';
 import { DevsupError } from '../../core/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { entriesFromConfig } from '../../supervisor/entries.js';
+import { stateDirOf } from '../../state/paths.js';
 import { followConfigFile } from '../../supervisor/reload.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
 import { jsonView } from '../../views/json.js';
@@ -27,7 +28,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
 
-  const session = await openSession(bus, sup, { root: config.dir, name: opts.name, stateDir: join(config.dir, '.devsup') });
+  const session = await openSession(bus, sup, { root: config.dir, name: opts.name, stateDir: stateDirOf(config.dir) });
   const stopAll = (code: number): void => void sup.shutdown().then(() => finish(code));
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });
