@@ -1,5 +1,6 @@
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { prunable, stateSubdir } from '../state/files.js';
 
 /** The current generation's directory and the one before it (which a slow-to-die child may still use). */
 const KEEP = 2;
@@ -11,8 +12,7 @@ const GEN_DIR = /^gen-(\d+)-/;
  * with PYTHONPYCACHEPREFIX pointing somewhere new each generation, there is no old bytecode to serve.
  */
 export async function freshPycachePrefix(stateDir: string, generation: number): Promise<string> {
-  const base = join(resolve(stateDir), 'pycache');
-  await mkdir(base, { recursive: true });
+  const base = await stateSubdir(resolve(stateDir), 'pycache');
   const fresh = await mkdtemp(join(base, `gen-${generation}-`));
   await pruneOld(base, fresh);
   return fresh;
@@ -20,12 +20,13 @@ export async function freshPycachePrefix(stateDir: string, generation: number): 
 
 async function pruneOld(base: string, fresh: string): Promise<void> {
   const others: { path: string; gen: number; mtimeMs: number }[] = [];
-  for (const name of await readdir(base)) {
-    const m = GEN_DIR.exec(name);
-    const path = join(base, name);
+  for (const e of await readdir(base, { withFileTypes: true })) {
+    // Only directories devsup made: a link or a file named like one is left alone.
+    const m = prunable(e, 'dir', (n) => GEN_DIR.test(n)) ? GEN_DIR.exec(e.name) : null;
+    const path = join(base, e.name);
     if (!m || path === fresh) continue;
     try {
-      others.push({ path, gen: Number(m[1]), mtimeMs: (await stat(path)).mtimeMs });
+      others.push({ path, gen: Number(m[1]), mtimeMs: (await lstat(path)).mtimeMs });
     } catch {
       /* pruned concurrently */
     }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { readFirstLine } from '../core/first-line.js';
+import { stateSubdirSync, writeFileAtomicSync } from '../state/files.js';
+import { INDEX_DIR } from '../watch/index-file.js';
 import type { SearchMemo } from './find.js';
 import type { PresetName } from './presets.js';
 
@@ -34,7 +36,7 @@ class TrackedMemo extends Map<string, Entry> {
 /** Where the memo of a search for these caches under these roots is kept in a state directory. */
 export function searchMemoPath(stateDir: string, roots: readonly string[], presets: readonly PresetName[], globs: readonly string[]): string {
   const key = createHash('sha1').update(JSON.stringify([roots, presets, globs])).digest('hex').slice(0, 16);
-  return join(stateDir, 'index', `${key}.caches`);
+  return join(stateDir, INDEX_DIR, `${key}.caches`);
 }
 
 /**
@@ -136,9 +138,8 @@ function isEntry(x: unknown): x is [string, number, Entry['steps']] {
 }
 
 function writeMemo(file: string, memo: SearchMemo, found: number): void {
-  mkdirSync(dirname(file), { recursive: true });
+  // searchMemoPath puts the file at <state dir>/index/<name>: both levels are made and checked link-free.
+  stateSubdirSync(dirname(dirname(file)), basename(dirname(file)));
   const dirs = [...memo].map(([dir, e]) => [dir, e.ctime, e.steps]);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${MAGIC} ${found}\n${JSON.stringify({ dirs })}`);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, `${MAGIC} ${found}\n${JSON.stringify({ dirs })}`, 0o666);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { prunable, stateSubdir, writeFileAtomic } from '../state/files.js';
 
 /**
  * A name as one path segment: worker names and run ids come from config and users, and must not
@@ -37,25 +38,23 @@ export async function saveRunLog(
   keep = 20,
 ): Promise<string> {
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be >= 1, got ${keep}`);
-  const dir = logDir(stateDir, worker);
+  const dir = await stateSubdir(stateDir, 'logs', pathSegment(worker));
   const name = `${pathSegment(runId)}.log`;
   const file = join(dir, name);
-  await mkdir(dir, { recursive: true });
-  // Through a temp name so nobody reads, or prunes, half a log.
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  // Through a temp name (which pruning does not match) so nobody reads, or prunes, half a log.
+  await writeFileAtomic(file, text, 0o666);
   await pruneLogs(dir, name, keep - 1);
   return file;
 }
 
 async function pruneLogs(dir: string, current: string, keepOthers: number): Promise<void> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.log') && n !== current);
+  // Only logs devsup wrote: regular files named like one; a link or anything else is left alone.
+  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => prunable(e, 'file', (n) => n.endsWith('.log') && n !== current)).map((e) => e.name);
   if (names.length <= keepOthers) return;
   const entries = await Promise.all(
     names.map(async (n) => {
       // A concurrent pruner may have removed it already: it then sorts as oldest and is skipped.
-      const st = await stat(join(dir, n)).catch(() => null);
+      const st = await lstat(join(dir, n)).catch(() => null);
       return { n, t: st?.mtimeMs ?? -1 };
     }),
   );

@@ -1,6 +1,6 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../state/files.js';
+import { openForAppend, readWhole, stateSubdir, writeFileAtomic } from '../state/files.js';
 import { withFileLock, type LockOptions } from './lock.js';
 import { parseRunLine, runRecordProblem, type RunRecord } from './record.js';
 
@@ -34,11 +34,12 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
   if (problem !== null) throw new TypeError(`invalid run record: ${problem}`);
   const line = `${JSON.stringify(rec)}\n`;
   const file = historyPath(stateDir);
-  await mkdir(stateDir, { recursive: true });
+  await stateSubdir(stateDir);
   await withFileLock(
     `${file}.lock`,
     async () => {
-      const fh = await open(file, 'a+');
+      // Never through a link: the history is appended to, and then copied when it is cut back.
+      const fh = await openForAppend(file);
       try {
         // A crash mid-write leaves a line without its newline; without one of our own, this
         // record would be glued onto that fragment and be lost with it.
@@ -51,7 +52,7 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
         const text = prefix + line;
         await fh.writeFile(text);
         const maxBytes = opts.maxBytes ?? HISTORY_MAX_BYTES;
-        if (size + Buffer.byteLength(text) > maxBytes) await trim(file, maxBytes);
+        if (size + Buffer.byteLength(text) > maxBytes) await trim(file, fh, maxBytes);
       } finally {
         await fh.close();
       }
@@ -61,8 +62,8 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
 }
 
 /** Keeps the newest whole lines that fit in half of `maxBytes`; called under the history's lock. */
-async function trim(file: string, maxBytes: number): Promise<void> {
-  const text = await readFile(file);
+async function trim(file: string, fh: FileHandle, maxBytes: number): Promise<void> {
+  const text = await readWhole(fh);
   let cut = Math.max(0, text.length - Math.floor(maxBytes / 2));
   // From the start of a line: the first whole line at or after the cut, and at least the newest.
   if (cut > 0) cut = text.indexOf(0x0a, cut - 1) + 1;

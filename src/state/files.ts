@@ -20,9 +20,9 @@ export function tempPathFor(path: string): string {
   return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
 }
 
-/** Whether `name` is a temp file tempPathFor made for the file named `base`. */
+/** Whether `name` is a temp file devsup made for the file named `base` (`<base>.<pid>.tmp` before tempPathFor). */
 export function isTempOf(name: string, base: string): boolean {
-  return name.startsWith(`${base}.`) && /^\.\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(base.length));
+  return name.startsWith(`${base}.`) && /^\.\d+(\.[0-9a-f]{8})?\.tmp$/.test(name.slice(base.length));
 }
 
 /** Readers see the old content or the new one, never a half-written file. */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readFirstLine } from '../core/first-line.js';
+import { isTempOf, openAtomicSync, prunable, stateSubdirSync } from '../state/files.js';
 import { SliceClock } from '../core/slices.js';
 import { CodeSum } from './code-sum.js';
 import { readFileState, trusted, type FileState } from './file-state.js';
@@ -26,9 +27,12 @@ const ABANDONED_MS = 60_000;
 /** A hash, the trust flag and the shortest identity `0:0:0`. */
 const MIN_STATE = 27 + 1 + 5;
 
+/** The subdirectory of the state directory where indexes (and saved cache searches) are kept. */
+export const INDEX_DIR = 'index';
+
 /** Where the states of the tree watched from `roots` are kept in a project's state directory. */
 export function indexPath(stateDir: string, roots: readonly string[]): string {
-  return join(stateDir, 'index', createHash('sha1').update(roots.join('\n')).digest('hex').slice(0, 16));
+  return join(stateDir, INDEX_DIR, createHash('sha1').update(roots.join('\n')).digest('hex').slice(0, 16));
 }
 
 /** States saved by an earlier run, looked up by path relative to the tree's base. */
@@ -211,10 +215,11 @@ export async function saveIndex(
   files: ReadonlyMap<string, FileState>,
   relOf: (abs: string) => string,
 ): Promise<void> {
-  mkdirSync(dirname(file), { recursive: true });
+  // indexPath puts the file at <state dir>/index/<name>: both levels are made and checked link-free.
+  stateSubdirSync(dirname(dirname(file)), basename(dirname(file)));
   dropAbandoned(file);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
+  const out = openAtomicSync(file);
+  const fd = out.fd;
   let done = false;
   const header = (codeId: string, count: number) => `${MAGIC}\t${base}\t${codeId}\t${String(count).padStart(COUNT_WIDTH)}\n`;
   try {
@@ -244,21 +249,20 @@ export async function saveIndex(
     writeSync(fd, header(complete ? sum.id : NO_CODE_ID, saved), 0);
     done = true;
   } finally {
-    closeSync(fd);
-    if (done) renameSync(tmp, file);
-    else rmSync(tmp, { force: true });
+    if (done) out.commit();
+    else out.abort();
   }
 }
 
 /** A write cut short by SIGKILL leaves its temporary file; after a minute nobody is writing it. */
 function dropAbandoned(file: string): void {
   const dir = dirname(file);
-  const prefix = `${basename(file)}.`;
+  const base = basename(file);
   try {
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-      const p = join(dir, name);
-      if (Date.now() - statSync(p).mtimeMs > ABANDONED_MS) rmSync(p, { force: true });
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!prunable(e, 'file', (name) => isTempOf(name, base))) continue;
+      const p = join(dir, e.name);
+      if (Date.now() - lstatSync(p).mtimeMs > ABANDONED_MS) rmSync(p, { force: true });
     }
   } catch {
     // Whatever cannot be tidied now is tried again at the next save.
