@@ -1,3 +1,4 @@
+import type { DevsupError } from '../../src/core/errors.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -148,7 +149,9 @@ describe('recordTaskRuns', () => {
     bus.emit(finished('tests', 2, 'passed'));
     await rec.idle();
     // Per run: the log could not be saved, then the record could not be appended; the second has no log.
-    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOTDIR', 'ENOTDIR', 'ENOTDIR']);
+    // Each a typed error that says where and why: a file stands where .devsup's parent should be.
+    expect(errors.map((e) => (e as DevsupError).code)).toEqual(['state', 'state', 'state']);
+    for (const e of errors) expect((e as Error).message).toBe(`cannot write ${join(file, '.devsup')}: a part of the path is not a directory`);
   });
 
   it('records nothing after unsubscribing', async () => {
