@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { isPythonCommand, parseClearSpec, presetsForCommand } from '../../caches/presets.js';
 import { DevsupError, errorMessage, UsageError } from '../../core/errors.js';
@@ -10,6 +10,7 @@ import type { RunRecord } from '../../history/record.js';
 import { appendRun } from '../../history/store.js';
 import { formatFiles } from '../../views/format.js';
 import { SpawnError } from '../../process/spawn.js';
+import { stateSubdir, writeFileAtomic } from '../../state/files.js';
 import { watchCode } from './code-id.js';
 import { createFlakeRunner, type StartedRun } from './run.js';
 import { stateDirFor } from './state.js';
@@ -52,13 +53,14 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     process.stderr.write(`devsup: warning: ${message}\n`);
   };
 
+  // Made here, link-free, so the runs' bytecode (and its removal below) stays inside .devsup.
+  const pycacheBase = await stateSubdir(stateDir, 'pycache', `flake-${session}`);
   const abort = new AbortController();
   let signalExit: number | undefined;
   const detach = onShutdownSignals((_signal, exitCode) => {
     signalExit = exitCode;
     abort.abort();
   });
-  const pycacheBase = join(stateDir, 'pycache', `flake-${session}`);
   const runner = createFlakeRunner({
     command,
     cwd,
@@ -96,7 +98,7 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
   }
   progress.finish();
 
-  const logs = await saveFailureLogs(join(stateDir, 'flake', session), report).catch((err: unknown) => {
+  const logs = await saveFailureLogs(stateDir, session, report).catch((err: unknown) => {
     warn(`could not save the failing runs' output: ${errorMessage(err)}`);
     return [];
   });
@@ -127,14 +129,14 @@ function asCliError(err: unknown): unknown {
   return err;
 }
 
-async function saveFailureLogs(dir: string, report: FlakeReport): Promise<SavedLog[]> {
+async function saveFailureLogs(stateDir: string, session: string, report: FlakeReport): Promise<SavedLog[]> {
   if (report.firstFailures.length === 0) return [];
-  await mkdir(dir, { recursive: true });
+  const dir = await stateSubdir(stateDir, 'flake', session);
   return Promise.all(
     report.firstFailures.map(async (f) => {
       const run = f.index + 1;
       const path = join(dir, `run-${run}.log`);
-      await writeFile(path, f.output);
+      await writeFileAtomic(path, f.output, 0o666);
       return { run, path };
     }),
   );
