@@ -144,7 +144,12 @@ export async function readWhole(fh: FileHandle): Promise<Buffer> {
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Not recursive first: a recursive mkdir reports a read-only file system as ENOENT.
+    await mkdir(dir, { mode: 0o700 }).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return mkdir(dir, { recursive: true, mode: 0o700 });
+      throw err;
+    });
   } catch (err) {
     throw stateWriteError(err, dir);
   }
@@ -194,10 +199,18 @@ export function stateSubdirSync(stateDir: string, ...segments: string[]): string
   const dirs = [stateDir, ...segments.map((s, i) => (checkSegment(s), join(stateDir, ...segments.slice(0, i + 1))))];
   for (const [i, dir] of dirs.entries()) {
     try {
-      // The state directory's parents are the project's; below it, nothing is made through a link.
-      mkdirSync(dir, { mode: 0o700, recursive: i === 0 });
+      mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw stateWriteError(err, dir);
+      const code = (err as NodeJS.ErrnoException).code;
+      // The state directory's parents are the project's, made if need be; below it, nothing is
+      // made through a link.
+      if (code === 'ENOENT' && i === 0) {
+        try {
+          mkdirSync(dir, { mode: 0o700, recursive: true });
+        } catch (again) {
+          throw stateWriteError(again, dir);
+        }
+      } else if (code !== 'EEXIST') throw stateWriteError(err, dir);
     }
     refuseUnlessDir(dir, lstatSync(dir));
   }
