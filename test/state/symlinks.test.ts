@@ -11,6 +11,7 @@ import { StateError, STATE_EXIT_CODE } from '../../src/state/errors.js';
 import { keepOutOfGit, stateSubdir, writeFileAtomic } from '../../src/state/files.js';
 import { controlPaths, findStateDir } from '../../src/state/paths.js';
 import { indexPath, saveIndex } from '../../src/watch/index-file.js';
+import { DevsupProcess } from '../helpers/devsup.js';
 import { removeTempDirs, tempDir } from '../helpers/tmp.js';
 
 afterAll(removeTempDirs);
@@ -214,5 +215,34 @@ describe('a lock that is a dangling symlink', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(readFileSync(join(state, 'history.jsonl'), 'utf8')).toContain('"worker":"tests"');
     expect(readdirSync(outside)).toEqual(['keep.txt']);
+  });
+});
+
+describe('flake with links planted in .devsup (the built CLI)', () => {
+  const flake = async (cwd: string): Promise<{ code: number | null; stderr: string }> => {
+    const p = new DevsupProcess(['flake', '-n', '2', '-j', '1', '--', 'node', '-e', 'process.exit(1)'], { cwd });
+    p.proc.stdin!.end();
+    const { code } = await p.exit;
+    return { code, stderr: p.text('stderr') };
+  };
+
+  it('flake/ as a link: the failing runs are reported, their output is not saved there', async () => {
+    const { root, state, outside } = setup();
+    symlinkSync(outside, join(state, 'flake'));
+    const before = fingerprint(outside);
+    const r = await flake(root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`could not save the failing runs' output: ${join(state, 'flake')} is a symlink`);
+    expect(fingerprint(outside)).toEqual(before);
+  });
+
+  it('pycache/ as a link: refused before any run, with exit 73', async () => {
+    const { root, state, outside } = setup({ 'flake-x/keep.pyc': 'x' });
+    symlinkSync(outside, join(state, 'pycache'));
+    const before = fingerprint(outside);
+    const r = await flake(root);
+    expect(r.code).toBe(STATE_EXIT_CODE);
+    expect(r.stderr).toContain(`${join(state, 'pycache')} is a symlink`);
+    expect(fingerprint(outside)).toEqual(before);
   });
 });
