@@ -14,6 +14,8 @@ export interface ProcStat {
   pgid: number;
   /** Start time in clock ticks since boot, exactly as the kernel printed it. */
   startTicks: string;
+  /** CPU time so far, user plus system, in clock ticks. */
+  cpuTicks: number;
 }
 
 export function parseStat(text: string): ProcStat | undefined {
@@ -21,10 +23,11 @@ export function parseStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
   const f = text.slice(close + 2).split(' ');
-  // f[0] is field 3; field n is f[n - 3].
+  // f[0] is field 3; field n is f[n - 3]: utime is field 14, stime 15, starttime 22.
   const [state, ppid, pgid, startTicks] = [f[0], f[1], f[2], f[19]];
   if (!state || !ppid || !pgid || !startTicks) return undefined;
-  return { pid: Number.parseInt(text, 10), state, ppid: Number(ppid), pgid: Number(pgid), startTicks };
+  const cpuTicks = Number(f[11]) + Number(f[12]);
+  return { pid: Number.parseInt(text, 10), state, ppid: Number(ppid), pgid: Number(pgid), startTicks, cpuTicks: Number.isFinite(cpuTicks) ? cpuTicks : 0 };
 }
 
 /** Linux only; undefined when the process does not exist (any more). */
@@ -63,8 +66,10 @@ export function isDeadState(state: string): boolean {
 }
 
 let clkTck: number | undefined;
+let pageBytes: number | undefined;
 
-/** The auxiliary vector's entry for USER_HZ (getauxval(AT_CLKTCK)). */
+/** The auxiliary vector's entries for the page size and USER_HZ (getauxval(AT_PAGESZ), AT_CLKTCK). */
+const AT_PAGESZ = 6;
 const AT_CLKTCK = 17;
 const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el', 'mips64']);
 
@@ -74,11 +79,24 @@ const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64',
  * when that cannot be read.
  */
 export function clockTicks(): number {
-  clkTck ??= (linux ? auxvClockTicks() : undefined) ?? 100;
+  clkTck ??= (linux ? auxvValue(AT_CLKTCK) : undefined) ?? 100;
   return clkTck;
 }
 
-function auxvClockTicks(): number | undefined {
+/** The size of a memory page, as the kernel handed it to this process; 4096 when unreadable. */
+export function pageSize(): number {
+  pageBytes ??= (linux ? auxvValue(AT_PAGESZ) : undefined) ?? 4096;
+  return pageBytes;
+}
+
+/** Resident memory of one process in bytes (Linux); undefined when it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  const text = validPid(pid) ? readProcText(`/proc/${pid}/statm`) : undefined;
+  const pages = Number(text?.split(' ')[1]);
+  return Number.isFinite(pages) ? pages * pageSize() : undefined;
+}
+
+function auxvValue(wanted: number): number | undefined {
   let auxv: Buffer;
   try {
     auxv = readFileSync('/proc/self/auxv');
@@ -97,9 +115,9 @@ function auxvClockTicks(): number | undefined {
   for (let at = 0; at + 2 * word <= auxv.length; at += 2 * word) {
     const type = read(at);
     if (type === 0) break;
-    if (type === AT_CLKTCK) {
-      const hz = read(at + word);
-      return Number.isSafeInteger(hz) && hz > 0 ? hz : undefined;
+    if (type === wanted) {
+      const value = read(at + word);
+      return Number.isSafeInteger(value) && value > 0 ? value : undefined;
     }
   }
   return undefined;

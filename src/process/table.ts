@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { bootTimeMs, parseStat, readProcText, ticksToMs } from './proc-start.js';
+import { bootTimeMs, parseStat, readProcText, ticksToMs, type ProcStat } from './proc-start.js';
 
 export interface ProcInfo {
   pid: number;
@@ -27,14 +27,19 @@ export type ProcRow = Pick<ProcInfo, 'pid' | 'ppid' | 'pgid' | 'state' | 'start'
  */
 export async function readProcRows(): Promise<ProcRow[]> {
   if (process.platform !== 'linux') return readProcTable();
+  return (await readStatTable()).map((s) => ({ pid: s.pid, ppid: s.ppid, pgid: s.pgid, state: s.state, start: s.startTicks }));
+}
+
+/** /proc/PID/stat of every process (Linux only): the one scan of the table for stops and samples. */
+export async function readStatTable(): Promise<ProcStat[]> {
   const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
-  const out: ProcRow[] = [];
+  const out: ProcStat[] = [];
   for (let i = 0; i < pids.length; i++) {
     if (i > 0 && i % (BATCH * 4) === 0) await new Promise((r) => setImmediate(r));
     const text = readProcText(`/proc/${pids[i]!}/stat`);
     // Undefined: gone since readdir.
     const stat = text === undefined ? undefined : parseStat(text);
-    if (stat) out.push({ pid: stat.pid, ppid: stat.ppid, pgid: stat.pgid, state: stat.state, start: stat.startTicks });
+    if (stat) out.push(stat);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ProcSampler, descendants, parseStat, procStatsSupported } from '../../src/views/dashboard/proc-stats.js';
+import { parseStat } from '../../src/process/proc-start.js';
+import { ProcSampler, descendants, procStatsSupported } from '../../src/views/dashboard/proc-stats.js';
 import { childrenOf, isAlive, trackPid } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -9,8 +10,8 @@ const MB = 1024 * 1024;
 describe('parseStat', () => {
   it('reads ppid, ticks and start time past a command name with spaces and parentheses', () => {
     const line = '4242 (we ird) (name) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 98765 1000000 300 18446744073709551615';
-    expect(parseStat(line)).toEqual({ ppid: 17, ticks: 300, start: 98765 });
-    expect(parseStat('garbage')).toBeNull();
+    expect(parseStat(line)).toEqual({ pid: 4242, state: 'S', ppid: 17, pgid: 4242, cpuTicks: 300, startTicks: '98765' });
+    expect(parseStat('garbage')).toBeUndefined();
   });
 
   it('walks a tree through parent links', () => {

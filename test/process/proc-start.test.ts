@@ -20,7 +20,8 @@ describe('parseStat', () => {
     const fields = Array.from({ length: 49 }, (_, i) => String(i + 3));
     fields[0] = 'S';
     const s = parseStat(`4242 (a) b (c)) ${fields.join(' ')}`);
-    expect(s).toEqual({ pid: 4242, state: 'S', ppid: 4, pgid: 5, startTicks: '22' });
+    // utime (field 14) plus stime (field 15).
+    expect(s).toEqual({ pid: 4242, state: 'S', ppid: 4, pgid: 5, startTicks: '22', cpuTicks: 14 + 15 });
   });
 });
 
