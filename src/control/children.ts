@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { errorMessage } from '../core/errors.js';
-import { isAlive, procId } from '../process/proc-start.js';
+import { isAlive, procId, unionIds } from '../process/proc-start.js';
 import type { SupervisorApi } from '../supervisor/api.js';
 import { captureDescendants, captureTree, stopTree } from '../process/stop-tree.js';
 import type { ProcId } from '../process/types.js';
@@ -32,14 +32,6 @@ export type ChildrenRecorder = (() => void) & {
   /** Unsubscribes and waits for the last write. */
   close(): Promise<void>;
 };
-
-const key = (id: ProcId): string => `${id.pid}:${id.start}`;
-
-function union(...lists: ProcId[][]): ProcId[] {
-  const m = new Map<string, ProcId>();
-  for (const l of lists) for (const id of l) m.set(key(id), id);
-  return [...m.values()];
-}
 
 /**
  * Keeps `<root>/.devsup/<name>.children.json` naming every running worker's process tree, so that a
@@ -84,7 +76,7 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
   const capture = async (worker: string, entry: RecordedWorker): Promise<void> => {
     const tree = await captureDescendants(entry.root);
     if (workers.get(worker) !== entry) return;
-    entry.tree = union(entry.tree.filter(isAlive), tree);
+    entry.tree = unionIds(entry.tree.filter(isAlive), tree);
     save();
   };
 
@@ -159,7 +151,7 @@ export async function recoverLeftovers(root: string, name: string, opts: Recover
       if (!w?.root) return;
       const recorded = [w.root, ...(Array.isArray(w.tree) ? w.tree : [])].filter(isAlive);
       // A dead root still names its process group, whose members may have forked since the record.
-      const targets = union(recorded, await captureTree(w.root));
+      const targets = unionIds(recorded, await captureTree(w.root));
       if (targets.length === 0) return;
       await stopTree(w.root, { captured: targets, signal: opts.signal ?? 'SIGTERM', graceMs: opts.graceMs ?? 3000 });
       stopped.push(...targets);

@@ -151,6 +151,18 @@ export function procStartMs(pid: number): number | undefined {
   return ps && lstartToMs(ps.lstart);
 }
 
+/** A ProcId as one string, for maps and sets: equal keys are the same process. */
+export function idKey(id: ProcId): string {
+  return `${id.pid}:${id.start}`;
+}
+
+/** Every process named in any of the lists, once. */
+export function unionIds(...lists: readonly (readonly ProcId[])[]): ProcId[] {
+  const m = new Map<string, ProcId>();
+  for (const l of lists) for (const id of l) m.set(idKey(id), id);
+  return [...m.values()];
+}
+
 /** Same pid, same start and not a zombie: a reused pid or an unreaped corpse is not "alive". */
 export function isAlive(id: ProcId): boolean {
   if (linux) {

@@ -1,4 +1,4 @@
-import { isAlive, isDeadState, readStat } from './proc-start.js';
+import { idKey, isAlive, isDeadState, readStat } from './proc-start.js';
 import { readProcRows, readTreeRows, type ProcRow } from './table.js';
 import type { ProcId, StopResult } from './types.js';
 
@@ -105,7 +105,6 @@ function closure(rows: ProcRow[], seed: (r: ProcRow) => boolean): ProcRow[] {
   return [...out.values()];
 }
 
-const key = (id: ProcId) => `${id.pid}:${id.start}`;
 const toId = (r: ProcRow): ProcId => ({ pid: r.pid, start: r.start });
 
 /** The processes being stopped, and which signal each has had, so nobody gets the same one twice. */
@@ -125,7 +124,7 @@ class Tree {
   }
 
   track(ids: ProcId[]): void {
-    for (const id of ids) this.members.set(key(id), id);
+    for (const id of ids) this.members.set(idKey(id), id);
   }
 
   alive(): ProcId[] {
@@ -164,18 +163,18 @@ class Tree {
     const own = table.find((r) => r.pid === process.pid)?.pgid;
     const pgid = this.rootPid;
     const group = this.groupIsOurs(table) && pgid > 1 && pgid !== own && pgid !== process.pid;
-    this.track(closure(table, (r) => this.members.has(key(toId(r))) || (group && r.pgid === pgid)).map(toId));
+    this.track(closure(table, (r) => this.members.has(idKey(toId(r))) || (group && r.pgid === pgid)).map(toId));
 
     if (group && !this.groupSent.has(sig) && table.some((r) => r.pgid === pgid && !isDeadState(r.state))) {
       this.groupSent.add(sig);
       killGroup(pgid, sig);
-      for (const r of table) if (r.pgid === pgid) this.sent.set(key(toId(r)), sig);
+      for (const r of table) if (r.pgid === pgid) this.sent.set(idKey(toId(r)), sig);
       // A stopped process would not act on SIGTERM until continued.
       if (sig !== 'SIGKILL') killGroup(pgid, 'SIGCONT');
     }
     for (const id of this.members.values()) {
-      if (this.sent.get(key(id)) === sig) continue;
-      this.sent.set(key(id), sig);
+      if (this.sent.get(idKey(id)) === sig) continue;
+      this.sent.set(idKey(id), sig);
       if (signalIfAlive(id, sig) && sig !== 'SIGKILL') signalIfAlive(id, 'SIGCONT');
     }
   }

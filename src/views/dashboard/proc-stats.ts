@@ -1,4 +1,4 @@
-import { clockTicks, residentBytes, type ProcStat } from '../../process/proc-start.js';
+import { clockTicks, idKey, residentBytes, type ProcStat } from '../../process/proc-start.js';
 import { readStatTable } from '../../process/table.js';
 
 /** CPU and memory of one worker's whole process tree. */
@@ -82,7 +82,7 @@ export class ProcSampler {
     // root, a reparented child) is not mistaken for one born within the interval.
     const next = new Map<string, number>();
     for (const [pid, e] of table) {
-      next.set(`${pid}:${e.startTicks}`, e.cpuTicks);
+      next.set(idKey({ pid, start: e.startTicks }), e.cpuTicks);
       const list = children.get(e.ppid);
       if (list) list.push(pid);
       else children.set(e.ppid, [pid]);
@@ -96,7 +96,7 @@ export class ProcSampler {
       let rss = 0;
       for (const pid of tree) {
         const e = table.get(pid)!;
-        const before = this.prev.get(`${pid}:${e.startTicks}`);
+        const before = this.prev.get(idKey({ pid, start: e.startTicks }));
         // A process born since the last sample spent all its ticks within the interval.
         delta += before === undefined ? (this.prevAt > 0 ? e.cpuTicks : 0) : Math.max(0, e.cpuTicks - before);
         rss += residentBytes(pid) ?? 0;
