@@ -53,8 +53,9 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     process.stderr.write(`devsup: warning: ${message}\n`);
   };
 
+  const python = isPythonCommand(command);
   // Made here, link-free, so the runs' bytecode (and its removal below) stays inside .devsup.
-  const pycacheBase = await stateSubdir(stateDir, 'pycache', `flake-${session}`);
+  const pycacheBase = python ? await stateSubdir(stateDir, 'pycache', `flake-${session}`) : join(stateDir, 'pycache', `flake-${session}`);
   const abort = new AbortController();
   let signalExit: number | undefined;
   const detach = onShutdownSignals((_signal, exitCode) => {
@@ -65,7 +66,7 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     command,
     cwd,
     clear: opts.clear === false ? null : { roots: [cwd], presets, globs },
-    python: isPythonCommand(command),
+    python,
     pycacheBase,
     signal: abort.signal,
     graceMs: 3000,
