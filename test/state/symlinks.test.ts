@@ -219,8 +219,8 @@ describe('a lock that is a dangling symlink', () => {
 });
 
 describe('flake with links planted in .devsup (the built CLI)', () => {
-  const flake = async (cwd: string): Promise<{ code: number | null; stderr: string }> => {
-    const p = new DevsupProcess(['flake', '-n', '2', '-j', '1', '--', 'node', '-e', 'process.exit(1)'], { cwd });
+  const flake = async (cwd: string, command = ['node', '-e', 'process.exit(1)']): Promise<{ code: number | null; stderr: string }> => {
+    const p = new DevsupProcess(['flake', '-n', '2', '-j', '1', '--', ...command], { cwd });
     p.proc.stdin!.end();
     const { code } = await p.exit;
     return { code, stderr: p.text('stderr') };
@@ -236,11 +236,11 @@ describe('flake with links planted in .devsup (the built CLI)', () => {
     expect(fingerprint(outside)).toEqual(before);
   });
 
-  it('pycache/ as a link: refused before any run, with exit 73', async () => {
+  it('pycache/ as a link: a Python command is refused before any run, with exit 73', async () => {
     const { root, state, outside } = setup({ 'flake-x/keep.pyc': 'x' });
     symlinkSync(outside, join(state, 'pycache'));
     const before = fingerprint(outside);
-    const r = await flake(root);
+    const r = await flake(root, ['python3', '-c', 'import sys; sys.exit(1)']);
     expect(r.code).toBe(STATE_EXIT_CODE);
     expect(r.stderr).toContain(`${join(state, 'pycache')} is a symlink`);
     expect(fingerprint(outside)).toEqual(before);
