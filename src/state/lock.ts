@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { lstat, open, rm } from 'node:fs/promises';
 import { createFileExclusive } from './files.js';
-import { errCode } from './errors.js';
+import { errCode, StateError } from './errors.js';
 
 /*
  * The mechanics shared by devsup's lock files (the supervisor's long-held lock and the short locks
@@ -71,6 +71,13 @@ export async function removeLockIf(path: string, ours: (text: string) => boolean
   if (typeof seen === 'object' && ours(seen.text)) await rm(path, { force: true });
 }
 
+/** Removes a stale lock, or whatever non-directory stands in its place; a directory is refused. */
+async function removeNonDir(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => null);
+  if (st?.isDirectory()) throw new StateError(`${path} is a directory; devsup keeps a lock file there (remove it)`, path);
+  await rm(path, { force: true });
+}
+
 /** A breaker holds `<lock>.break` for a few syscalls; one this old belongs to a breaker that crashed. */
 const BREAKER_STALE_MS = 5000;
 
@@ -93,7 +100,7 @@ export async function breakLock(path: string, seen: LockSeen): Promise<boolean> 
     return false;
   }
   try {
-    if (same(await readLockFile(path), seen)) await rm(path, { force: true });
+    if (same(await readLockFile(path), seen)) await removeNonDir(path);
   } finally {
     await rm(breaker, { force: true });
   }
