@@ -88,13 +88,16 @@ describe.skipIf(!mountable)('a .devsup that cannot be written', () => {
     expect(listing(dir)).toEqual(['.devsup', 'app.js', 'fill']);
   });
 
-  it('flake on a read-only project: the same one line and exit code, no run started', async () => {
+  it('flake of a Python command on a read-only project: the same one line and exit code, no run started', async () => {
     const dir = project('256k');
+    // Its own .devsup, so that one in a directory above (a shared /tmp) cannot be picked instead.
+    mkdirSync(join(dir, '.devsup'), { mode: 0o700 });
+    writeFileSync(join(dir, 'app.py'), "print('app ran')\n");
     execFileSync('mount', ['-o', 'remount,ro', dir]);
-    const r = await devsup(dir, ['flake', '-n', '2', '--', 'node', 'app.js']);
+    const r = await devsup(dir, ['flake', '-n', '2', '--', 'python3', 'app.py']);
     expect(r.code).toBe(STATE_EXIT_CODE);
-    expect(r.stderr).toContain(`devsup: cannot write ${join(dir, '.devsup')}: the file system is read-only`);
+    expect(r.stderr.trim()).toBe(`devsup: cannot write ${join(dir, '.devsup', 'pycache')}: the file system is read-only`);
     expect(r.stdout).not.toContain('app ran');
-    expect(listing(dir)).toEqual(['app.js']);
+    expect(listing(dir)).toEqual(['.devsup', 'app.js', 'app.py']);
   });
 });
