@@ -238,7 +238,13 @@ export function prunable(e: Entry, kind: 'file' | 'dir', ours: (name: string) =>
  * project having to say so. One that exists is left as it is.
  */
 export async function keepOutOfGit(dir: string): Promise<void> {
+  const file = join(dir, '.gitignore');
+  const text = '# written by devsup: nothing here belongs in git\n*\n';
   // A courtesy: a directory where it cannot be written is no reason to stop, and the file is
   // complete before it exists, so a full disk leaves none rather than an empty one.
-  await createFileExclusive(join(dir, '.gitignore'), '# written by devsup: nothing here belongs in git\n*\n', 0o644).catch(() => undefined);
+  const created = await createFileExclusive(file, text, 0o644).catch(() => true);
+  if (created) return;
+  // An empty one is what a full disk left behind before writes were made whole: written again.
+  const st = await lstat(file).catch(() => null);
+  if (st?.isFile() && st.size === 0) await writeFileAtomic(file, text, 0o644).catch(() => undefined);
 }

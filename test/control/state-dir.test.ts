@@ -20,6 +20,14 @@ describe('the state directory', () => {
     expect(git(root, 'status', '--porcelain', '--untracked-files=all').trim()).toBe('?? app.js');
   });
 
+  it('writes again an empty .gitignore, which only a write cut short by a full disk leaves', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, '.devsup'), { mode: 0o700 });
+    writeFileSync(join(root, '.devsup', '.gitignore'), '');
+    await prepareSocketPath(controlPaths(root));
+    expect(readFileSync(join(root, '.devsup', '.gitignore'), 'utf8')).toContain('\n*\n');
+  });
+
   it('leaves a .gitignore that is already there as it is', async () => {
     const root = tempDir();
     mkdirSync(join(root, '.devsup'), { mode: 0o700 });
