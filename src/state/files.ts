@@ -108,11 +108,39 @@ export async function createFileExclusive(path: string, data: string, mode = 0o6
     await link(tmp, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (NO_HARD_LINKS.has(code)) return createByOpen(path, data, mode);
     throw stateWriteError(err, path);
   } finally {
     await rm(tmp, { force: true }).catch(() => undefined);
   }
+}
+
+/** What link() fails with where the file system has no hard links (FAT, some network mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * createFileExclusive where there are no hard links: O_EXCL still makes it exclusive, but the file
+ * is empty for a moment before its content lands; one the write fails on is removed again.
+ */
+async function createByOpen(path: string, data: string, mode: number): Promise<boolean> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'wx', mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw stateWriteError(err, path);
+  }
+  try {
+    await fh.writeFile(data);
+  } catch (err) {
+    await fh.close();
+    await rm(path, { force: true });
+    throw stateWriteError(err, path);
+  }
+  await fh.close();
+  return true;
 }
 
 /** Opens `path` to append (created when missing), refusing a symlink there. */
