@@ -1,5 +1,6 @@
 import { readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stateWriteError } from '../state/errors.js';
 import { openForAppend, readWhole, stateSubdir, writeFileAtomic } from '../state/files.js';
 import { withFileLock, type LockOptions } from './lock.js';
 import { parseRunLine, runRecordProblem, type RunRecord } from './record.js';
@@ -50,7 +51,13 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
           if (bytesRead === 1 && buffer[0] !== 0x0a) prefix = '\n';
         }
         const text = prefix + line;
-        await fh.writeFile(text);
+        try {
+          await fh.writeFile(text);
+        } catch (err) {
+          // A full disk must not leave half a record: the file goes back to what it was.
+          await fh.truncate(size).catch(() => undefined);
+          throw stateWriteError(err, file);
+        }
         const maxBytes = opts.maxBytes ?? HISTORY_MAX_BYTES;
         if (size + Buffer.byteLength(text) > maxBytes) await trim(file, fh, maxBytes);
       } finally {

@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { STATE_EXIT_CODE } from '../../src/state/errors.js';
+import { appendRun } from '../../src/history/store.js';
+import { StateError, STATE_EXIT_CODE } from '../../src/state/errors.js';
 import { DevsupProcess } from '../helpers/devsup.js';
 import { removeTempDirs, tempDir } from '../helpers/tmp.js';
 
@@ -99,5 +100,33 @@ describe.skipIf(!mountable)('a .devsup that cannot be written', () => {
     expect(r.stderr.trim()).toBe(`devsup: cannot write ${join(dir, '.devsup', 'pycache')}: the file system is read-only`);
     expect(r.stdout).not.toContain('app ran');
     expect(listing(dir)).toEqual(['.devsup', 'app.js', 'app.py']);
+  });
+
+  it('full while the history is appended to: the record is refused whole, the file left as it was', async () => {
+    const dir = project('64k');
+    const state = join(dir, '.devsup');
+    const rec = (files: string[]) => ({
+      v: 1 as const,
+      worker: 'tests',
+      generation: 1,
+      codeId: '0123456789',
+      changedFiles: files,
+      startedAt: new Date().toISOString(),
+      durationMs: 5,
+      exitCode: 0,
+      signal: null,
+      result: 'passed' as const,
+    });
+    await appendRun(state, rec(['a.py']));
+    const before = readFileSync(join(state, 'history.jsonl'), 'utf8');
+    // One page left, which the lock file takes: the record then fits only in what is left of the
+    // history's last page, so its write starts and fails part way.
+    const fs = statfsSync(dir);
+    writeFileSync(join(dir, 'fill'), Buffer.alloc(fs.bavail * fs.bsize - fs.bsize));
+    const err = await appendRun(state, rec(Array.from({ length: 2000 }, (_, i) => `src/module_${i}.py`))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateError);
+    expect((err as Error).message).toBe(`cannot write ${join(state, 'history.jsonl')}: no space left on the device`);
+    expect(readFileSync(join(state, 'history.jsonl'), 'utf8')).toBe(before);
+    expect(readdirSync(state).sort()).toEqual(['history.jsonl']);
   });
 });
