@@ -53,10 +53,10 @@ export function openAtomicSync(path: string, mode = 0o600): AtomicFileSync {
   } catch (err) {
     throw stateWriteError(err, path);
   }
-  let open = true;
+  let isOpen = true;
   const close = (): void => {
-    if (open) closeSync(fd);
-    open = false;
+    if (isOpen) closeSync(fd);
+    isOpen = false;
   };
   return {
     fd,
