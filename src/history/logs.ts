@@ -14,8 +14,11 @@ export function pathSegment(name: string): string {
     .replace(/^\./, '%2E');
 }
 
+const LOGS_DIR = 'logs';
+
+/** Where a worker's run logs are kept. */
 export function logDir(stateDir: string, worker: string): string {
-  return join(stateDir, 'logs', pathSegment(worker));
+  return join(stateDir, LOGS_DIR, pathSegment(worker));
 }
 
 /** Sorts by time as text (e.g. 20250102T030405678Z-1a2b3c), which pruning uses to break mtime ties. */
@@ -38,7 +41,7 @@ export async function saveRunLog(
   keep = 20,
 ): Promise<string> {
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be >= 1, got ${keep}`);
-  const dir = await stateSubdir(stateDir, 'logs', pathSegment(worker));
+  const dir = await stateSubdir(stateDir, LOGS_DIR, pathSegment(worker));
   const name = `${pathSegment(runId)}.log`;
   const file = join(dir, name);
   // Through a temp name (which pruning does not match) so nobody reads, or prunes, half a log.
