@@ -67,7 +67,7 @@ export interface ClassifyContext {
 /** Retitled programs (npm, pm2) put their whole title in the first slot and blank the rest. */
 function words(argv: readonly string[]): string[] {
   const kept = argv.filter((w, i) => i === 0 || w !== '');
-  return kept.length === 1 && kept[0]!.includes(' ') && !kept[0]!.includes('/') ? kept[0]!.split(/\s+/) : kept;
+  return kept.length === 1 && kept[0]!.includes(' ') ? kept[0]!.split(/\s+/) : kept;
 }
 
 const nameOf = (word: string) => basename(word).replace(/^-/, '');
@@ -114,9 +114,9 @@ export function classify(row: ProcInfo, ctx: ClassifyContext): Classified {
   const w = words(row.cmdline);
   const first = w[0] ?? '';
   const name = nameOf(first);
-  if (ctx.devsupPids.has(row.pid)) return devsup(w, 1);
+  if (ctx.devsupPids.has(row.pid)) return devsup(w);
   if (isShim(first)) return { role: 'wrapper', label: shimLabel(first), entries: [] };
-  if (name === 'devsup') return devsup(w, 0);
+  if (name === 'devsup') return devsup(w);
   if (name === 'PM2' || name === 'pm2') return { role: 'supervisor', label: 'pm2', entries: [] };
   if (SUPERVISORS.has(name)) return { role: 'supervisor', label: name, entries: [] };
   if (WRAPPERS.has(name)) return { role: 'wrapper', label: name, entries: [] };
@@ -135,8 +135,11 @@ export function classify(row: ProcInfo, ctx: ClassifyContext): Classified {
   return { role: 'other', label: name, entries: [] };
 }
 
-function devsup(w: readonly string[], scriptAt: number): Classified {
-  const sub = w.slice(scriptAt + 1).find((x) => !x.startsWith('-')) ?? 'run';
+function devsup(w: readonly string[]): Classified {
+  let at = w.findIndex((x) => /^devsup(\.js)?$/.test(basename(x)));
+  // Known by its lock file alone: the script is the interpreter's first operand.
+  if (at < 0) at = w.findIndex((x, i) => i > 0 && !x.startsWith('-'));
+  const sub = w.slice(at + 1).find((x) => !x.startsWith('-')) ?? 'run';
   const supervises = sub === 'run' || sub === 'up';
   return { role: supervises ? 'supervisor' : 'other', label: `devsup ${sub}`, entries: [] };
 }
@@ -164,7 +167,7 @@ function node(w: readonly string[], name: string, cwd: string | undefined): Clas
   const script = abs(word, cwd);
   const tool = toolName(word);
   const toolArgs = rest.slice(index + 1);
-  if (tool === 'devsup' || /[\\/]devsup[\\/](bin|dist)[\\/]/.test(word)) return devsup(w, w.indexOf(word));
+  if (tool === 'devsup' || /[\\/]devsup[\\/](bin|dist)[\\/]/.test(word)) return devsup(w);
   if (NPM_LIKE.has(tool) || WRAPPERS.has(tool)) return { role: 'wrapper', label: tool, entries: [] };
   if (/^(npm|npx|yarn|pnpm)$/.test(toolName(word.replace(/[\\/]bin[\\/][^\\/]+$/, '')))) return { role: 'wrapper', label: tool, entries: [] };
   if (SUPERVISORS.has(tool) || tool === 'pm2') return { role: 'supervisor', label: tool, entries: [] };
@@ -213,7 +216,8 @@ function pythonScript(word: string | undefined, rest: readonly string[], cwd: st
   if (word === undefined || word === '-') return { role: 'runner', label: 'python', language: 'python', entries: [] };
   if (isShim(word)) return { role: 'wrapper', label: shimLabel(word), entries: [] };
   const script = abs(word, cwd);
-  return pythonTool(basename(word).replace(/\.py$/, ''), rest, cwd, script);
+  // An installed program (pytest, flask, poetry) is named by its script; a project's own script is just python.
+  return pythonTool(word.endsWith('.py') ? '' : basename(word), rest, cwd, script);
 }
 
 /** A Python program named by its script or module: pytest and flask run project code, poetry and watchmedo do not. */
