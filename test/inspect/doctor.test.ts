@@ -9,7 +9,7 @@ import { IDLE_JS, killAll, pastStart, startReady, type Started } from './project
 
 interface DoctorJson {
   findings: Finding[];
-  staleProcesses: { pid: number; verdict: string; newerFiles: { path: string }[] }[];
+  staleProcesses: { pid: number; verdict: string; changedFiles: { path: string }[] }[];
 }
 
 describe('devsup doctor', () => {
@@ -22,7 +22,7 @@ describe('devsup doctor', () => {
     const r = await runDevsup(['doctor'], dir);
     expect(r.code).toBe(1);
     const rel = relative(dir, pyc);
-    expect(r.stdout).toContain(`HAZARD  stale-bytecode  ${rel}\n  evidence: mod.py still matches`);
+    expect(r.stdout).toContain(`HAZARD  stale-bytecode  ${rel}\n  evidence: mod.py was last changed (ctime) `);
     expect(r.stdout).toMatch(/\n {2}fix: rm -r .*__pycache__/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('1 hazard found');
 
@@ -56,13 +56,13 @@ describe('devsup doctor', () => {
       const r = await runDevsup(['doctor'], dir);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(`HAZARD  stale-process  pid ${p.id.pid}  `);
-      expect(r.stdout).toMatch(/evidence: started .*; lib\.ts modified \S+ after start: it still runs the code from before/);
+      expect(r.stdout).toMatch(/evidence: started .*; lib\.ts changed \S+ after start \(ctime only: .*\): it still runs the code from before/);
 
       const json = await runDevsup(['doctor', '--json'], dir);
       const doc = JSON.parse(json.stdout) as DoctorJson;
       expect(json.code).toBe(1);
       expect(doc.findings).toEqual([]);
-      expect(doc.staleProcesses.map((s) => [s.pid, s.verdict, s.newerFiles.map((f) => f.path)])).toEqual([
+      expect(doc.staleProcesses.map((s) => [s.pid, s.verdict, s.changedFiles.map((f) => f.path)])).toEqual([
         [p.id.pid, 'stale', ['lib.ts']],
       ]);
     } finally {
