@@ -44,7 +44,7 @@ export async function stopStale(targets: readonly ProjectProcess[], opts: KillOp
   const ctx = { devsupPids: new Set(protect.keys()) };
   for (const r of table) {
     const kind = classify(r, ctx);
-    if (kind.role === 'supervisor' && kind.label.startsWith('devsup ') && !protect.has(r.pid)) protect.set(r.pid, `pid ${r.pid} is a devsup supervisor`);
+    if (kind.role === 'supervisor' && kind.label.startsWith('devsup ') && !protect.has(r.pid)) protect.set(r.pid, `pid ${r.pid}, a devsup supervisor`);
   }
 
   const outcomes: KillOutcome[] = [];

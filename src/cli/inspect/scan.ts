@@ -11,6 +11,6 @@ export async function scanWithSupervisors(root: string): Promise<ScanResult> {
 export function protectedPids(scan: ScanResult): Map<number, string> {
   const out = new Map<number, string>();
   const isDevsup = (p: ProjectProcess) => p.role === 'supervisor' && p.label.startsWith('devsup ');
-  for (const p of scan.processes) if (isDevsup(p)) out.set(p.pid, `pid ${p.pid} is a devsup supervisor`);
+  for (const p of scan.processes) if (isDevsup(p)) out.set(p.pid, `pid ${p.pid}, a devsup supervisor`);
   return out;
 }
