@@ -52,14 +52,14 @@ export async function judgeSupervised(
   return (link) => {
     const supervisorPid = link.supervisor.pid;
     const answer = answers.get(supervisorPid);
-    if (!answer) return { supervisorPid, verdict: 'unknown', staleFiles: [], reason: `devsup (pid ${supervisorPid}) was not asked` };
+    if (!answer) return { supervisorPid, verdict: 'unknown', staleFiles: [], reason: 'not asked' };
     if (!answer.ok) return { supervisorPid, verdict: 'unknown', staleFiles: [], reason: answer.reason };
     const w = answer.workers.find((x) => x.pid === link.workerPid);
     if (!w) {
-      return { supervisorPid, verdict: 'unknown', staleFiles: [], reason: `not a running worker of devsup (pid ${supervisorPid}): being stopped, or left over` };
+      return { supervisorPid, verdict: 'unknown', staleFiles: [], reason: 'not one of its running workers: being stopped, or left over' };
     }
     if (w.verdict === 'fresh' || w.verdict === 'stale') return { supervisorPid, worker: w.name, verdict: w.verdict, staleFiles: w.staleFiles };
-    const why = w.verdict === 'checking' ? 'devsup is still comparing its files' : `devsup reports ${w.verdict}`;
+    const why = w.verdict === 'checking' ? 'still comparing its files' : `reports ${w.verdict}`;
     return { supervisorPid, worker: w.name, verdict: 'unknown', staleFiles: [], reason: why };
   };
 }

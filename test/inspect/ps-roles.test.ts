@@ -105,10 +105,40 @@ describe('devsup ps: supervisors, wrappers and what they run', () => {
       expect(kill.doc.kill?.outcomes).toEqual([]);
       const devId = procId(dev.proc.pid!);
       const childId = procId(child);
-      expect(alive(devId)).toBe(true);
-      expect(alive(childId)).toBe(true);
+      expect(alive(devId), dev.text()).toBe(true);
+      expect(alive(childId), `pid ${child}\n${dev.text()}`).toBe(true);
     } finally {
       await dev.stop();
+    }
+  });
+
+  it("never judges a process in devsup's tree by file times: one being stopped is unknown, not stale, and not killed", async () => {
+    const root = tempDir('devsup-ps-stopping-');
+    writeTree(root, {
+      't.js': `process.on('SIGTERM', () => {});\n${IDLE_JS}`,
+      'lib.js': 'exports.v = 1;\n',
+    });
+    const dev = new DevsupProcess(['run', '--grace', '4000', '--', process.execPath, 't.js'], { cwd: root });
+    try {
+      const old = Number(/ready pid=(\d+)/.exec(await dev.waitForLine(/ready pid=\d+/, 'the child ready', 15_000))![1]);
+      await waitFor(() => Date.now() > procStart(old) + 150, 'a moment past the start');
+      writeFileSync(`${root}/lib.js`, 'exports.v = 2;\n');
+      // It ignores SIGTERM, so it lives out the grace period while devsup stops it.
+      await waitFor(async () => (await runDevsup(['status'], root)).stdout.includes('stopping'), 'devsup to be stopping the child', 10_000);
+      const { code, doc } = await ps(root, ['--kill', '--yes']);
+      expect(code).toBe(0);
+      expect(find(doc, old)).toMatchObject({
+        role: 'supervised',
+        verdict: 'unknown',
+        evidence: 'devsup',
+        supervisedBy: { supervisorPid: dev.proc.pid, reason: expect.stringMatching(/being stopped/) },
+      });
+      expect(doc.kill!.outcomes).toEqual([]);
+      expect(alive(procId(old))).toBe(true);
+      expect(find(doc, dev.proc.pid)).toMatchObject({ role: 'supervisor', verdict: 'none' });
+      expect(alive(procId(dev.proc.pid!))).toBe(true);
+    } finally {
+      await dev.stop('SIGINT', 15_000);
     }
   });
 

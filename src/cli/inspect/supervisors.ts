@@ -37,7 +37,7 @@ export function askOverSocket(locks: readonly LockInfo[]): AskSupervisors {
     const entries = await Promise.all(
       supervisors.map(async (s): Promise<[number, SupervisorAnswer]> => {
         const lock = all.find((l) => l.pid === s.pid && l.start === s.start);
-        if (!lock) return [s.pid, { ok: false, reason: `devsup (pid ${s.pid}) has no lock file devsup can find, so it cannot be asked` }];
+        if (!lock) return [s.pid, { ok: false, reason: 'no lock file of it found, so it cannot be asked' }];
         return [s.pid, await ask(lock)];
       }),
     );
@@ -55,6 +55,6 @@ async function ask(lock: LockInfo): Promise<SupervisorAnswer> {
       client.close();
     }
   } catch (err) {
-    return { ok: false, reason: `devsup (pid ${lock.pid}) did not answer: ${errorMessage(err)}` };
+    return { ok: false, reason: `did not answer: ${errorMessage(err)}` };
   }
 }
