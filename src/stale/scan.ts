@@ -5,6 +5,7 @@ import { clockTicks } from '../process/proc-start.js';
 import { readProcTable, type ProcInfo } from '../process/table.js';
 import { isUnderRoot, rootPaths, selectProjectProcesses } from './membership.js';
 import { classify, type Classified, type Language, type Role } from './roles.js';
+import { isReloadedChild } from './reloaders.js';
 import { SavedContent } from './saved-content.js';
 import { listSources, loadableBy, type SourceFile } from './sources.js';
 import { judgeSupervised, supervisorOf, type AskSupervisors, type SupervisedBy } from './supervised.js';
@@ -91,6 +92,8 @@ export interface ScanOptions {
   devsupPids?: ReadonlySet<number>;
   /** Asks running supervisors for their workers' verdicts; supervised processes are `unknown` without it. */
   askSupervisors?: AskSupervisors;
+  /** Whether a process was started by a development server's reloader; read from its environment by default. */
+  isReloadedChild?: (pid: number) => boolean;
 }
 
 /**
@@ -113,7 +116,7 @@ export async function scanProject(root: string, opts: ScanOptions = {}): Promise
   const ctx = { devsupPids: opts.devsupPids ?? new Set<number>() };
   const rows = selectProjectProcesses(table, paths, { selfPid: opts.selfPid ?? process.pid, uid: opts.uid ?? process.getuid?.() });
   const kinds = new Map(rows.map((r) => [r.pid, classify(r, ctx)]));
-  markReloaders(rows, kinds);
+  markReloaders(rows, kinds, opts.isReloadedChild ?? isReloadedChild);
 
   const byPid = new Map(table.map((r) => [r.pid, r]));
   const supervisors = new Map(rows.flatMap((r) => {
@@ -167,13 +170,13 @@ function describe(row: ProcInfo, kind: Classified, now: number): ProjectProcess 
  * A development server's reloader (flask, django's runserver) runs the same command line as the
  * child it restarts on every change: the parent only watches, so it is a supervisor, not stale.
  */
-function markReloaders(rows: readonly ProcInfo[], kinds: Map<number, Classified>): void {
+function markReloaders(rows: readonly ProcInfo[], kinds: Map<number, Classified>, isReloaded: (pid: number) => boolean): void {
   const key = (r: ProcInfo) => r.cmdline.join('\0');
   const byPid = new Map(rows.map((r) => [r.pid, r]));
   for (const child of rows) {
     const parent = byPid.get(child.ppid);
     const kind = parent && kinds.get(parent.pid);
-    if (parent && kind?.role === 'runner' && key(parent) === key(child)) {
+    if (parent && kind?.role === 'runner' && key(parent) === key(child) && isReloaded(child.pid)) {
       kinds.set(parent.pid, { role: 'supervisor', label: `${kind.label} reloader`, entries: [] });
     }
   }

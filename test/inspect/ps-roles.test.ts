@@ -40,8 +40,8 @@ class Job {
   readonly readyPids: number[] = [];
   private out = '';
 
-  constructor(argv: string[], cwd: string) {
-    this.proc = spawn(argv[0]!, argv.slice(1), { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
+    this.proc = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     trackPid(this.proc.pid);
     const onData = (c: string) => {
       this.out += c;
@@ -187,6 +187,44 @@ describe('devsup ps: supervisors, wrappers and what they run', () => {
       }
     } finally {
       for (const j of jobs) await j.kill();
+    }
+  });
+
+  it("calls flask's reloader a supervisor, but judges a python program that merely forks itself, parent and child", async () => {
+    const root = tempDir('devsup-ps-flask-');
+    writeTree(root, {
+      'app.py': 'import os\nfrom flask import Flask\nprint("ready pid=%d" % os.getpid(), flush=True)\napp = Flask(__name__)\n',
+      'pool.py': 'import os, time\nif os.fork() == 0:\n    print("ready pid=%d" % os.getpid(), flush=True)\nelse:\n    print("ready pid=%d" % os.getpid(), flush=True)\ntime.sleep(120)\n',
+    });
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+    const flask = new Job(['python3', '-m', 'flask', '--app', 'app', 'run', '--debug', '--port', '0'], root, env);
+    const pool = new Job(['python3', 'pool.py'], root, env);
+    try {
+      // The reloader imports the app too, then starts the child that serves.
+      await flask.ready(2);
+      await pool.ready(2);
+      const [reloader, server] = flask.readyPids as [number, number];
+      // werkzeug's stat reloader takes the mtimes it compares with on its first pass, a second in.
+      await waitFor(() => Date.now() > procStart(server) + 1500 && Date.now() > procStart(pool.proc.pid!) + 150, 'the reloader past its first pass', 5_000);
+      writeFileSync(`${root}/app.py`, `${'# edited\n'}import os\nfrom flask import Flask\nprint("ready pid=%d" % os.getpid(), flush=True)\napp = Flask(__name__)\n`);
+      const restarted = await flask.ready(3);
+
+      const { doc } = await ps(root);
+      const row = (pid: number | undefined) => {
+        const p = find(doc, pid);
+        return p && [p.role, p.what, p.verdict];
+      };
+      expect(row(reloader)).toEqual(['supervisor', 'flask reloader', 'none']);
+      expect(row(restarted)).toEqual(['runner', 'flask', 'fresh']);
+      expect(find(doc, server)).toBeUndefined();
+      // app.py is a Python file either half of the forked program could import: both are judged, alike.
+      expect(pool.readyPids.map(row)).toEqual([
+        ['runner', 'python', 'stale'],
+        ['runner', 'python', 'stale'],
+      ]);
+    } finally {
+      await flask.kill();
+      await pool.kill();
     }
   });
 });
