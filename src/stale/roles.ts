@@ -62,6 +62,8 @@ const NODE_VALUE_OPTIONS: ReadonlySet<string> = new Set([
 export interface ClassifyContext {
   /** Pids of devsup supervisors found through their lock files, whatever their command line looks like. */
   devsupPids: ReadonlySet<number>;
+  /** Whether a path is the project's: an executable elsewhere (a database server, a system tool) is no project code. */
+  inProject?: (path: string) => boolean;
 }
 
 /** Retitled programs (npm, pm2) put their whole title in the first slot and blank the rest. */
@@ -131,7 +133,7 @@ export function classify(row: ProcInfo, ctx: ClassifyContext): Classified {
   }
   // An executable of the project itself (a built server, a script run by its shebang line).
   const exe = first.includes('/') ? abs(first, row.cwd) : undefined;
-  if (exe !== undefined) return { role: 'runner', label: name, language: 'program', entries: [exe] };
+  if (exe !== undefined && (ctx.inProject?.(exe) ?? true)) return { role: 'runner', label: name, language: 'program', entries: [exe] };
   return { role: 'other', label: name, entries: [] };
 }
 

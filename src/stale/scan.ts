@@ -113,7 +113,7 @@ export async function scanProject(root: string, opts: ScanOptions = {}): Promise
   const [table, sources] = await Promise.all([opts.table ?? readProcTable(), listSources(paths.given)]);
   const now = (opts.now ?? Date.now)();
   const toleranceMs = startToleranceMs();
-  const ctx = { devsupPids: opts.devsupPids ?? new Set<number>() };
+  const ctx = { devsupPids: opts.devsupPids ?? new Set<number>(), inProject: (p: string) => isUnderRoot(p, paths) };
   const rows = selectProjectProcesses(table, paths, { selfPid: opts.selfPid ?? process.pid, uid: opts.uid ?? process.getuid?.() });
   const kinds = new Map(rows.map((r) => [r.pid, classify(r, ctx)]));
   markReloaders(rows, kinds, opts.isReloadedChild ?? isReloadedChild);
@@ -202,7 +202,8 @@ class FileJudge {
       if (loadableBy(language, f)) candidates.push(f);
     }
     for (const entry of entries) {
-      if (candidates.some((c) => c.path === entry)) continue;
+      // A script fed through a pipe (`bash <(...)`, /dev/fd/N) has no file to look at.
+      if (entry.startsWith('/dev/') || entry.startsWith('/proc/') || candidates.some((c) => c.path === entry)) continue;
       const st = statOrUndefined(entry);
       if (st && st.ctimeMs > limitMs) candidates.push({ path: entry, rel: this.relOf(entry), ext: '', ctimeMs: st.ctimeMs, mtimeMs: st.mtimeMs });
     }

@@ -53,6 +53,12 @@ describe('classify', () => {
     expect(kind(['python3', '-m', 'pytest'], dir)).toEqual(['runner', 'pytest', 'python', []]);
   });
 
+  it('judges an executable by its own file only when it is the project\'s', () => {
+    const ctx = { devsupPids: new Set<number>(), inProject: (p: string) => p.startsWith('/p/app/') };
+    expect(classify(row(['./bin/server']), ctx)).toMatchObject({ role: 'runner', language: 'program', entries: ['/p/app/bin/server'] });
+    expect(classify(row(['/usr/lib/postgresql/16/bin/postgres', '-D', 'data']), ctx)).toMatchObject({ role: 'other', label: 'postgres' });
+  });
+
   it('calls any process a devsup supervisor when a lock file names its pid', () => {
     expect(classify(row(['node', '/somewhere/cli.js', 'run', 'x'], '/p', 77), { devsupPids: new Set([77]) })).toMatchObject({ role: 'supervisor', label: 'devsup run' });
   });
