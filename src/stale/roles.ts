@@ -174,6 +174,7 @@ function node(w: readonly string[], name: string, cwd: string | undefined): Clas
   if (/^(npm|npx|yarn|pnpm)$/.test(toolName(word.replace(/[\\/]bin[\\/][^\\/]+$/, '')))) return { role: 'wrapper', label: tool, entries: [] };
   if (SUPERVISORS.has(tool) || tool === 'pm2') return { role: 'supervisor', label: tool, entries: [] };
   if (tool === 'tsx' && toolArgs[0] === 'watch') return { role: 'supervisor', label: 'tsx watch', entries: [] };
+  if (SELF_RELOADING[tool]?.(toolArgs)) return { role: 'supervisor', label: `${tool} (reloads itself)`, entries: [] };
   const entries = script ? [script] : [];
   // A tool from node_modules (tsx, vite, jest) loads the project's files; the first operand it is given is the entry.
   if (/[\\/]node_modules[\\/]/.test(word)) {
@@ -184,6 +185,35 @@ function node(w: readonly string[], name: string, cwd: string | undefined): Clas
   }
   return { role: 'runner', label: name, language: 'node', entries };
 }
+
+const watching = (a: readonly string[]) => a.some((x) => x === '--watch' || x === '-w' || x.startsWith('--watch='));
+/**
+ * Node tools that load the project's changed modules again by themselves (dev servers with hot
+ * reload, test runners and compilers in watch mode): what they serve or run follows the files, so
+ * an edit does not leave them running old code. Each is named by its package and given its arguments.
+ */
+const SELF_RELOADING: Record<string, (args: readonly string[]) => boolean> = {
+  vite: (a) => !['build', 'preview', 'optimize'].includes(a[0] ?? ''),
+  vitest: (a) => !a.some((x) => x === 'run' || x === '--run' || x === 'bench'),
+  jest: (a) => a.some((x) => x === '--watch' || x === '--watchAll'),
+  next: (a) => a[0] === 'dev',
+  nuxt: (a) => a[0] === 'dev',
+  nuxi: (a) => a[0] === 'dev',
+  astro: (a) => a[0] === 'dev',
+  remix: (a) => a[0] === 'dev',
+  storybook: (a) => a[0] === 'dev',
+  'react-scripts': (a) => a[0] === 'start',
+  '@angular/cli': (a) => a[0] === 'serve' || a[0] === 's',
+  'webpack-dev-server': () => true,
+  webpack: (a) => a[0] === 'serve' || watching(a),
+  'webpack-cli': (a) => a[0] === 'serve' || watching(a),
+  parcel: (a) => a[0] !== 'build',
+  tsc: watching,
+  typescript: watching,
+  esbuild: watching,
+  rollup: watching,
+  tsup: watching,
+};
 
 const PY_WRAPPERS = new Set(['poetry', 'pipenv', 'pdm', 'hatch', 'rye', 'uv', 'tox', 'nox', 'pre-commit']);
 const PY_SUPERVISORS = new Set(['watchmedo', 'supervisord', 'honcho']);

@@ -41,6 +41,13 @@ describe('classify', () => {
     [['ruby', 'app.rb'], ['runner', 'ruby', 'ruby', ['/p/app/app.rb']]],
     [['./bin/server', '--port', '80'], ['runner', 'server', 'program', ['/p/app/bin/server']]],
     [['sleep', '100'], ['other', 'sleep', null, []]],
+    [['node', '/p/app/node_modules/.bin/vite'], ['supervisor', 'vite (reloads itself)', null, []]],
+    [['node', '/p/app/node_modules/vite/bin/vite.js', 'build'], ['runner', 'vite', 'node', ['/p/app/node_modules/vite/bin/vite.js']]],
+    [['node', '/p/app/node_modules/.bin/vitest'], ['supervisor', 'vitest (reloads itself)', null, []]],
+    [['node', '/p/app/node_modules/.bin/vitest', 'run'], ['runner', 'vitest', 'node', ['/p/app/node_modules/.bin/vitest']]],
+    [['node', '/p/app/node_modules/next/dist/bin/next', 'dev'], ['supervisor', 'next (reloads itself)', null, []]],
+    [['node', '/p/app/node_modules/typescript/bin/tsc', '-w'], ['supervisor', 'typescript (reloads itself)', null, []]],
+    [['node', '/p/app/node_modules/jest/bin/jest.js'], ['runner', 'jest', 'node', ['/p/app/node_modules/jest/bin/jest.js']]],
   ])('%j', (cmdline, expected) => {
     expect(kind(cmdline)).toEqual(expected);
   });

@@ -118,7 +118,8 @@ function what(p: ProjectProcess): string {
       return p.supervisedBy?.worker === undefined ? 'under devsup' : `devsup worker ${p.supervisedBy.worker}`;
     case 'supervisor':
     case 'wrapper':
-      return `${p.label} (${p.role})`;
+      // `vite (reloads itself)` says what it is already.
+      return p.label.endsWith(')') ? p.label : `${p.label} (${p.role})`;
     case 'other':
       return `${p.label} (not judged)`;
   }
