@@ -171,7 +171,6 @@ function node(w: readonly string[], name: string, cwd: string | undefined): Clas
   const toolArgs = rest.slice(index + 1);
   if (tool === 'devsup' || /[\\/]devsup[\\/](bin|dist)[\\/]/.test(word)) return devsup(w);
   if (NPM_LIKE.has(tool) || WRAPPERS.has(tool)) return { role: 'wrapper', label: tool, entries: [] };
-  if (/^(npm|npx|yarn|pnpm)$/.test(toolName(word.replace(/[\\/]bin[\\/][^\\/]+$/, '')))) return { role: 'wrapper', label: tool, entries: [] };
   if (SUPERVISORS.has(tool) || tool === 'pm2') return { role: 'supervisor', label: tool, entries: [] };
   if (tool === 'tsx' && toolArgs[0] === 'watch') return { role: 'supervisor', label: 'tsx watch', entries: [] };
   if (SELF_RELOADING[tool]?.(toolArgs)) return { role: 'supervisor', label: `${tool} (reloads itself)`, entries: [] };
