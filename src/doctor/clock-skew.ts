@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import type { Finding } from './types.js';
@@ -23,8 +23,18 @@ export async function checkClockSkew(roots: readonly string[], opts: ClockSkewOp
   return results.filter((f): f is Finding => f !== undefined);
 }
 
+/**
+ * The probe is written in the root's `.devsup/`, which every devsup watcher ignores at any depth:
+ * a probe in the tree itself would restart the processes a running supervisor watches there. The
+ * directory is made for the probe when missing, and removed again.
+ */
 async function probe(root: string, now: () => number): Promise<Finding | undefined> {
-  const file = join(root, `.devsup-clock-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const dir = join(root, '.devsup');
+  const made = await mkdir(dir, { mode: 0o700 }).then(
+    () => true,
+    () => false, // there already, or not writable (then the write below says so)
+  );
+  const file = join(dir, `clock-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     const before = nsFromMs(now());
     await writeFile(file, '', { flag: 'wx' });
@@ -52,5 +62,6 @@ async function probe(root: string, now: () => number): Promise<Finding | undefin
   } finally {
     // A probe that cannot be removed is not worth failing the whole doctor run over.
     await rm(file, { force: true }).catch(() => undefined);
+    if (made) await rmdir(dir).catch(() => undefined);
   }
 }

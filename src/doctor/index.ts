@@ -1,7 +1,8 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { checkClockSkew } from './clock-skew.js';
 import { checkFilesystems, type MountsReader } from './filesystems.js';
-import { checkFiles } from './pyc.js';
+import { checkFiles, type ContentWitness } from './pyc.js';
+import { SavedContent } from '../stale/saved-content.js';
 import type { Finding } from './types.js';
 import { listTree, type SkipDir } from './walk.js';
 import { checkWatchLimit, type WatchLimitReader } from './watch-limit.js';
@@ -9,7 +10,7 @@ import { checkWatchLimit, type WatchLimitReader } from './watch-limit.js';
 export type { CheckName, Finding, Severity } from './types.js';
 export type { SkipDir } from './walk.js';
 export { defaultSkipDir } from './walk.js';
-export { checkBytecode, parsePycHeader, readPycHeader, type PycHeader } from './pyc.js';
+export { checkBytecode, parsePycHeader, readPycHeader, type ContentWitness, type PycHeader } from './pyc.js';
 export { checkClockSkew } from './clock-skew.js';
 export {
   checkFilesystems,
@@ -32,13 +33,15 @@ export interface DoctorOptions {
   readMounts?: MountsReader;
   /** Local clock in ms, for the clock-skew probe. */
   now?: () => number;
+  /** Knows sources' earlier contents; devsup's saved index of the first root by default. */
+  witness?: ContentWitness;
 }
 
 export async function runChecks(roots: readonly string[], opts: DoctorOptions = {}): Promise<Finding[]> {
   const listing = await listTree(roots, opts.skipDir);
   const dirCount = opts.dirCount ?? listing.dirs.length;
   const groups = await Promise.all([
-    checkFiles(listing.files),
+    checkFiles(listing.files, opts.witness ?? SavedContent.find(roots[0] ?? '.')),
     checkClockSkew(roots, { now: opts.now }),
     checkFilesystems(roots, opts.readMounts),
     checkWatchLimit(dirCount, opts.readWatchLimit),

@@ -7,6 +7,7 @@ import { shq } from './shell.js';
 import { formatDuration, isoFromNs } from './time.js';
 import type { Finding, Severity } from './types.js';
 import { listTree, type SkipDir } from './walk.js';
+import { SavedContent, type ContentAnswer } from '../stale/saved-content.js';
 
 export type PycHeader =
   | { kind: 'timestamp'; magic: number; flags: number; mtime: number; size: number }
@@ -56,15 +57,23 @@ export function pythonMtimeSeconds(mtimeNs: bigint): number {
   return Math.trunc(Number(sec) + Number(nsec) * 1e-9) >>> 0;
 }
 
-export async function checkBytecode(root: string, skipDir?: SkipDir): Promise<Finding[]> {
-  return checkFiles((await listTree([root], skipDir)).files);
+/** What can tell whether a source still has the content it had at a given time: devsup's saved index. */
+export interface ContentWitness {
+  compare(path: string, beforeMs: number): Promise<ContentAnswer>;
+}
+
+/** No index: only timestamps speak. */
+const NO_WITNESS: ContentWitness = { compare: async () => ({ kind: 'unknown' }) };
+
+export async function checkBytecode(root: string, skipDir?: SkipDir, witness?: ContentWitness): Promise<Finding[]> {
+  return checkFiles((await listTree([root], skipDir)).files, witness ?? SavedContent.find(root));
 }
 
 /** The per-file checks over an existing listing, so a caller that walked the tree already need not walk it again. */
-export async function checkFiles(files: readonly string[]): Promise<Finding[]> {
+export async function checkFiles(files: readonly string[], witness: ContentWitness = NO_WITNESS): Promise<Finding[]> {
   const pycs = files.filter(isCachedBytecode);
   const [fromPycs, future] = await Promise.all([
-    Promise.all(pycs.map((pyc) => pycGate(() => checkPyc(pyc)))),
+    Promise.all(pycs.map((pyc) => pycGate(() => checkPyc(pyc, witness)))),
     checkFutureMtimes(files),
   ]);
   const findings = [...fromPycs.filter((f): f is Finding => f !== undefined), ...future];
@@ -83,7 +92,7 @@ async function statOrUndefined(path: string): Promise<BigIntStats | undefined> {
   }
 }
 
-async function checkPyc(pyc: string): Promise<Finding | undefined> {
+async function checkPyc(pyc: string, witness: ContentWitness): Promise<Finding | undefined> {
   // PEP 3147 names: <module>.<tag>.pyc or <module>.<tag>.opt-N.pyc; Python reads no others.
   const parts = basename(pyc).split('.');
   if (parts.length < 3) return undefined;
@@ -100,21 +109,28 @@ async function checkPyc(pyc: string): Promise<Finding | undefined> {
     };
   }
   const header = await readPycHeader(pyc).catch(() => undefined);
-  return header && judge(pyc, source, header, src, own);
+  return header && judge(pyc, source, header, src, own, witness);
 }
 
-/** Python's own acceptance test, then what the nanosecond mtimes say about whether it is fooled. */
-function judge(pyc: string, source: string, header: PycHeader, src: BigIntStats, own: BigIntStats): Finding | undefined {
+/**
+ * Python's own acceptance test first: a timestamp .pyc is run when its header holds the source's
+ * whole-second mtime and size. Then whether the source changed after the .pyc was written, by the
+ * source's ctime, which every write and every utime() (touch -d, tar, cp -p) moves to the present,
+ * against the .pyc's: its ctime bounds the write from above, its mtime is the write unless something
+ * set it since. Where a ctime says "changed", devsup's saved index, if it knew the source from
+ * before, says whether the content really differs (a touch is not an edit).
+ */
+async function judge(
+  pyc: string,
+  source: string,
+  header: PycHeader,
+  src: BigIntStats,
+  own: BigIntStats,
+  witness: ContentWitness,
+): Promise<Finding | undefined> {
   const srcName = basename(source);
-  const stale = (severity: Severity, evidence: string, fix?: string): Finding => ({
-    check: 'stale-bytecode',
-    severity,
-    file: pyc,
-    evidence,
-    fix:
-      fix ??
-      `rm -r ${shq(dirname(pyc))} (or touch ${shq(source)}); running Python with PYTHONPYCACHEPREFIX set makes it ignore __pycache__ altogether, and devsup run does this for you`,
-  });
+  const fix = `rm -r ${shq(dirname(pyc))} (or touch ${shq(source)}); running Python with PYTHONPYCACHEPREFIX set makes it ignore __pycache__ altogether, and devsup run does this for you`;
+  const stale = (severity: Severity, evidence: string, fixText = fix): Finding => ({ check: 'stale-bytecode', severity, file: pyc, evidence, fix: fixText });
   if (header.kind === 'hash') {
     if (header.checkSource) return undefined; // Python hashes the source on every import
     return stale(
@@ -126,24 +142,35 @@ function judge(pyc: string, source: string, header: PycHeader, src: BigIntStats,
   const matches = header.mtime === pythonMtimeSeconds(src.mtimeNs) && header.size === Number(src.size & 0xffffffffn);
   if (!matches) return undefined; // Python sees the mismatch and recompiles
   const recorded = `the mtime (${header.mtime}, ${isoFromNs(BigInt(header.mtime) * NS_PER_S)}) and size (${header.size} bytes) recorded in this .pyc`;
-  const delta = src.mtimeNs - own.mtimeNs;
-  if (delta > 0n) {
-    return stale(
-      'hazard',
-      `${srcName} still matches ${recorded}, but it was modified ${formatDuration(delta)} after the .pyc was written: an import runs the old bytecode`,
-    );
+  // The write itself: no later than the .pyc's ctime, and at its mtime unless that was set since.
+  const writtenNs = own.mtimeNs < own.ctimeNs ? own.mtimeNs : own.ctimeNs;
+  if (src.ctimeNs <= writtenNs) {
+    if (src.ctimeNs === own.ctimeNs && src.ctimeNs % NS_PER_S === 0n) {
+      return stale(
+        'info',
+        `inconclusive: ${srcName} matches ${recorded}, and it and the .pyc were both last changed at ${isoFromNs(own.ctimeNs)}, as on a filesystem with coarse timestamps; an edit within that tick after compiling would run the old bytecode`,
+      );
+    }
+    return undefined; // not changed since the .pyc was written
   }
-  if (delta === 0n) {
-    return stale(
-      'info',
-      `inconclusive: ${srcName} matches ${recorded}, and both files have the same mtime (${isoFromNs(own.mtimeNs)}), as on a filesystem with coarse timestamps; an edit within that tick after compiling would run the old bytecode`,
-    );
+  const content = await witness.compare(source, Number(writtenNs / 1_000_000n));
+  if (content.kind === 'same') return undefined; // touched, or its mtime set, but the content is what was compiled
+  const times = `${srcName} was last changed (ctime) ${isoFromNs(src.ctimeNs)}, ${formatDuration(src.ctimeNs - writtenNs)} after this .pyc was written (${isoFromNs(writtenNs)})`;
+  // The index proves a change when it was saved after the write: the content then was the compiled one.
+  const proven = content.kind === 'differs' && BigInt(Math.round(content.savedAtMs * 1e6)) >= writtenNs;
+  const known =
+    content.kind === 'differs'
+      ? proven
+        ? `; its content differs from devsup's index of it from when the .pyc was written`
+        : `; its content differs from devsup's index (saved before the .pyc was written)`
+      : '';
+  // Below the .pyc's own ctime the write is certain; between its mtime and ctime only the index can tell,
+  // since something set the .pyc's times after it was written (a copy keeping times, a touch).
+  if (src.ctimeNs > own.ctimeNs || proven) {
+    return stale('hazard', `${times}${known}, yet it still matches ${recorded}: Python runs this bytecode, compiled from other content`);
   }
-  if (src.mtimeNs % NS_PER_S === 0n && own.mtimeNs % NS_PER_S !== 0n) {
-    return stale(
-      'info',
-      `cannot be verified: ${srcName} matches ${recorded} and is older than the .pyc, but its mtime is a whole second while the .pyc's is not, a sign it was set by something that restores mtimes (tar, rsync -t, cp -p, touch -d); an edit restored that way is invisible to Python`,
-    );
-  }
-  return undefined;
+  return stale(
+    'info',
+    `cannot be verified: ${srcName} matches ${recorded}; it was last changed (ctime) ${isoFromNs(src.ctimeNs)}, after the .pyc's mtime (${isoFromNs(own.mtimeNs)}) but before its ctime (${isoFromNs(own.ctimeNs)}), so the .pyc's times were set after it was written (a copy keeping times, a touch) and neither they nor an index of devsup's tell whether ${srcName} changed after compiling`,
+  );
 }

@@ -2,6 +2,7 @@ import { captureTree, stopTree } from '../process/stop-tree.js';
 import type { ProcId } from '../process/types.js';
 import { ancestorsOf } from './membership.js';
 import { readProcTable, type ProcInfo } from '../process/table.js';
+import { classify } from './roles.js';
 import type { ProjectProcess } from './scan.js';
 
 export interface KillOutcome {
@@ -21,13 +22,16 @@ export interface KillOptions {
   graceMs?: number;
   selfPid?: number;
   uid?: number;
+  /** Pids whose trees are never stopped, with why (devsup supervisors found by the scan). */
+  protect?: ReadonlyMap<number, string>;
 }
 
 /**
  * Stops each stale process with its whole tree, checking everything against a fresh table first:
  * a pid that now names another process is left alone (the ProcId check), and so is a tree that
- * holds devsup, one of its ancestors or another user's process, since stopping a tree signals its
- * whole process group too.
+ * holds this devsup, one of its ancestors, a devsup supervisor or another user's process, since
+ * stopping a tree signals its whole process group too. A process devsup supervises is left to its
+ * supervisor: stopping it behind devsup's back reads as a crash there.
  */
 export async function stopStale(targets: readonly ProjectProcess[], opts: KillOptions = {}): Promise<KillOutcome[]> {
   const selfPid = opts.selfPid ?? process.pid;
@@ -35,6 +39,13 @@ export async function stopStale(targets: readonly ProjectProcess[], opts: KillOp
   const table = await readProcTable();
   const ancestors = ancestorsOf(selfPid, table);
   const byPid = new Map(table.map((r) => [r.pid, r]));
+  const protect = new Map(opts.protect);
+  // Supervisors started since the scan, or not found by it, are recognised in the fresh table too.
+  const ctx = { devsupPids: new Set(protect.keys()) };
+  for (const r of table) {
+    const kind = classify(r, ctx);
+    if (kind.role === 'supervisor' && kind.label.startsWith('devsup ') && !protect.has(r.pid)) protect.set(r.pid, `pid ${r.pid}, a devsup supervisor`);
+  }
 
   const outcomes: KillOutcome[] = [];
   const runs: Promise<void>[] = [];
@@ -48,12 +59,17 @@ export async function stopStale(targets: readonly ProjectProcess[], opts: KillOp
       outcomes.push({ ...base, result: 'covered', reason: `in the tree of pid ${owner}` });
       continue;
     }
+    if (t.supervisedBy) {
+      const restart = `devsup restart${t.supervisedBy.worker === undefined ? '' : ` ${t.supervisedBy.worker}`}`;
+      outcomes.push({ ...base, result: 'skipped', reason: `devsup (pid ${t.supervisedBy.supervisorPid}) supervises it; ${restart} restarts it` });
+      continue;
+    }
     if (byPid.get(t.pid)?.start !== t.start) {
       outcomes.push({ ...base, result: 'gone', reason: 'exited since the scan' });
       continue;
     }
     const tree = await captureTree(id, table);
-    const why = tree.length === 0 ? 'it leads the process group devsup runs in' : refusal(tree, byPid, ancestors, selfPid, uid);
+    const why = tree.length === 0 ? 'it leads the process group devsup runs in' : refusal(tree, byPid, ancestors, selfPid, uid, protect);
     if (why !== undefined) {
       outcomes.push({ ...base, result: 'skipped', reason: why });
       continue;
@@ -80,9 +96,12 @@ function refusal(
   ancestors: ReadonlySet<number>,
   selfPid: number,
   uid: number | undefined,
+  protect: ReadonlyMap<number, string>,
 ): string | undefined {
   const mine = tree.find((m) => m.pid === selfPid || ancestors.has(m.pid));
   if (mine) return `its process tree holds pid ${mine.pid}, devsup itself or the shell it runs in`;
+  const kept = tree.find((m) => protect.has(m.pid));
+  if (kept) return `its process tree holds ${protect.get(kept.pid)!}`;
   const foreign = uid === undefined ? undefined : tree.find((m) => byPid.get(m.pid)?.uid !== uid);
   if (foreign) return `its process tree holds pid ${foreign.pid}, which belongs to another user`;
   return undefined;

@@ -84,28 +84,14 @@ export function ancestorsOf(pid: number, table: readonly ProcInfo[]): Set<number
   return out;
 }
 
-/** The script a node process runs, resolved; how other devsup instances are recognised. */
-function entryScript(argv: readonly string[], cwd: string | undefined): string | undefined {
-  const word = argv[1];
-  if (word === undefined || word.startsWith('-')) return undefined;
-  if (!isAbsolute(word) && cwd === undefined) return undefined;
-  try {
-    return realpathSync(resolve(cwd ?? '/', word));
-  } catch {
-    return undefined;
-  }
-}
-
 export interface SelectOptions {
   /** The process doing the looking; it and its ancestors are never listed. */
   selfPid: number;
   /** Other users' processes are never listed; undefined where there are no uids. */
   uid: number | undefined;
-  /** devsup's own entry script (resolved): other devsup instances are supervisors, not project code. */
-  selfScript?: string;
 }
 
-/** The processes `devsup ps` judges: the project's own, live, this user's, not devsup or its callers. */
+/** The processes `devsup ps` lists: the project's own, live, this user's, not this devsup or its callers. */
 export function selectProjectProcesses(table: readonly ProcInfo[], root: RootPaths, opts: SelectOptions): ProcInfo[] {
   const ancestors = ancestorsOf(opts.selfPid, table);
   return table.filter(
@@ -116,7 +102,6 @@ export function selectProjectProcesses(table: readonly ProcInfo[], root: RootPat
       !isDeadState(r.state) &&
       !isKernelThread(r) &&
       !isInteractiveTool(r) &&
-      belongsToProject(r, root) &&
-      (opts.selfScript === undefined || entryScript(r.cmdline, r.cwd) !== opts.selfScript),
+      belongsToProject(r, root),
   );
 }

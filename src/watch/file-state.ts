@@ -27,6 +27,12 @@ export function contentOf(st: FileState): string {
   return st.slice(0, HASH_LEN);
 }
 
+/** The ctime (ms) the file had when the state was taken: its content was the state's from then until that read. */
+export function ctimeOfState(st: FileState): number | undefined {
+  const ctime = Number(st.slice(HASH_LEN + 1).split(':')[1]);
+  return Number.isFinite(ctime) ? ctime : undefined;
+}
+
 /** Whether the state may be taken again on its stat alone. */
 export function trusted(st: FileState): boolean {
   return st.charCodeAt(HASH_LEN) === 116; // 't'

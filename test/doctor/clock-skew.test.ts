@@ -1,8 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkClockSkew } from '../../src/doctor/clock-skew.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('checkClockSkew', () => {
   it('finds no skew on a local temp dir and leaves nothing behind', async () => {
@@ -10,6 +11,23 @@ describe('checkClockSkew', () => {
     writeTree(dir, { 'keep.txt': 'x' });
     expect(await checkClockSkew([dir])).toEqual([]);
     expect(readdirSync(dir)).toEqual(['keep.txt']);
+  });
+
+  it("probes inside the root's .devsup, which devsup's watchers ignore, so a running supervisor restarts nothing", async () => {
+    const dir = tempDir();
+    writeTree(dir, { 'app.py': 'x\n', '.devsup/default.lock': '{}\n' });
+    const seen: string[] = [];
+    const watcher = watch(dir, (_type, name) => seen.push(String(name)));
+    try {
+      expect(await checkClockSkew([dir])).toEqual([]);
+      // Events arrive in order: once the marker's is in, any the probe caused in the root are too.
+      writeFileSync(join(dir, 'marker'), '');
+      await waitFor(() => seen.includes('marker'), 'the marker event');
+      expect(seen.filter((n) => n !== 'marker')).toEqual([]);
+      expect(readdirSync(join(dir, '.devsup'))).toEqual(['default.lock']);
+    } finally {
+      watcher.close();
+    }
   });
 
   it('reports a filesystem clock behind or ahead of ours', async () => {

@@ -28,7 +28,7 @@ describe('runChecks', () => {
     ]);
     // root, __pycache__, sub, sub/__pycache__, web; node_modules is skipped
     expect(findings.at(-1)!.evidence).toMatch(/^5 directories/);
-    expect(readdirSync(dir).filter((n) => n.startsWith('.devsup-clock-probe'))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.devsup'))).toEqual([]);
   });
 
   it('takes a directory count from the caller, and reports a file under nested roots once', async () => {

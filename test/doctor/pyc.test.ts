@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkBytecode, parsePycHeader, readPycHeader } from '../../src/doctor/pyc.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+import { saveProjectIndex } from '../inspect/project.js';
 import {
   MAIN_PY,
   MS,
@@ -67,7 +69,7 @@ describe('stale-bytecode', () => {
 
     const findings = await checkBytecode(dir);
     expect(findings).toEqual([expect.objectContaining({ check: 'stale-bytecode', severity: 'hazard', file: pyc })]);
-    expect(findings[0]!.evidence).toMatch(/mod\.py still matches .* \(10 bytes\).*modified 100\.000 ms after the \.pyc was written/);
+    expect(findings[0]!.evidence).toMatch(/^mod\.py was last changed \(ctime\) \S+Z, [\d.]+ s after this \.pyc was written \(\S+Z\), yet it still matches .* \(10 bytes\)/);
     expect(findings[0]!.fix).toMatch(/rm -r .*__pycache__.*PYTHONPYCACHEPREFIX.*devsup run/);
   });
 
@@ -136,29 +138,58 @@ describe('stale-bytecode', () => {
     expect(findings[0]!.evidence).toMatch(/unchecked hash-based/);
   });
 
-  it('calls equal mtimes inconclusive', async () => {
+  it('reports an edit whose mtime equals the one compiled: only the ctime shows it came after', async () => {
     const dir = tempDir();
     const at = pastSecond() + 100n * MS;
     const { pyc } = sameSizeEdit(dir, { compiledAt: at, pycAt: at, editAt: at });
     expect(importedValue(dir)).toBe('mod.X = aaa');
     const findings = await checkBytecode(dir);
-    expect(findings).toEqual([expect.objectContaining({ check: 'stale-bytecode', severity: 'info', file: pyc })]);
-    expect(findings[0]!.evidence).toMatch(/^inconclusive: .*same mtime/);
+    expect(findings).toEqual([expect.objectContaining({ check: 'stale-bytecode', severity: 'hazard', file: pyc })]);
   });
 
-  it('hints at a restored whole-second mtime, the case the nanosecond check cannot prove', async () => {
+  it('reports an edit whose whole-second mtime was put back (touch -d, tar, cp -p), which python runs stale', async () => {
     const dir = tempDir();
     const t = pastSecond();
-    // `touch -d @T` after the edit: the source looks older than the .pyc, yet python runs the old code.
     const { pyc } = sameSizeEdit(dir, { compiledAt: t, pycAt: t + 700n * MS, editAt: t });
     expect(importedValue(dir)).toBe('mod.X = aaa');
     const findings = await checkBytecode(dir);
-    expect(findings).toEqual([expect.objectContaining({ check: 'stale-bytecode', severity: 'info', file: pyc })]);
-    expect(findings[0]!.evidence).toMatch(/^cannot be verified: .*whole second/);
+    expect(findings).toEqual([expect.objectContaining({ check: 'stale-bytecode', severity: 'hazard', file: pyc })]);
 
-    // Both whole seconds looks like a coarse filesystem, where that says nothing.
+    // The .pyc's own times set afterwards: its ctime no longer dates its write, and nothing else can.
     setMtimeNs(pyc, t + NS);
+    expect(importedValue(dir)).toBe('mod.X = aaa');
+    const later = await checkBytecode(dir);
+    expect(later).toEqual([expect.objectContaining({ check: 'stale-bytecode', severity: 'info', file: pyc })]);
+    expect(later[0]!.evidence).toMatch(/^cannot be verified: mod\.py matches .*after the \.pyc's mtime .* but before its ctime/);
+  });
+
+  it("clears a source that was only touched back to its compiled mtime when devsup's index knows its content", async () => {
+    const dir = tempDir();
+    writeTree(dir, { 'main.py': MAIN_PY, 'mod.py': 'X = "aaa"\n' });
+    const pyc = pyCompile(dir, 'mod.py');
+    const mtime = statSync(join(dir, 'mod.py'), { bigint: true }).mtimeNs;
+    await saveProjectIndex(dir, ['mod.py']);
+    // Same content, same mtime, but the ctime moved past the .pyc's: a timestamp-only change.
+    await waitFor(() => BigInt(Date.now()) * MS > statSync(pyc, { bigint: true }).ctimeNs + 20n * MS, 'time past the compile');
+    setMtimeNs(join(dir, 'mod.py'), mtime);
     expect(await checkBytecode(dir)).toEqual([]);
+
+    // Without the index the same change can only be reported from the ctimes.
+    rmSync(join(dir, '.devsup'), { recursive: true });
+    expect(await checkBytecode(dir)).toEqual([expect.objectContaining({ check: 'stale-bytecode', severity: 'hazard', file: pyc })]);
+
+    // An index that knew the content the .pyc was compiled from proves an edit by content.
+    writeFileSync(join(dir, 'mod.py'), 'X = "aaa"\n');
+    setMtimeNs(join(dir, 'mod.py'), mtime);
+    pyCompile(dir, 'mod.py');
+    await saveProjectIndex(dir, ['mod.py']);
+    writeFileSync(join(dir, 'mod.py'), 'X = "bbb"\n');
+    setMtimeNs(join(dir, 'mod.py'), mtime);
+    expect(await readPycHeader(pyc)).toMatchObject({ kind: 'timestamp', mtime: Number(mtime / NS) });
+    expect(importedValue(dir)).toBe('mod.X = aaa');
+    const proven = await checkBytecode(dir);
+    expect(proven).toEqual([expect.objectContaining({ severity: 'hazard', file: pyc })]);
+    expect(proven[0]!.evidence).toMatch(/content differs from devsup's index of it from when the \.pyc was written/);
   });
 });
 

@@ -1,15 +1,17 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/doctor/index.js';
 import { runDevsup } from '../helpers/devsup.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
-import { importedValue, makeStaleTrap } from '../doctor/python.js';
+import { CACHE_TAG, MAIN_PY, MS, NS, importedValue, makeStaleTrap } from '../doctor/python.js';
+import { waitFor } from '../helpers/wait.js';
 import { IDLE_JS, killAll, pastStart, startReady, type Started } from './project.js';
 
 interface DoctorJson {
   findings: Finding[];
-  staleProcesses: { pid: number; verdict: string; newerFiles: { path: string }[] }[];
+  staleProcesses: { pid: number; verdict: string; changedFiles: { path: string }[] }[];
 }
 
 describe('devsup doctor', () => {
@@ -22,7 +24,7 @@ describe('devsup doctor', () => {
     const r = await runDevsup(['doctor'], dir);
     expect(r.code).toBe(1);
     const rel = relative(dir, pyc);
-    expect(r.stdout).toContain(`HAZARD  stale-bytecode  ${rel}\n  evidence: mod.py still matches`);
+    expect(r.stdout).toContain(`HAZARD  stale-bytecode  ${rel}\n  evidence: mod.py was last changed (ctime) `);
     expect(r.stdout).toMatch(/\n {2}fix: rm -r .*__pycache__/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('1 hazard found');
 
@@ -31,6 +33,28 @@ describe('devsup doctor', () => {
     const doc = JSON.parse(json.stdout) as DoctorJson;
     expect(doc.findings.map((f) => [f.check, f.severity, f.file])).toEqual([['stale-bytecode', 'hazard', pyc]]);
     expect(doc.staleProcesses).toEqual([]);
+  });
+
+  it('reports the trap left by an edit whose mtime was put back with touch -d, naming the file, and exits 1', async () => {
+    const dir = tempDir('devsup-doctor-touchd-');
+    writeTree(dir, { 'main.py': MAIN_PY, 'mod.py': 'X = "aaa"\n' });
+    // Python writes the bytecode itself, on import, as it would in any project.
+    execFileSync('python3', ['main.py'], { cwd: dir, env: { ...process.env, PYTHONDONTWRITEBYTECODE: undefined, PYTHONPYCACHEPREFIX: undefined } });
+    const pyc = join(dir, '__pycache__', `mod.${CACHE_TAG}.pyc`);
+    const { mtimeNs } = statSync(join(dir, 'mod.py'), { bigint: true });
+    await waitFor(() => BigInt(Date.now()) * MS > statSync(pyc, { bigint: true }).ctimeNs + 30n * MS, 'a moment past the compile');
+    writeFileSync(join(dir, 'mod.py'), 'X = "bbb"\n');
+    execFileSync('touch', ['-d', `@${mtimeNs / NS}.${String(mtimeNs % NS).padStart(9, '0')}`, join(dir, 'mod.py')]);
+    expect(importedValue(dir)).toBe('mod.X = aaa');
+
+    const r = await runDevsup(['doctor'], dir);
+    expect(r.code).toBe(1);
+    const rel = relative(dir, pyc);
+    expect(r.stdout).toMatch(
+      new RegExp(`HAZARD  stale-bytecode  ${rel.replaceAll('.', '\\.')}\n  evidence: mod\\.py was last changed \\(ctime\\) \\S+Z, \\S+ \\S+ after this \\.pyc was written \\(\\S+Z\\), yet it still matches`),
+    );
+    expect(r.stdout).toContain(`  fix: rm -r ${join(dir, '__pycache__')}`);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('1 hazard found');
   });
 
   it('exits 0 with "no hazards found" on a clean tree', async () => {
@@ -56,13 +80,13 @@ describe('devsup doctor', () => {
       const r = await runDevsup(['doctor'], dir);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(`HAZARD  stale-process  pid ${p.id.pid}  `);
-      expect(r.stdout).toMatch(/evidence: started .*; lib\.ts modified \S+ after start: it still runs the code from before/);
+      expect(r.stdout).toMatch(/evidence: started .*; lib\.ts changed \S+ after start \(ctime only: .*\): it still runs the code from before/);
 
       const json = await runDevsup(['doctor', '--json'], dir);
       const doc = JSON.parse(json.stdout) as DoctorJson;
       expect(json.code).toBe(1);
       expect(doc.findings).toEqual([]);
-      expect(doc.staleProcesses.map((s) => [s.pid, s.verdict, s.newerFiles.map((f) => f.path)])).toEqual([
+      expect(doc.staleProcesses.map((s) => [s.pid, s.verdict, s.changedFiles.map((f) => f.path)])).toEqual([
         [p.id.pid, 'stale', ['lib.ts']],
       ]);
     } finally {

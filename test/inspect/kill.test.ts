@@ -13,7 +13,7 @@ async function recordOf(root: string, p: Started): Promise<ProjectProcess> {
 }
 
 describe('stopStale guards', () => {
-  it('leaves alone a tree that holds devsup or its callers, another user\'s tree, and a pid now naming another process', async () => {
+  it('leaves alone a tree that holds devsup or its callers or a devsup supervisor, another user\'s tree, a supervised process, and a pid now naming another process', async () => {
     const root = tempDir('devsup-kill-guards-');
     writeTree(root, { 'server.js': SERVER_JS });
     let p: Started | undefined;
@@ -28,6 +28,12 @@ describe('stopStale guards', () => {
 
       const foreign = await stopStale([rec], { uid: (process.getuid?.() ?? 0) + 4242 });
       expect(foreign[0]).toMatchObject({ result: 'skipped', reason: expect.stringMatching(/belongs to another user/) });
+
+      // A devsup supervisor in the tree (here its child stands for one), and a process devsup supervises.
+      const guarded = await stopStale([rec], { protect: new Map([[p.child!.pid, `pid ${p.child!.pid}, a devsup supervisor`]]) });
+      expect(guarded[0]).toMatchObject({ result: 'skipped', reason: `its process tree holds pid ${p.child!.pid}, a devsup supervisor` });
+      const supervised = await stopStale([{ ...rec, supervisedBy: { supervisorPid: 4242, worker: 'web', verdict: 'stale', staleFiles: [] } }]);
+      expect(supervised[0]).toMatchObject({ result: 'skipped', reason: 'devsup (pid 4242) supervises it; devsup restart web restarts it' });
 
       const reused = await stopStale([{ ...rec, start: String(Number(rec.start) + 1) }]);
       expect(reused[0]).toMatchObject({ result: 'gone' });

@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pastRacyWindow, readFileState } from '../../src/watch/file-state.js';
+import { indexPath, saveIndex } from '../../src/watch/index-file.js';
 import { isAlive, procId, procStartMs } from '../../src/process/proc-start.js';
 import { signalIfAlive } from '../../src/process/stop-tree.js';
 import type { ProcId } from '../../src/process/types.js';
@@ -60,4 +64,17 @@ export async function killAll(...ps: (Started | undefined)[]): Promise<void> {
 /** Waits for a killed process to be gone (reaped or a zombie). */
 export async function gone(id: ProcId | undefined, what: string): Promise<void> {
   await waitFor(() => !alive(id), `${what} (pid ${id?.pid}) to be gone`, 5_000);
+}
+
+/**
+ * Saves devsup's file index of `root` the way a supervisor does (.devsup/index/, every file's
+ * content hash and stat identity), after waiting until every file is old enough to be trusted.
+ */
+export async function saveProjectIndex(root: string, files: readonly string[]): Promise<string> {
+  const paths = files.map((f) => join(root, f));
+  await waitFor(() => paths.every((p) => pastRacyWindow(statSync(p).ctimeMs)), 'files old enough to trust', 5_000);
+  const states = new Map(paths.map((p) => [p, readFileState(p, relative(root, p))!]));
+  const file = indexPath(join(root, '.devsup'), [root]);
+  await saveIndex(file, root, states, (p) => relative(root, p));
+  return file;
 }

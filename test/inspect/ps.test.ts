@@ -14,10 +14,16 @@ interface PsJson {
   processes: {
     pid: number;
     start: string;
-    verdict: 'stale' | 'fresh';
+    verdict: 'stale' | 'fresh' | 'unknown' | 'none';
+    evidence: 'content' | 'ctime' | 'devsup' | null;
+    role: string;
+    what: string;
     command: string;
-    newerFiles: { path: string; modifiedAt: string; afterStartMs: number }[];
-    newerCount: number;
+    changedFiles: { path: string; changedAt: string; afterStartMs: number; content: string; evidence: string }[];
+    changedCount: number;
+    touchedFiles: { path: string }[];
+    touchedCount: number;
+    supervisedBy: null | { supervisorPid: number; worker?: string; verdict: string };
   }[];
   staleCount: number;
   kill: null | { confirmed: boolean; outcomes: { pid: number; result: string; treeSize: number }[] };
@@ -35,7 +41,7 @@ const byPid = (doc: PsJson, p: Started) => doc.processes.find((x) => x.pid === p
 describe('devsup ps', () => {
   it('calls a process STALE once a source file changes after its start, names the file, and calls a later one fresh', async () => {
     const root = tempDir('devsup-ps-');
-    writeTree(root, { 'server.js': IDLE_JS, 'src/app.py': 'x = 1\n', 'README.md': 'hi\n' });
+    writeTree(root, { 'server.js': IDLE_JS, 'src/lib.js': 'exports.x = 1;\n', 'src/app.py': 'x = 1\n', 'README.md': 'hi\n' });
     let old: Started | undefined;
     let later: Started | undefined;
     try {
@@ -46,17 +52,19 @@ describe('devsup ps', () => {
       expect(before.doc.processes.map((p) => [p.pid, p.verdict])).toEqual([[old.id.pid, 'fresh']]);
 
       await pastStart(old);
+      writeFileSync(join(root, 'src/lib.js'), 'exports.x = 2;\n');
+      // A node process cannot have loaded a Python file: this one changes nothing for it.
       writeFileSync(join(root, 'src/app.py'), 'x = 2\n');
-      const mtimeMs = statSync(join(root, 'src/app.py')).mtimeMs;
+      const ctimeMs = statSync(join(root, 'src/lib.js')).ctimeMs;
       later = await startReady([node, 'server.js'], root);
 
       const human = await runDevsup(['ps'], root);
       expect(human.code).toBe(1);
       const lines = human.stdout.split('\n');
       const row = lines.findIndex((l) => l.startsWith(`${old!.id.pid} `));
-      expect(lines[row]).toMatch(/\sSTALE\s+\S*node server\.js$/);
-      expect(lines[row + 1]).toMatch(/^\s+src\/app\.py modified \d[\d.]*(ms|s) after start$/);
-      expect(lines.find((l) => l.startsWith(`${later!.id.pid} `))).toMatch(/\sfresh\s+\S*node server\.js$/);
+      expect(lines[row]).toMatch(/\sSTALE\s+ctime\s+node\s+\S*node server\.js$/);
+      expect(lines[row + 1]).toMatch(/^\s+src\/lib\.js changed \d[\d.]*(ms|s) after start \(ctime only: no saved content from before the start, so a touch would look the same\)$/);
+      expect(lines.find((l) => l.startsWith(`${later!.id.pid} `))).toMatch(/\sfresh\s+ctime\s+node\s+\S*node server\.js$/);
       expect(human.stdout).toMatch(/2 processes of .*: 1 stale/);
 
       const { code, doc } = await psJson(root);
@@ -65,11 +73,11 @@ describe('devsup ps', () => {
       expect(doc.staleCount).toBe(1);
       expect(doc.kill).toBeNull();
       const stale = byPid(doc, old)!;
-      expect(stale).toMatchObject({ verdict: 'stale', start: old.id.start, newerCount: 1 });
-      expect(stale.newerFiles.map((f) => f.path)).toEqual(['src/app.py']);
-      // The delay is measured from the OS's start time to the file's own mtime.
-      expect(Math.abs(stale.newerFiles[0]!.afterStartMs - (mtimeMs - old.startMs))).toBeLessThan(40);
-      expect(byPid(doc, later)).toMatchObject({ verdict: 'fresh', newerFiles: [], newerCount: 0 });
+      expect(stale).toMatchObject({ verdict: 'stale', evidence: 'ctime', role: 'runner', start: old.id.start, changedCount: 1 });
+      expect(stale.changedFiles.map((f) => [f.path, f.content, f.evidence])).toEqual([['src/lib.js', 'unknown', 'ctime']]);
+      // The delay is measured from the OS's start time to the file's own ctime.
+      expect(Math.abs(stale.changedFiles[0]!.afterStartMs - (ctimeMs - old.startMs))).toBeLessThan(40);
+      expect(byPid(doc, later)).toMatchObject({ verdict: 'fresh', changedFiles: [], changedCount: 0 });
     } finally {
       await killAll(old, later);
     }
@@ -102,12 +110,12 @@ describe('devsup ps', () => {
 
       const fresh = await psJson(root);
       expect(fresh.code).toBe(0);
-      expect(byPid(fresh.doc, py)).toMatchObject({ verdict: 'fresh', newerCount: 0 });
+      expect(byPid(fresh.doc, py)).toMatchObject({ verdict: 'fresh', changedCount: 0 });
 
       writeFileSync(join(root, 'mod.py'), 'X = 2\n');
       const stale = await psJson(root);
       expect(stale.code).toBe(1);
-      expect(byPid(stale.doc, py)!.newerFiles.map((f) => f.path)).toEqual(['mod.py']);
+      expect(byPid(stale.doc, py)!.changedFiles.map((f) => f.path)).toEqual(['mod.py']);
     } finally {
       await killAll(py);
     }

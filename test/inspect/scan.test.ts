@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, statSync, utimesSync } from 'node:fs';
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAge } from '../../src/stale/age.js';
@@ -7,6 +7,7 @@ import type { ProcInfo } from '../../src/process/table.js';
 import { MAX_NEWER, scanProject, startToleranceMs } from '../../src/stale/scan.js';
 import { isSourceFile, listSources } from '../../src/stale/sources.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { IDLE_JS, killAll, startReady, type Started } from './project.js';
 
 const ME = 1000;
@@ -61,21 +62,10 @@ describe('selectProjectProcesses', () => {
     ];
     expect(pids(table)).toEqual([33, 34]);
   });
-
-  it('leaves out other devsup instances, recognised by their resolved entry script', () => {
-    const dir = tempDir('devsup-selfscript-');
-    writeTree(dir, { 'bin/devsup.js': '' });
-    const script = realpathSync(join(dir, 'bin/devsup.js'));
-    const table = [
-      row(40, { cwd: '/p/app', cmdline: ['node', join(dir, 'bin/devsup.js'), 'run', '--', 'node', 'x.js'] }),
-      row(41, { cwd: '/p/app', cmdline: ['node', 'x.js'] }),
-    ];
-    expect(pids(table, { ...opts, selfScript: script } as never)).toEqual([41]);
-  });
 });
 
 describe('listSources', () => {
-  it('keeps source files by extension, skips the watch filter defaults and .gitignore, newest first', async () => {
+  it('keeps source files by extension, skips the watch filter defaults and .gitignore, most recently changed (ctime) first', async () => {
     const root = tempDir('devsup-sources-');
     writeTree(root, {
       'a.py': '', 'b/c.ts': '', 'conf.yaml': '', '.env': '', 'pkg.json': '',
@@ -85,10 +75,13 @@ describe('listSources', () => {
       '.gitignore': 'secret/\n', 'secret/k.py': '',
     });
     const t = Date.now() / 1000 - 100;
-    utimesSync(join(root, 'b/c.ts'), t + 5, t + 5);
-    utimesSync(join(root, 'a.py'), t + 3, t + 3);
+    await waitFor(() => Date.now() > statSync(join(root, 'pkg.json')).ctimeMs + 20, 'a tick past the writes');
+    // An mtime put in the past is no older to the ctime: setting it is a change.
+    utimesSync(join(root, 'b/c.ts'), t, t);
+    await waitFor(() => Date.now() > statSync(join(root, 'b/c.ts')).ctimeMs + 20, 'a tick past the utime');
+    writeFileSync(join(root, 'a.py'), 'x = 1\n');
     const files = await listSources(root);
-    expect(files.map((f) => f.rel).slice(-2)).toEqual(['b/c.ts', 'a.py']);
+    expect(files.map((f) => f.rel).slice(0, 2)).toEqual(['a.py', 'b/c.ts']);
     expect(files.map((f) => f.rel).sort()).toEqual(['.env', 'a.py', 'b/c.ts', 'conf.yaml', 'pkg.json']);
     expect(isSourceFile('/x/.env.local')).toBe(true);
     expect(isSourceFile('/x/app.pyc')).toBe(false);
@@ -96,42 +89,56 @@ describe('listSources', () => {
 });
 
 describe('scanProject', () => {
-  it('calls stale only a modification past the start by more than the tolerance', async () => {
+  it('calls stale only a change (ctime) past the start by more than the tolerance, against the files of its language', async () => {
     const root = tempDir('devsup-tolerance-');
-    writeTree(root, { 'app.py': '' });
-    const mtimeMs = statSync(join(root, 'app.py')).mtimeMs;
+    writeTree(root, { 'app.py': '', 'web.js': '' });
+    const ctimeMs = statSync(join(root, 'app.py')).ctimeMs;
     const tol = startToleranceMs();
     expect(tol).toBeGreaterThan(0);
     expect(tol).toBeLessThan(100);
+    const py = ['python3', 'x.py'];
     const table = [
-      row(60, { cwd: root, startMs: mtimeMs - tol + 5 }),
-      row(61, { cwd: root, startMs: mtimeMs - tol - 5 }),
-      row(62, { cwd: root, startMs: mtimeMs + 50 }),
+      row(60, { cwd: root, startMs: ctimeMs - tol + 5, cmdline: py }),
+      row(61, { cwd: root, startMs: ctimeMs - tol - 5, cmdline: py }),
+      row(62, { cwd: root, startMs: ctimeMs + 50, cmdline: py }),
+      // A node process cannot have loaded app.py; web.js is older than it.
+      row(63, { cwd: root, startMs: statSync(join(root, 'web.js')).ctimeMs + 50, cmdline: ['node', 'x.js'] }),
     ];
-    const scan = await scanProject(root, { table, selfPid: SELF, uid: ME, now: () => mtimeMs + 1000 });
-    expect(scan.processes.map((p) => [p.pid, p.verdict])).toEqual([
-      [61, 'stale'],
-      [60, 'fresh'],
-      [62, 'fresh'],
+    const scan = await scanProject(root, { table, selfPid: SELF, uid: ME, now: () => ctimeMs + 1000 });
+    expect(scan.processes.map((p) => [p.pid, p.verdict, p.evidence])).toEqual([
+      [61, 'stale', 'ctime'],
+      [60, 'fresh', 'ctime'],
+      [62, 'fresh', 'ctime'],
+      [63, 'fresh', 'ctime'],
     ]);
-    expect(scan.processes[0]!.newer.map((f) => f.rel)).toEqual(['app.py']);
-    expect(scan.processes[0]!.newer[0]!.afterStartMs).toBeCloseTo(tol + 5, 0);
+    expect(scan.processes[0]!.changed.map((f) => [f.rel, f.content])).toEqual([['app.py', 'unknown']]);
+    expect(scan.processes[0]!.changed[0]!.afterStartMs).toBeCloseTo(tol + 5, 0);
     expect(scan.processes[0]!.ageMs).toBeCloseTo(1000 + tol + 5, 0);
   });
 
-  it('keeps the newest few files per process but counts them all, and shows a retitled command without its empty slots', async () => {
+  it('keeps the newest few files per process but counts them all, and lists wrappers without judging them', async () => {
     const root = tempDir('devsup-many-');
     const files = Object.fromEntries(Array.from({ length: MAX_NEWER + 5 }, (_, i) => [`f${String(i).padStart(2, '0')}.js`, '']));
     writeTree(root, files);
     const t = Date.now() / 1000 - 100;
-    Object.keys(files).forEach((rel, i) => utimesSync(join(root, rel), t + i, t + i));
-    const table = [row(70, { cwd: root, startMs: t * 1000 - 1000, cmdline: ['npm exec vitest', '', '', ''] })];
-    const [p] = (await scanProject(root, { table, selfPid: SELF, uid: ME })).processes;
-    expect(p!.newerCount).toBe(MAX_NEWER + 5);
-    expect(p!.newer).toHaveLength(MAX_NEWER);
-    expect(p!.newer[0]!.rel).toBe(`f${MAX_NEWER + 4}.js`);
-    expect(p!.command).toBe("'npm exec vitest'");
-    expect(p!.argv).toEqual(['npm exec vitest', '', '', '']);
+    // Each utime moves its file's ctime; file timestamps come from a coarse clock, so one tick apart.
+    let last = 0;
+    for (const [i, rel] of Object.keys(files).entries()) {
+      await waitFor(() => Date.now() > last + 15, 'a tick past the previous change');
+      utimesSync(join(root, rel), t + i, t + i);
+      last = statSync(join(root, rel)).ctimeMs;
+    }
+    const table = [
+      row(70, { cwd: root, startMs: t * 1000 - 1000, cmdline: ['node', 'x.js'] }),
+      row(71, { cwd: root, startMs: t * 1000 - 1000, cmdline: ['npm exec vitest', '', '', ''] }),
+    ];
+    const [p, npm] = (await scanProject(root, { table, selfPid: SELF, uid: ME })).processes;
+    expect(p!.changedCount).toBe(MAX_NEWER + 5);
+    expect(p!.changed).toHaveLength(MAX_NEWER);
+    expect(p!.changed[0]!.rel).toBe(`f${MAX_NEWER + 4}.js`);
+    expect(npm).toMatchObject({ role: 'wrapper', label: 'npm', verdict: 'none', changedCount: 0 });
+    expect(npm!.command).toBe("'npm exec vitest'");
+    expect(npm!.argv).toEqual(['npm exec vitest', '', '', '']);
   });
 
   it('finds a real process run from outside the root with a relative path into it', async () => {

@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../core/errors.js';
 import { stopStale, type KillOutcome } from '../../stale/kill.js';
-import { scanProject, type ScanResult } from '../../stale/scan.js';
+import type { ScanResult } from '../../stale/scan.js';
 import type { PsOptions } from './commands.js';
 import { processJson, processTable } from './format.js';
 import { projectDir } from './root.js';
+import { protectedPids, scanWithSupervisors } from './scan.js';
 
 /** Grace between SIGTERM and SIGKILL for each stale tree. */
 const KILL_GRACE_MS = 3000;
@@ -21,7 +22,7 @@ interface KillReport {
  */
 export async function psCommand(opts: PsOptions): Promise<number> {
   const root = projectDir(opts.root, '--root');
-  const scan = await scanProject(root);
+  const scan = await scanWithSupervisors(root);
   const stale = scan.processes.filter((p) => p.verdict === 'stale');
   if (!opts.kill) {
     print(scan, null, opts.json);
@@ -42,7 +43,7 @@ export async function psCommand(opts: PsOptions): Promise<number> {
     else process.stdout.write('nothing killed\n');
     return 1;
   }
-  const outcomes = await stopStale(stale, { graceMs: KILL_GRACE_MS });
+  const outcomes = await stopStale(stale, { graceMs: KILL_GRACE_MS, protect: protectedPids(scan) });
   if (opts.json) print(scan, { confirmed: true, outcomes }, true);
   else process.stdout.write(`${outcomes.map(describe).join('\n')}\n`);
   return outcomes.every((o) => o.result === 'stopped' || o.result === 'covered' || o.result === 'gone') ? 0 : 1;
@@ -58,6 +59,7 @@ function print(scan: ScanResult, kill: KillReport | null, json: boolean | undefi
     scannedAt: new Date(scan.scannedAtMs).toISOString(),
     toleranceMs: scan.toleranceMs,
     sourceFiles: scan.sourceCount,
+    indexFound: scan.indexFound,
     processes: scan.processes.map(processJson),
     staleCount: scan.processes.filter((p) => p.verdict === 'stale').length,
     kill,
