@@ -11,7 +11,7 @@ import { appendRun } from '../../history/store.js';
 import { formatFiles } from '../../views/format.js';
 import { SpawnError } from '../../process/spawn.js';
 import { watchCode } from './code-id.js';
-import { createFlakeRunner, type StartedRun } from './run.js';
+import { createFlakeRunner, type StartedRun } from '../../flake/run.js';
 import { stateDirFor } from './state.js';
 import { onShutdownSignals } from '../signals.js';
 

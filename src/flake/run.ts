@@ -1,15 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { clearCaches } from '../../caches/clear.js';
-import type { PresetName } from '../../caches/presets.js';
-import { freshPycachePrefix } from '../../caches/pycache-prefix.js';
-import { errorMessage } from '../../core/errors.js';
-import type { RunOutcome } from '../../flake/runner.js';
-import { LineTail } from '../../history/recorder.js';
-import { readLines } from '../../process/lines.js';
-import { spawnChild, type Child } from '../../process/spawn.js';
-import { stopTree } from '../../process/stop-tree.js';
+import { clearCaches } from '../caches/clear.js';
+import type { PresetName } from '../caches/presets.js';
+import { freshPycachePrefix } from '../caches/pycache-prefix.js';
+import { errorMessage } from '../core/errors.js';
+import type { RunOutcome } from './runner.js';
+import { LineTail } from '../history/recorder.js';
+import { readLines } from '../process/lines.js';
+import { spawnChild, type Child } from '../process/spawn.js';
+import { stopTree } from '../process/stop-tree.js';
 
 export interface FlakeRunSetup {
   command: string[] | string;
