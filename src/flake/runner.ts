@@ -1,4 +1,5 @@
 import { median, percentile, wilson, zeroFailureUpperBound, type RateInterval } from '../history/stats.js';
+import type { CaseResult } from './junit.js';
 import { sequentialTracker, type SequentialDesign, type Verdict } from './sequential.js';
 
 export interface RunOutcome {
@@ -6,6 +7,8 @@ export interface RunOutcome {
   signal: string | null;
   durationMs: number;
   output: string;
+  /** The run's test cases from its JUnit report; null when it left none readable; absent when none was asked for. */
+  tests?: CaseResult[] | null;
 }
 
 export interface FlakeProgress {
