@@ -2,26 +2,40 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { isPythonCommand, parseClearSpec, presetsForCommand } from '../../caches/presets.js';
 import { DevsupError, errorMessage, UsageError } from '../../core/errors.js';
+import { planJunit } from '../../flake/junit-plan.js';
 import { createProgress } from '../../flake/progress.js';
 import { formatFlakeReport } from '../../flake/report.js';
-import { runFlake, type FlakeReport } from '../../flake/runner.js';
+import { createFlakeRunner, type StartedRun } from '../../flake/run.js';
+import { runFlake, type FlakeReport, type RunOutcome } from '../../flake/runner.js';
+import { defaultCap, sequentialDesign, type SequentialDesign } from '../../flake/sequential.js';
+import { FIRST_RUNS, TestTally, type TestsSummary } from '../../flake/tests.js';
+import { planLines, testsLines, verdictLine } from '../../flake/verdict.js';
+import { appendSession, commandKey, type FlakeSession } from '../../history/flake-sessions.js';
 import { newRunId } from '../../history/logs.js';
 import type { RunRecord } from '../../history/record.js';
 import { appendRun } from '../../history/store.js';
 import { formatFiles } from '../../views/format.js';
 import { SpawnError } from '../../process/spawn.js';
+import { baselineFromHistory, commandLabel } from './baseline.js';
 import { watchCode } from './code-id.js';
-import { createFlakeRunner, type StartedRun } from '../../flake/run.js';
 import { stateDirFor } from './state.js';
 import { onShutdownSignals } from '../signals.js';
 
 export interface FlakeOptions {
   runs: number;
+  /** False when -n was left at its default: with a baseline the cap is then chosen from the rule. */
+  runsGiven?: boolean;
   jobs: number;
   untilFail?: boolean;
   clear: string[] | false | undefined;
   shell?: boolean;
   json?: boolean;
+  /** A rate (0 < r < 1) or 'last': the failure rate of the latest earlier code that failed. */
+  baseline?: number | 'last';
+  fixedRate?: number;
+  confidence?: number;
+  /** Path of the JUnit report the command writes; `{run}` is replaced by the run number. */
+  junit?: string;
 }
 
 interface SavedLog {
@@ -29,20 +43,45 @@ interface SavedLog {
   path: string;
 }
 
+/** Exit codes of a session with a baseline: the answer, so scripts can branch on it. */
+export const EXIT_FIXED = 0;
+export const EXIT_NOT_FIXED = 1;
+export const EXIT_UNDECIDED = 3;
+
+const isFailure = (o: RunOutcome): boolean => !(o.exitCode === 0 && o.signal === null);
+
 export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<number> {
   if (argv.length === 0) throw new UsageError('no command given; usage: devsup flake [options] -- <command> [args...]');
   // Commander's parser checks these too; this keeps the action safe when called directly.
   if (!(Number.isInteger(opts.runs) && opts.runs >= 1)) throw new UsageError(`-n must be at least 1, got ${opts.runs}`);
   if (!(Number.isInteger(opts.jobs) && opts.jobs >= 1)) throw new UsageError(`-j must be at least 1, got ${opts.jobs}`);
+  if (opts.baseline !== undefined && opts.untilFail) throw new UsageError('--until-fail and --baseline are two different stopping rules; give one');
   const cwd = process.cwd();
   const command: string[] | string = opts.shell ? argv.join(' ') : argv;
   const explicit = opts.clear === false ? undefined : opts.clear;
   const { presets, globs } = explicit ? parseClearSpec(explicit) : { presets: presetsForCommand(command), globs: [] };
   const stateDir = stateDirFor(cwd);
-  const session = newRunId();
+  const sessionStart = new Date();
+  const session = newRunId(sessionStart);
+  const sessionDir = join(stateDir, 'flake', session);
   const code = watchCode(cwd, globs);
   // Before the first run, which may write into the tree itself.
   const codeId = await code.codeId;
+
+  const design = await designFor(opts, stateDir, command, codeId);
+  const cap = design && !opts.runsGiven ? defaultCap(design) : opts.runs;
+  if (design) for (const l of planLines(design, cap)) process.stderr.write(`${l}\n`);
+
+  const junitDir = join(sessionDir, 'junit');
+  const planned = planJunit({ command, cwd, given: opts.junit, dir: junitDir, env: process.env });
+  if (!planned.plan && planned.note) process.stderr.write(`devsup: note: ${planned.note}\n`);
+  const junit = planned.plan ?? undefined;
+  let jobs = opts.jobs;
+  if (junit?.sharedPath && jobs > 1) {
+    process.stderr.write(`devsup: note: every run writes ${opts.junit}, so runs go one at a time (put {run} in the path to run them in parallel)\n`);
+    jobs = 1;
+  }
+  if (junit && junit.kind !== 'given') await mkdir(junitDir, { recursive: true });
 
   const warned = new Set<string>();
   const warn = (message: string): void => {
@@ -53,6 +92,8 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
   };
 
   const abort = new AbortController();
+  // Set when the rule has decided: runs still going are stopped, and not counted.
+  const decided = new AbortController();
   let signalExit: number | undefined;
   const detach = onShutdownSignals((_signal, exitCode) => {
     signalExit = exitCode;
@@ -65,24 +106,36 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     clear: opts.clear === false ? null : { roots: [cwd], presets, globs },
     python: isPythonCommand(command),
     pycacheBase,
-    signal: abort.signal,
+    signal: AbortSignal.any([abort.signal, decided.signal]),
     graceMs: 3000,
     onWarning: warn,
+    ...(junit ? { junit } : {}),
   });
   const progress = createProgress({
     out: process.stderr,
     isTTY: Boolean(process.stderr.isTTY),
-    total: opts.runs,
+    total: cap,
     columns: process.stderr.columns,
   });
+
+  const tally = junit ? new TestTally() : null;
+  const logs = keptLogs(sessionDir, tally, warn);
+  const runOnce = async (i: number): Promise<RunOutcome> => {
+    const o = await runner.runOnce(i);
+    if (abort.signal.aborted || decided.signal.aborted) return o;
+    if (tally && o.tests !== undefined) tally.add(i, isFailure(o), o.tests);
+    if (isFailure(o)) await logs.offer(i, o.output);
+    return o;
+  };
 
   let report: FlakeReport;
   try {
     report = await runFlake({
-      n: opts.runs,
-      jobs: opts.jobs,
+      n: cap,
+      jobs,
       untilFail: opts.untilFail,
-      runOnce: runner.runOnce,
+      ...(design ? { sequential: design, onDecided: () => decided.abort() } : {}),
+      runOnce,
       onProgress: (p) => progress.update(p),
       signal: abort.signal,
     });
@@ -93,51 +146,128 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     detach();
     // Every run has ended (runFlake waits for them), so no Python process still writes here.
     await rm(pycacheBase, { recursive: true, force: true }).catch(() => undefined);
+    if (junit && junit.kind !== 'given') await rm(junitDir, { recursive: true, force: true }).catch(() => undefined);
   }
   progress.finish();
 
-  const logs = await saveFailureLogs(join(stateDir, 'flake', session), report).catch((err: unknown) => {
-    warn(`could not save the failing runs' output: ${errorMessage(err)}`);
-    return [];
-  });
-  await recordHistory(stateDir, runner.started(), codeId, logs).catch((err: unknown) => {
+  for (const f of report.firstFailures) await logs.offer(f.index, f.output, true);
+  const saved = logs.saved().filter((l) => report.counted.includes(l.run - 1));
+  const tests = tally?.summarize(report.counted) ?? null;
+  await recordHistory(stateDir, runner.started(), codeId, saved).catch((err: unknown) => {
     warn(`history not recorded: ${errorMessage(err)}`);
   });
+  if (report.runs > 0) {
+    await appendSession(stateDir, sessionRecord(session, sessionStart, command, codeId, report, tests, design)).catch((err: unknown) => {
+      warn(`session not recorded: ${errorMessage(err)}`);
+    });
+  }
   const changed = await code.changedSince();
   if (changed.length > 0) {
     // Often just files the runs themselves write; named so the user can tell that from an edit.
     warn(`files changed while the runs went on, so they may not all have run the same code: ${formatFiles(changed)}`);
   }
 
+  const verdict = report.verdict;
   if (opts.json) {
-    const shownLogs = logs.map((l) => ({ ...l, index: l.run - 1 }));
-    process.stdout.write(`${JSON.stringify({ command, codeId, ...report, logs: shownLogs })}\n`);
+    const shownLogs = saved.map((l) => ({ ...l, index: l.run - 1 }));
+    const { counted: _counted, ...rest } = report;
+    const decision = design ? { baseline: design.baseline, fixedRate: design.fixedRate, confidence: design.confidence, cap } : undefined;
+    process.stdout.write(`${JSON.stringify({ command, codeId, ...rest, ...(decision ? { decision } : {}), ...(tests ? { tests } : {}), logs: shownLogs })}\n`);
   } else {
-    const lines = formatFlakeReport(report);
-    if (logs.length > 0) lines.push('output saved:', ...logs.map((l) => `  run ${l.run}: ${shortPath(cwd, l.path)}`));
+    const lines: string[] = [];
+    if (design && verdict) lines.push(verdictLine(verdict, design, report.runs, report.failed, cap));
+    const body = formatFlakeReport(report);
+    // Stopping at the verdict is the rule working, not a run cut short: the report needs no excuse.
+    lines.push(...body);
+    if (tests) {
+      const pathOf = new Map(saved.map((l) => [l.run - 1, shortPath(cwd, l.path)]));
+      lines.push(...testsLines(tests, (i) => pathOf.get(i)));
+    }
+    const firstLogs = saved.filter((l) => report.firstFailures.some((f) => f.index === l.run - 1));
+    if (firstLogs.length > 0) lines.push('output saved:', ...firstLogs.map((l) => `  run ${l.run}: ${shortPath(cwd, l.path)}`));
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   if (signalExit !== undefined) return signalExit;
+  if (design) return verdict === 'fixed' ? EXIT_FIXED : verdict === 'not-fixed' ? EXIT_NOT_FIXED : EXIT_UNDECIDED;
   return report.failed > 0 ? 1 : 0;
+}
+
+async function designFor(opts: FlakeOptions, stateDir: string, command: string[] | string, codeId: string): Promise<SequentialDesign | null> {
+  if (opts.baseline === undefined) return null;
+  let baseline: number;
+  if (opts.baseline === 'last') {
+    const found = await baselineFromHistory(stateDir, command, codeId);
+    process.stderr.write(`${found.note}\n`);
+    baseline = found.rate;
+  } else {
+    baseline = opts.baseline;
+  }
+  const fixedRate = opts.fixedRate ?? baseline / 10;
+  if (fixedRate >= baseline) throw new UsageError(`--fixed-rate must be below the baseline (${baseline}), got ${fixedRate}`);
+  return sequentialDesign(baseline, fixedRate, opts.confidence ?? 0.95);
+}
+
+/**
+ * Keeps the output of the first failing runs: the first FIRST_RUNS failures of each test case and
+ * of the session, written as they happen so a long session holds no outputs in memory.
+ */
+function keptLogs(dir: string, tally: TestTally | null, warn: (m: string) => void) {
+  const perTest = new Map<string, number>();
+  const saved = new Map<number, string>();
+  let failures = 0;
+  let made = false;
+  return {
+    async offer(i: number, output: string, always = false): Promise<void> {
+      if (saved.has(i)) return;
+      const tests = tally?.failuresOf(i) ?? [];
+      const wanted = always || failures < FIRST_RUNS || tests.some((t) => (perTest.get(t) ?? 0) < FIRST_RUNS);
+      if (!always) failures++;
+      if (!wanted) return;
+      for (const t of tests) perTest.set(t, (perTest.get(t) ?? 0) + 1);
+      try {
+        if (!made) await mkdir(dir, { recursive: true });
+        made = true;
+        const path = join(dir, `run-${i + 1}.log`);
+        saved.set(i, path);
+        await writeFile(path, output);
+      } catch (err) {
+        saved.delete(i);
+        warn(`could not save the failing runs' output: ${errorMessage(err)}`);
+      }
+    },
+    saved: (): SavedLog[] => [...saved].sort((a, b) => a[0] - b[0]).map(([i, path]) => ({ run: i + 1, path })),
+  };
+}
+
+function sessionRecord(
+  id: string,
+  startedAt: Date,
+  command: string[] | string,
+  codeId: string,
+  report: FlakeReport,
+  tests: TestsSummary | null,
+  design: SequentialDesign | null,
+): FlakeSession {
+  return {
+    v: 1,
+    id,
+    key: commandKey(command),
+    label: commandLabel(command),
+    codeId,
+    startedAt: startedAt.toISOString(),
+    runs: report.runs,
+    failed: report.failed,
+    ...(tests ? { reported: tests.reported, tests: tests.failing.map((t) => ({ id: t.id, runs: t.runs, failed: t.failed })) } : {}),
+    ...(design && report.verdict
+      ? { decision: { baseline: design.baseline, fixedRate: design.fixedRate, confidence: design.confidence, verdict: report.verdict } }
+      : {}),
+  };
 }
 
 /** A command that cannot start is the user's mistake, not a flaky failure. */
 function asCliError(err: unknown): unknown {
   if (err instanceof SpawnError && err.reason !== 'other') return new DevsupError(err.message, 'spawn', 2);
   return err;
-}
-
-async function saveFailureLogs(dir: string, report: FlakeReport): Promise<SavedLog[]> {
-  if (report.firstFailures.length === 0) return [];
-  await mkdir(dir, { recursive: true });
-  return Promise.all(
-    report.firstFailures.map(async (f) => {
-      const run = f.index + 1;
-      const path = join(dir, `run-${run}.log`);
-      await writeFile(path, f.output);
-      return { run, path };
-    }),
-  );
 }
 
 async function recordHistory(stateDir: string, runs: StartedRun[], codeId: string, logs: SavedLog[]): Promise<void> {
