@@ -151,8 +151,10 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
   progress.finish();
 
   for (const f of report.firstFailures) await logs.offer(f.index, f.output, true);
-  const saved = logs.saved().filter((l) => report.counted.includes(l.run - 1));
   const tests = tally?.summarize(report.counted) ?? null;
+  // Runs were saved in the order they ended; keep only those the report names.
+  const shown = new Set([...report.firstFailures.map((f) => f.index), ...(tests?.failing.flatMap((t) => t.failingRuns) ?? [])]);
+  const saved = await logs.keepOnly(shown);
   await recordHistory(stateDir, runner.started(), codeId, saved).catch((err: unknown) => {
     warn(`history not recorded: ${errorMessage(err)}`);
   });
@@ -235,7 +237,14 @@ function keptLogs(dir: string, tally: TestTally | null, warn: (m: string) => voi
         warn(`could not save the failing runs' output: ${errorMessage(err)}`);
       }
     },
-    saved: (): SavedLog[] => [...saved].sort((a, b) => a[0] - b[0]).map(([i, path]) => ({ run: i + 1, path })),
+    async keepOnly(indices: ReadonlySet<number>): Promise<SavedLog[]> {
+      for (const [i, path] of saved) {
+        if (indices.has(i)) continue;
+        saved.delete(i);
+        await rm(path, { force: true }).catch(() => undefined);
+      }
+      return [...saved].sort((a, b) => a[0] - b[0]).map(([i, path]) => ({ run: i + 1, path }));
+    },
   };
 }
 
