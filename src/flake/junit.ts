@@ -49,8 +49,9 @@ function problems(tc: Node, tag: string): Node[] | null {
 function caseId(suites: string[], tc: Node): string {
   const name = str(tc['@name']);
   let cls = str(tc['@classname']);
-  // node --test writes classname="test" on every case; vitest repeats the file (a suite name).
-  if (cls === 'test' || suites.includes(cls)) cls = '';
+  // node --test writes classname="test" on every case; vitest repeats the file (a suite name);
+  // jest-junit by default writes the same text as classname and name.
+  if (cls === 'test' || cls === name || suites.includes(cls)) cls = '';
   const head = cls === '' ? name : `${cls}::${name}`;
   return [...suites, head].join(' > ');
 }
