@@ -1,6 +1,7 @@
+import type { EventOf } from '../../core/events.js';
 import type { WorkerView } from '../../supervisor/api.js';
 import { fit, stripSgr, visibleWidth } from './ansi.js';
-import { durationSparkline, formatCpu, formatMem, stateWord, taskMarks, uptime, verdictWord, type Tone, type Word } from './format.js';
+import { durationSparkline, failingTestsText, formatCpu, formatMem, stateWord, taskMarks, uptime, verdictWord, type Tone, type Word } from './format.js';
 import type { TreeStats } from './proc-stats.js';
 
 export interface ListRow {
@@ -8,6 +9,8 @@ export interface ListRow {
   stats: TreeStats | undefined;
   /** The dashboard saw a restart of this worker begin and not yet end. */
   restarting: boolean;
+  /** Per-test counts of a task's runs on its current code, when it has a JUnit report. */
+  tests?: EventOf<'task-tests'>;
 }
 
 export interface ListModel {
@@ -49,7 +52,13 @@ const COLUMNS: Column[] = [
   { title: '↻', min: 2, max: 4, align: 'right', dropRank: 7, cell: (r) => ({ text: String(r.view.restarts), tone: 'plain' }) },
   { title: 'RECENT', min: 2, max: MAX_MARKS, align: 'left', dropRank: 9, cell: (r) => ({ text: taskMarks(r.view.taskHistory, MAX_MARKS), tone: 'marks' }) },
   { title: 'TIMES', min: 5, max: MAX_MARKS, align: 'left', dropRank: 10, cell: (r) => ({ text: durationSparkline(r.view.taskHistory, MAX_MARKS), tone: 'dim' }) },
+  { title: 'FAILING TESTS', min: 8, max: 48, align: 'left', dropRank: 8, cell: (r) => testsCell(r) },
 ];
+
+function testsCell(r: ListRow): Cell {
+  const text = failingTestsText(r.tests);
+  return { text, tone: r.tests && r.tests.failing.length > 0 ? 'bad' : 'dim' };
+}
 
 function plainWord(text: string): Word {
   return { text, tone: 'plain' };
@@ -75,7 +84,11 @@ const MARKER = 2;
 
 /** Chooses which columns fit and how wide each is, dropping the least useful first. */
 function layoutColumns(m: ListModel, width: number): { col: Column; width: number }[] {
-  const cols = COLUMNS.filter((c) => (c.title !== 'RECENT' && c.title !== 'TIMES') || m.rows.some((r) => r.view.taskHistory.length > 0));
+  const cols = COLUMNS.filter((c) => {
+    if (c.title === 'RECENT' || c.title === 'TIMES') return m.rows.some((r) => r.view.taskHistory.length > 0);
+    if (c.title === 'FAILING TESTS') return m.rows.some((r) => r.tests !== undefined);
+    return true;
+  });
   const natural = (c: Column): number => {
     const cells = m.rows.map((r) => visibleWidth(c.cell(r, m).text));
     return Math.min(c.max, Math.max(c.min, visibleWidth(c.title), ...cells));
