@@ -34,7 +34,7 @@ interface Column {
   min: number;
   max: number;
   align: 'left' | 'right';
-  /** Narrow screens drop columns with the highest rank first; 0 is never dropped. */
+  /** Narrow screens drop columns with the highest rank first; 0 is never dropped. A flaky task's failing tests outrank CPU and memory. */
   dropRank: number;
   cell(r: ListRow, m: ListModel): Cell;
 }
@@ -52,7 +52,7 @@ const COLUMNS: Column[] = [
   { title: '↻', min: 2, max: 4, align: 'right', dropRank: 7, cell: (r) => ({ text: String(r.view.restarts), tone: 'plain' }) },
   { title: 'RECENT', min: 2, max: MAX_MARKS, align: 'left', dropRank: 9, cell: (r) => ({ text: taskMarks(r.view.taskHistory, MAX_MARKS), tone: 'marks' }) },
   { title: 'TIMES', min: 5, max: MAX_MARKS, align: 'left', dropRank: 10, cell: (r) => ({ text: durationSparkline(r.view.taskHistory, MAX_MARKS), tone: 'dim' }) },
-  { title: 'FAILING TESTS', min: 8, max: 48, align: 'left', dropRank: 8, cell: (r) => testsCell(r) },
+  { title: 'FAILING TESTS', min: 8, max: 48, align: 'left', dropRank: 4.5, cell: (r) => testsCell(r) },
 ];
 
 function testsCell(r: ListRow): Cell {
