@@ -36,6 +36,8 @@ interface Column {
   align: 'left' | 'right';
   /** Narrow screens drop columns with the highest rank first; 0 is never dropped. A flaky task's failing tests outrank CPU and memory. */
   dropRank: number;
+  /** Long text that is worth keeping cut short: counts at its minimum when columns are dropped. */
+  shrinks?: boolean;
   cell(r: ListRow, m: ListModel): Cell;
 }
 
@@ -52,7 +54,7 @@ const COLUMNS: Column[] = [
   { title: '↻', min: 2, max: 4, align: 'right', dropRank: 7, cell: (r) => ({ text: String(r.view.restarts), tone: 'plain' }) },
   { title: 'RECENT', min: 2, max: MAX_MARKS, align: 'left', dropRank: 9, cell: (r) => ({ text: taskMarks(r.view.taskHistory, MAX_MARKS), tone: 'marks' }) },
   { title: 'TIMES', min: 5, max: MAX_MARKS, align: 'left', dropRank: 10, cell: (r) => ({ text: durationSparkline(r.view.taskHistory, MAX_MARKS), tone: 'dim' }) },
-  { title: 'FAILING TESTS', min: 8, max: 48, align: 'left', dropRank: 4.5, cell: (r) => testsCell(r) },
+  { title: 'FAILING TESTS', min: 14, max: 48, align: 'left', dropRank: 4.5, shrinks: true, cell: (r) => testsCell(r) },
 ];
 
 function testsCell(r: ListRow): Cell {
@@ -94,8 +96,9 @@ function layoutColumns(m: ListModel, width: number): { col: Column; width: numbe
     return Math.min(c.max, Math.max(c.min, visibleWidth(c.title), ...cells));
   };
   let sized = cols.map((col) => ({ col, width: natural(col) }));
-  const total = (): number => MARKER + sized.reduce((n, s) => n + s.width, 0) + GAP * (sized.length - 1);
-  while (total() > width) {
+  const total = (least = false): number =>
+    MARKER + sized.reduce((n, s) => n + (least && s.col.shrinks ? s.col.min : s.width), 0) + GAP * (sized.length - 1);
+  while (total(true) > width) {
     const victim = sized.reduce<(typeof sized)[number] | null>((best, s) => (s.col.dropRank > (best?.col.dropRank ?? 0) ? s : best), null);
     if (!victim) break;
     sized = sized.filter((s) => s !== victim);
