@@ -27,12 +27,13 @@ describe('devsup flake --baseline', () => {
     const out = r.stdout.split('\n');
     expect(out[0]).toBe('fixed: failure rate below the baseline 5.0% (95% confidence); 0 of 65 runs failed');
     expect(out[1]).toBe('0 of 65 failed: failure rate below 4.5% with 95% confidence');
-    // Runs still going when the rule decided were stopped and recorded as cancelled, never as passes.
+    // Runs after the deciding one are not counted: those still going were stopped (cancelled in the
+    // history), and one that happened to end before run 65 did is recorded as what it was.
     const recs = historyRecords(dir);
-    expect(recs.filter((x) => x.result === 'passed').map((x) => x.generation).sort((a, b) => a - b)).toEqual(
-      Array.from({ length: 65 }, (_, i) => i + 1),
-    );
+    const passed = new Set(recs.filter((x) => x.result === 'passed').map((x) => x.generation));
+    for (let run = 1; run <= 65; run++) expect(passed.has(run), `run ${run}`).toBe(true);
     expect(recs.filter((x) => x.result === 'failed')).toEqual([]);
+    expect(recs.every((x) => x.generation <= 65 + 3)).toBe(true);
   }, 120_000);
 
   it('--fixed-rate 0 reproduces the classic 59 passes in a row', async () => {
