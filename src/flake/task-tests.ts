@@ -55,21 +55,32 @@ export function trackTaskTests(subscribe: (l: (e: DevsupEvent) => void) => () =>
     }
   };
 
+  /** Workers whose report was cleared once; after that each read clears it. */
+  const cleared = new Set<string>();
+
   const onStarted = (e: EventOf<'worker-started'>): void => {
     codeOf.set(e.worker, { generation: e.generation, codeId: e.codeId });
     const report = opts.reportOf(e.worker);
-    // The previous run's report must not be read as this one's if this run writes none. Test
-    // runners write theirs at the end, so removing it as the run starts races with nothing.
-    if (report) later(() => rm(report, { force: true }));
+    // A report left from before (another session, an older config) must not be read as this run's.
+    if (report && !cleared.has(e.worker)) {
+      cleared.add(e.worker);
+      later(() => rm(report, { force: true }));
+    }
   };
 
   const onFinished = (e: EventOf<'task-finished'>): void => {
-    if (e.result === 'cancelled') return;
-    const started = codeOf.get(e.worker);
-    if (!started || started.generation !== e.generation) return;
     const report = opts.reportOf(e.worker);
+    const started = codeOf.get(e.worker);
+    if (e.result === 'cancelled' || !started || started.generation !== e.generation) {
+      // Whatever a stopped run left is not the next run's report.
+      if (report) later(() => rm(report, { force: true }));
+      return;
+    }
     later(async () => {
+      // Removed once read, so a next run that writes no report is seen as such. Removing it when the
+      // next run starts instead would race with a quick run writing its own.
       const cases = report ? await readReport(report) : null;
+      if (report) await rm(report, { force: true });
       const round = roundOf(e.worker, started.codeId);
       round.runs++;
       if (e.result === 'failed') round.failed++;

@@ -77,6 +77,8 @@ describe('trackTaskTests', () => {
       newFailures: ['suite > t::b'],
     });
     await s.run(2, 'aaaa', 'passed', report(false));
+    // Read, then removed: a next run that writes none is not credited with this one's.
+    expect(existsSync(s.reportPath)).toBe(false);
     expect(s.events.at(-1)).toMatchObject({ runs: 2, failed: 1, failing: [{ id: 'suite > t::b', failed: 1, runs: 2 }], newFailures: [] });
     // A crash that writes no report: the run counts, nothing per test.
     await s.run(3, 'aaaa', 'failed', null);
@@ -84,6 +86,7 @@ describe('trackTaskTests', () => {
     // Cancelled runs are not evidence.
     await s.run(4, 'aaaa', 'cancelled', report(true));
     expect(s.events).toHaveLength(3);
+    expect(existsSync(s.reportPath)).toBe(false);
 
     s.bus.emit({ type: 'task-summary', worker: 'tests', codeId: 'aaaa', runs: 3, failed: 2 });
     await s.tracker.idle();
