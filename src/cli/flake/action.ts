@@ -1,19 +1,18 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { isPythonCommand, parseClearSpec, presetsForCommand } from '../../caches/presets.js';
 import { DevsupError, errorMessage, UsageError } from '../../core/errors.js';
 import { planJunit } from '../../flake/junit-plan.js';
 import { createProgress } from '../../flake/progress.js';
 import { formatFlakeReport } from '../../flake/report.js';
-import { createFlakeRunner, type StartedRun } from '../../flake/run.js';
+import { createFlakeRunner } from '../../flake/run.js';
+import { keptLogs, recordHistory, sessionRecord } from '../../flake/session-files.js';
 import { runFlake, type FlakeReport, type RunOutcome } from '../../flake/runner.js';
 import { defaultCap, sequentialDesign, type SequentialDesign } from '../../flake/sequential.js';
-import { FIRST_RUNS, TestTally, type TestsSummary } from '../../flake/tests.js';
+import { TestTally } from '../../flake/tests.js';
 import { planLines, testsLines, verdictLine } from '../../flake/verdict.js';
-import { appendSession, commandKey, type FlakeSession } from '../../history/flake-sessions.js';
+import { appendSession } from '../../history/flake-sessions.js';
 import { newRunId } from '../../history/logs.js';
-import type { RunRecord } from '../../history/record.js';
-import { appendRun } from '../../history/store.js';
 import { formatFiles } from '../../views/format.js';
 import { SpawnError } from '../../process/spawn.js';
 import { baselineFromHistory, commandLabel } from './baseline.js';
@@ -36,11 +35,6 @@ export interface FlakeOptions {
   confidence?: number;
   /** Path of the JUnit report the command writes; `{run}` is replaced by the run number. */
   junit?: string;
-}
-
-interface SavedLog {
-  run: number;
-  path: string;
 }
 
 /** Exit codes of a session with a baseline: the answer, so scripts can branch on it. */
@@ -159,7 +153,7 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     warn(`history not recorded: ${errorMessage(err)}`);
   });
   if (report.runs > 0) {
-    await appendSession(stateDir, sessionRecord(session, sessionStart, command, codeId, report, tests, design)).catch((err: unknown) => {
+    await appendSession(stateDir, sessionRecord(session, sessionStart, command, commandLabel(command), codeId, report, tests, design)).catch((err: unknown) => {
       warn(`session not recorded: ${errorMessage(err)}`);
     });
   }
@@ -209,96 +203,10 @@ async function designFor(opts: FlakeOptions, stateDir: string, command: string[]
   return sequentialDesign(baseline, fixedRate, opts.confidence ?? 0.95);
 }
 
-/**
- * Keeps the output of the first failing runs: the first FIRST_RUNS failures of each test case and
- * of the session, written as they happen so a long session holds no outputs in memory.
- */
-function keptLogs(dir: string, tally: TestTally | null, warn: (m: string) => void) {
-  const perTest = new Map<string, number>();
-  const saved = new Map<number, string>();
-  let failures = 0;
-  let made = false;
-  return {
-    async offer(i: number, output: string, always = false): Promise<void> {
-      if (saved.has(i)) return;
-      const tests = tally?.failuresOf(i) ?? [];
-      const wanted = always || failures < FIRST_RUNS || tests.some((t) => (perTest.get(t) ?? 0) < FIRST_RUNS);
-      if (!always) failures++;
-      if (!wanted) return;
-      for (const t of tests) perTest.set(t, (perTest.get(t) ?? 0) + 1);
-      try {
-        if (!made) await mkdir(dir, { recursive: true });
-        made = true;
-        const path = join(dir, `run-${i + 1}.log`);
-        saved.set(i, path);
-        await writeFile(path, output);
-      } catch (err) {
-        saved.delete(i);
-        warn(`could not save the failing runs' output: ${errorMessage(err)}`);
-      }
-    },
-    async keepOnly(indices: ReadonlySet<number>): Promise<SavedLog[]> {
-      for (const [i, path] of saved) {
-        if (indices.has(i)) continue;
-        saved.delete(i);
-        await rm(path, { force: true }).catch(() => undefined);
-      }
-      return [...saved].sort((a, b) => a[0] - b[0]).map(([i, path]) => ({ run: i + 1, path }));
-    },
-  };
-}
-
-function sessionRecord(
-  id: string,
-  startedAt: Date,
-  command: string[] | string,
-  codeId: string,
-  report: FlakeReport,
-  tests: TestsSummary | null,
-  design: SequentialDesign | null,
-): FlakeSession {
-  return {
-    v: 1,
-    id,
-    key: commandKey(command),
-    label: commandLabel(command),
-    codeId,
-    startedAt: startedAt.toISOString(),
-    runs: report.runs,
-    failed: report.failed,
-    ...(tests ? { reported: tests.reported, tests: tests.failing.map((t) => ({ id: t.id, runs: t.runs, failed: t.failed })) } : {}),
-    ...(design && report.verdict
-      ? { decision: { baseline: design.baseline, fixedRate: design.fixedRate, confidence: design.confidence, verdict: report.verdict } }
-      : {}),
-  };
-}
-
 /** A command that cannot start is the user's mistake, not a flaky failure. */
 function asCliError(err: unknown): unknown {
   if (err instanceof SpawnError && err.reason !== 'other') return new DevsupError(err.message, 'spawn', 2);
   return err;
-}
-
-async function recordHistory(stateDir: string, runs: StartedRun[], codeId: string, logs: SavedLog[]): Promise<void> {
-  const logOf = new Map(logs.map((l) => [l.run, l.path]));
-  for (const r of runs) {
-    const o = r.outcome;
-    const log = logOf.get(r.run);
-    const rec: RunRecord = {
-      v: 1,
-      worker: 'flake',
-      generation: r.run,
-      codeId,
-      changedFiles: [],
-      startedAt: r.startedAt.toISOString(),
-      durationMs: Math.max(0, o.durationMs),
-      exitCode: o.exitCode,
-      signal: o.signal,
-      result: r.cancelled ? 'cancelled' : o.exitCode === 0 && o.signal === null ? 'passed' : 'failed',
-      ...(log !== undefined ? { log } : {}),
-    };
-    await appendRun(stateDir, rec);
-  }
 }
 
 function shortPath(cwd: string, path: string): string {
