@@ -28,12 +28,11 @@ describe('devsup flake --baseline', () => {
     expect(out[0]).toBe('fixed: failure rate below the baseline 5.0% (95% confidence); 0 of 65 runs failed');
     expect(out[1]).toBe('0 of 65 failed: failure rate below 4.5% with 95% confidence');
     // Runs after the deciding one are not counted: those still going were stopped (cancelled in the
-    // history), and one that happened to end before run 65 did is recorded as what it was.
+    // history); those that ended before run 65 did (it may be slow) are recorded as what they were.
     const recs = historyRecords(dir);
     const passed = new Set(recs.filter((x) => x.result === 'passed').map((x) => x.generation));
     for (let run = 1; run <= 65; run++) expect(passed.has(run), `run ${run}`).toBe(true);
     expect(recs.filter((x) => x.result === 'failed')).toEqual([]);
-    expect(recs.every((x) => x.generation <= 65 + 3)).toBe(true);
   }, 120_000);
 
   it('--fixed-rate 0 reproduces the classic 59 passes in a row', async () => {
