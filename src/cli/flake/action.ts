@@ -12,6 +12,7 @@ import { defaultCap, sequentialDesign, type SequentialDesign } from '../../flake
 import { TestTally } from '../../flake/tests.js';
 import { planLines, testsLines, verdictLine } from '../../flake/verdict.js';
 import { appendSession } from '../../history/flake-sessions.js';
+import { formatRate } from '../../history/stats.js';
 import { newRunId } from '../../history/logs.js';
 import { formatFiles } from '../../views/format.js';
 import { SpawnError } from '../../process/spawn.js';
@@ -172,9 +173,7 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
   } else {
     const lines: string[] = [];
     if (design && verdict) lines.push(verdictLine(verdict, design, report.runs, report.failed, cap));
-    const body = formatFlakeReport(report);
-    // Stopping at the verdict is the rule working, not a run cut short: the report needs no excuse.
-    lines.push(...body);
+    lines.push(...formatFlakeReport(report));
     if (tests) {
       const pathOf = new Map(saved.map((l) => [l.run - 1, shortPath(cwd, l.path)]));
       lines.push(...testsLines(tests, (i) => pathOf.get(i)));
@@ -199,7 +198,9 @@ async function designFor(opts: FlakeOptions, stateDir: string, command: string[]
     baseline = opts.baseline;
   }
   const fixedRate = opts.fixedRate ?? baseline / 10;
-  if (fixedRate >= baseline) throw new UsageError(`--fixed-rate must be below the baseline (${baseline}), got ${fixedRate}`);
+  if (fixedRate >= baseline) {
+    throw new UsageError(`--fixed-rate must be below the baseline (${formatRate(baseline)}), got ${formatRate(fixedRate)}`);
+  }
   return sequentialDesign(baseline, fixedRate, opts.confidence ?? 0.95);
 }
 
