@@ -116,7 +116,8 @@ export function createFlakeRunner(setup: FlakeRunSetup) {
       if (setup.signal.aborted) stop(i, child);
       const { rec, output } = await capture(i, child);
       const outcome: RunOutcome = { exitCode: rec.code, signal: rec.signal, durationMs: rec.durationMs, output };
-      if (reportPath) outcome.tests = await readReport(reportPath, setup.onWarning);
+      // A run stopped part way wrote no report, or half of one; it is not counted anyway.
+      if (reportPath && !setup.signal.aborted) outcome.tests = await readReport(reportPath, setup.onWarning);
       started.push({ run, startedAt, outcome, cancelled: setup.signal.aborted });
       return outcome;
     } finally {
