@@ -3,6 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import { recordChildren, recoverLeftovers } from '../control/children.js';
 import { startControlServer } from '../control/server.js';
 import { recordTaskRuns } from '../history/recorder.js';
+import { trackTaskTests } from '../flake/task-tests.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface SessionOptions {
@@ -10,6 +11,8 @@ export interface SessionOptions {
   root: string;
   name: string;
   stateDir: string;
+  /** A task's JUnit report (config `junit`), read after each run for per-test counts. */
+  reportOf?: (worker: string) => string | undefined;
 }
 
 /**
@@ -34,10 +37,18 @@ export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOption
   const history = recordTaskRuns(sup, opts.stateDir, {
     onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
   });
+  const tests = trackTaskTests((l) => sup.subscribe(l), {
+    stateDir: opts.stateDir,
+    reportOf: opts.reportOf ?? (() => undefined),
+    emit: (e) => bus.emit(e),
+    onError: (err) => bus.emit({ type: 'warning', message: `test counts: ${errorMessage(err)}` }),
+  });
   return {
     async close() {
       await history.idle();
       history();
+      await tests.idle();
+      tests();
       await children.close();
       await control.close();
     },

@@ -33,5 +33,6 @@ export function resolveWorker(w: WorkerInput, d: DefaultsInput, dir: string): Re
     ready: w.ready ? { ...w.ready } : BUILTIN_DEFAULTS.ready,
     poll: w.poll ?? d.poll ?? BUILTIN_DEFAULTS.poll,
     repeat: w.repeat ?? d.repeat ?? BUILTIN_DEFAULTS.repeat,
+    junit: w.junit === undefined ? null : resolve(cwd, w.junit),
   };
 }

@@ -174,6 +174,11 @@ export const WorkerSchema = z
     ready: ready.optional(),
     poll: t.poll,
     repeat: t.repeat,
+    junit: z
+      .string()
+      .min(1)
+      .describe('For tasks: the JUnit XML report the command writes (relative to cwd), read after each run to count failures per test.')
+      .optional(),
   })
   .describe('One supervised process.');
 

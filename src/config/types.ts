@@ -31,6 +31,8 @@ export interface ResolvedWorker {
   ready: ReadySpec | null;
   poll: boolean;
   repeat: number;
+  /** Absolute path of the JUnit report a task writes, or null. */
+  junit: string | null;
 }
 
 export interface ResolvedConfig {

@@ -70,6 +70,18 @@ export type DevsupEvent =
       runs: number;
       failed: number;
     }
+  | {
+      /** Per-test counts of a task's runs on one code id, from its JUnit report, after each run. */
+      type: 'task-tests';
+      worker: string;
+      codeId: string;
+      runs: number;
+      failed: number;
+      /** Cases that failed at least once on this code, most failures first (at most 10). */
+      failing: { id: string; failed: number; runs: number }[];
+      /** Cases that failed in the run just finished. */
+      newFailures: string[];
+    }
   | { type: 'backoff'; worker: string; attempt: number; delayMs: number }
   | { type: 'waiting'; worker: string; for: 'change' }
   | { type: 'hold'; holder: string; holds: number }

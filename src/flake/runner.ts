@@ -1,10 +1,14 @@
 import { median, percentile, wilson, zeroFailureUpperBound, type RateInterval } from '../history/stats.js';
+import type { CaseResult } from './junit.js';
+import { sequentialTracker, type SequentialDesign, type Verdict } from './sequential.js';
 
 export interface RunOutcome {
   exitCode: number | null;
   signal: string | null;
   durationMs: number;
   output: string;
+  /** The run's test cases from its JUnit report; null when it left none readable; absent when none was asked for. */
+  tests?: CaseResult[] | null;
 }
 
 export interface FlakeProgress {
@@ -25,6 +29,15 @@ export interface FlakeOptions {
    * and this runner has no way to stop them anyway.
    */
   untilFail?: boolean;
+  /**
+   * Stop as soon as this rule reaches a verdict, with n as the cap. The rule sees runs in run
+   * order, never in the order they end: with several jobs, runs that fail slowly (a timeout) end
+   * after runs that pass quickly, and a rule fed in completion order would call "fixed" on the
+   * passes that happened to arrive first. Runs after the deciding one are not counted.
+   */
+  sequential?: SequentialDesign;
+  /** Called once when the rule decides: the caller may stop runs still in flight (not counted). */
+  onDecided?: (v: Verdict) => void;
   /** Index runs 0..n-1; a run fails unless it exits with code 0 and no signal. */
   runOnce: (i: number) => Promise<RunOutcome>;
   onProgress?: (p: FlakeProgress) => void;
@@ -64,9 +77,13 @@ export interface FlakeReport {
    * Why fewer than `requested` runs were counted: untilFail saw a failure, or the signal aborted
    * (which wins, as the later and user-made reason). Null when all requested runs were counted.
    */
-  stopped: 'first-failure' | 'aborted' | null;
-  /** Outcomes that arrived after an abort and were left out. */
+  stopped: 'first-failure' | 'aborted' | 'decided' | null;
+  /** Outcomes that arrived after an abort, or after the deciding run, and were left out. */
   discarded: number;
+  /** With a sequential rule: its verdict, or 'undecided' at the cap or on abort. */
+  verdict?: Verdict | 'undecided';
+  /** Indices of the counted runs, ascending: what per-test statistics must be computed over. */
+  counted: number[];
 }
 
 type Settled = { i: number; ok: true; r: RunOutcome } | { i: number; ok: false; err: unknown };
@@ -85,13 +102,19 @@ export async function runFlake(opts: FlakeOptions): Promise<FlakeReport> {
   checkCount('n', n);
   checkCount('jobs', jobs);
   const inFlight = new Map<number, Promise<Settled>>();
-  const durations: number[] = [];
+  /** Counted outcomes by index; outputs are dropped except for the failures kept below. */
+  const results = new Map<number, { failed: boolean; durationMs: number }>();
   let failures: FirstFailure[] = [];
   let failed = 0;
   let discarded = 0;
   let next = 0;
   let stopped: FlakeReport['stopped'] = null;
   let error: { err: unknown } | null = null;
+  const tracker = opts.sequential ? sequentialTracker(opts.sequential) : null;
+  /** Runs before this index have all ended and were fed to the tracker. */
+  let prefix = 0;
+  /** Set when the tracker decides: runs at this index and above are not counted. */
+  let decidedAt: number | null = null;
 
   const launch = (i: number): void => {
     const p = Promise.resolve()
@@ -104,26 +127,53 @@ export async function runFlake(opts: FlakeOptions): Promise<FlakeReport> {
   };
 
   const eta = (): number | null => {
-    const done = durations.length;
+    const done = results.size;
     if (done === 0) return null;
     const left = stopped !== null || error !== null ? inFlight.size : n - done;
     if (left === 0) return 0;
     // Mean run time times the number of rounds the remaining runs need at this parallelism.
-    const mean = durations.reduce((a, b) => a + b, 0) / done;
-    return Math.round((mean * left) / Math.min(jobs, left));
+    let total = 0;
+    for (const r of results.values()) total += r.durationMs;
+    return Math.round(((total / done) * left) / Math.min(jobs, left));
   };
 
   const report = (): void => {
     if (!opts.onProgress || error !== null) return;
     try {
-      opts.onProgress({ done: durations.length, failed, running: inFlight.size, etaMs: eta() });
+      opts.onProgress({ done: results.size, failed, running: inFlight.size, etaMs: eta() });
     } catch (err) {
       error = { err };
     }
   };
 
+  const uncount = (i: number): void => {
+    const r = results.get(i);
+    if (!r) return;
+    results.delete(i);
+    discarded++;
+    if (r.failed) failed--;
+  };
+
+  /** Feeds the tracker every run of the finished prefix; on a verdict, drops the runs after it. */
+  const advance = (): void => {
+    if (!tracker) return;
+    while (decidedAt === null && results.has(prefix)) {
+      const v = tracker.add(results.get(prefix)!.failed);
+      prefix++;
+      if (v === null) continue;
+      decidedAt = prefix;
+      stopped ??= 'decided';
+      for (const i of [...results.keys()]) if (i >= decidedAt) uncount(i);
+      try {
+        opts.onDecided?.(v);
+      } catch (err) {
+        error ??= { err };
+      }
+    }
+  };
+
   for (;;) {
-    if (signal?.aborted && next < n) stopped = 'aborted';
+    if (signal?.aborted && next < n) stopped ??= 'aborted';
     while (stopped === null && error === null && next < n && inFlight.size < jobs) launch(next++);
     report();
     if (inFlight.size === 0) break;
@@ -133,22 +183,28 @@ export async function runFlake(opts: FlakeOptions): Promise<FlakeReport> {
       error ??= { err: s.err };
       continue;
     }
-    if (signal?.aborted) {
-      stopped = 'aborted';
+    if (signal?.aborted || (decidedAt !== null && s.i >= decidedAt)) {
+      if (decidedAt === null) stopped = 'aborted';
       discarded++;
       continue;
     }
-    durations.push(s.r.durationMs);
-    if (s.r.exitCode === 0 && s.r.signal === null) continue;
-    failed++;
-    failures = [...failures, { index: s.i, exitCode: s.r.exitCode, signal: s.r.signal, output: s.r.output }]
-      .sort((a, b) => a.index - b.index)
-      .slice(0, 3);
-    if (opts.untilFail && next < n) stopped ??= 'first-failure';
+    const isFailure = !(s.r.exitCode === 0 && s.r.signal === null);
+    results.set(s.i, { failed: isFailure, durationMs: s.r.durationMs });
+    if (isFailure) {
+      failed++;
+      failures = [...failures, { index: s.i, exitCode: s.r.exitCode, signal: s.r.signal, output: s.r.output }]
+        .sort((a, b) => a.index - b.index)
+        .slice(0, 3);
+      if (opts.untilFail && next < n) stopped ??= 'first-failure';
+    }
+    advance();
   }
   if (error !== null) throw error.err;
 
-  const runs = durations.length;
+  const counted = [...results.keys()].sort((a, b) => a - b);
+  const durations = counted.map((i) => results.get(i)!.durationMs);
+  const runs = counted.length;
+  const kept = new Set(counted);
   return {
     requested: n,
     runs,
@@ -158,8 +214,10 @@ export async function runFlake(opts: FlakeOptions): Promise<FlakeReport> {
     ...(runs > 0 && failed === 0 ? { upperBoundIfNone: zeroFailureUpperBound(runs) } : {}),
     medianMs: runs > 0 ? median(durations) : NaN,
     p95Ms: runs > 0 ? percentile(durations, 95) : NaN,
-    firstFailures: failures,
+    firstFailures: failures.filter((f) => kept.has(f.index)),
     stopped,
     discarded,
+    ...(tracker ? { verdict: tracker.verdict ?? 'undecided' } : {}),
+    counted,
   };
 }

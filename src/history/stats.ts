@@ -77,3 +77,46 @@ export function formatRate(rate: number): string {
   if (pct > 0 && pct < 0.1) return `${pct.toPrecision(2)}%`;
   return `${pct.toFixed(1)}%`;
 }
+
+/** ln(k!) for k = 0..n, by running sums: exact enough for counts of runs, and no gamma function needed. */
+function logFactorials(n: number): Float64Array {
+  const t = new Float64Array(n + 1);
+  for (let k = 2; k <= n; k++) t[k] = t[k - 1]! + Math.log(k);
+  return t;
+}
+
+/**
+ * Fisher's exact test, two-sided, on two sessions' counts: `failedA` of `runsA` against `failedB`
+ * of `runsB`. The p-value is the total probability, with all margins fixed (hypergeometric), of
+ * every table at most as likely as the one seen. Probabilities are computed in log space: the
+ * factorials of a few thousand runs overflow a double long before the ratio does.
+ */
+export function fisherExact(failedA: number, runsA: number, failedB: number, runsB: number): number {
+  for (const [f, n] of [
+    [failedA, runsA],
+    [failedB, runsB],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 0 || !Number.isInteger(f) || f < 0 || f > n) {
+      throw new RangeError(`expected 0 <= failed <= runs, got ${f} of ${n}`);
+    }
+  }
+  const total = runsA + runsB;
+  const failures = failedA + failedB;
+  if (runsA === 0 || runsB === 0 || failures === 0 || failures === total) return 1;
+  const lf = logFactorials(total);
+  // ln P(a failures in A) with margins fixed.
+  const logP = (a: number): number =>
+    lf[runsA]! + lf[runsB]! + lf[failures]! + lf[total - failures]! -
+    (lf[total]! + lf[a]! + lf[runsA - a]! + lf[failures - a]! + lf[runsB - failures + a]!);
+  const lo = Math.max(0, failures - runsB);
+  const hi = Math.min(failures, runsA);
+  const seen = logP(failedA);
+  // Tables equally likely up to rounding count as "at most as likely" (R and SciPy do the same).
+  const cut = seen + 1e-7;
+  let p = 0;
+  for (let a = lo; a <= hi; a++) {
+    const l = logP(a);
+    if (l <= cut) p += Math.exp(l);
+  }
+  return Math.min(1, p);
+}

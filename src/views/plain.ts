@@ -100,6 +100,14 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         say(e, e.failed === 0 ? st.green(text) : st.red(text));
         return;
       }
+      case 'task-tests': {
+        if (e.newFailures.length === 0) return;
+        const counts = new Map(e.failing.map((t) => [t.id, `${t.failed}/${t.runs}`]));
+        const names = e.newFailures.slice(0, 5).map((id) => `${id}${counts.has(id) ? ` (${counts.get(id)} on this code)` : ''}`);
+        const more = e.newFailures.length > 5 ? `, and ${e.newFailures.length - 5} more` : '';
+        say(e, st.red(`failing tests: ${names.join(', ')}${more}`));
+        return;
+      }
       case 'backoff':
         note(e, `restarting in ${formatDuration(e.delayMs)} (attempt ${e.attempt})`);
         return;

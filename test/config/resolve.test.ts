@@ -30,6 +30,7 @@ describe('resolution: worker > defaults > built-in defaults', () => {
       ready: null,
       poll: false,
       repeat: 1,
+      junit: null,
     } satisfies ResolvedWorker);
   });
 

@@ -64,4 +64,34 @@ describe('renderList', () => {
     expect(renderList(model(), 80, 10)[1]).toMatch(/^\x1b\[7m› api/);
     expect(renderList(model({ focused: false }), 80, 10)[1]).toMatch(/^\x1b\[1m› api/);
   });
+
+  it("shows a task's failing tests with their counts, and keeps them when narrow screens drop CPU and memory", () => {
+    const m = model();
+    m.rows[2] = {
+      ...m.rows[2]!,
+      tests: {
+        type: 'task-tests',
+        worker: 'unit',
+        codeId: 'abc',
+        runs: 10,
+        failed: 4,
+        failing: [
+          { id: 'test_login.TestSession::test_token', failed: 3, runs: 10 },
+          { id: 'api > cookie', failed: 1, runs: 10 },
+        ],
+        newFailures: [],
+      },
+    };
+    const wide = renderList(m, 150, 10).map(stripSgr);
+    expect(wide[0]).toMatch(/RECENT\s+TIMES\s+FAILING TESTS\s*$/);
+    expect(wide[3]).toMatch(/test_token 3\/10, cookie 1\/10\s*$/);
+    // Rows without test data leave the cell empty.
+    expect(wide[1]).not.toMatch(/\/10/);
+    const narrow = renderList(m, 80, 10).map(stripSgr);
+    expect(narrow[0]).not.toContain('MEM');
+    expect(narrow[0]).toContain('FAILING TESTS');
+    expect(narrow[3]).toContain('test_token 3/10');
+    // Without any task reporting tests, there is no such column.
+    expect(stripSgr(renderList(model(), 150, 10)[0]!)).not.toContain('FAILING');
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { wilson, zeroFailureUpperBound } from '../../src/history/stats.js';
 import { runFlake, type FlakeProgress, type RunOutcome } from '../../src/flake/runner.js';
+import { sequentialDesign } from '../../src/flake/sequential.js';
 
 const pass = (durationMs = 10): RunOutcome => ({ exitCode: 0, signal: null, durationMs, output: 'ok' });
 const fail = (output = 'boom', exitCode: number | null = 1, signal: string | null = null): RunOutcome => ({
@@ -112,6 +113,62 @@ describe('runFlake', () => {
     expect(all).toMatchObject({ runs: 5, stopped: null });
     const last = await runFlake({ n: 5, jobs: 5, untilFail: true, runOnce: async (i) => (i === 4 ? fail() : pass()) });
     expect(last).toMatchObject({ runs: 5, failed: 1, stopped: null });
+  });
+
+  describe('with a sequential rule', () => {
+    const classic = sequentialDesign(0.05, 0, 0.95);
+
+    it('stops at the 59th pass and reports "fixed"', async () => {
+      const report = await runFlake({ n: 500, jobs: 1, sequential: classic, runOnce: async () => pass() });
+      expect(report).toMatchObject({ runs: 59, failed: 0, stopped: 'decided', verdict: 'fixed', discarded: 0 });
+      expect(report.counted).toHaveLength(59);
+    });
+
+    it('decides in run order: a failing run that ends late still counts before the passes after it', async () => {
+      const m = manualRuns();
+      const decided: string[] = [];
+      const done = runFlake({ n: 10, jobs: 3, sequential: classic, runOnce: m.runOnce, onDecided: (v) => decided.push(v) });
+      await settle();
+      // Runs 1 and 2 pass first; run 0, slower, fails.
+      m.finish(1, pass());
+      await settle();
+      m.finish(2, pass());
+      await settle();
+      expect(decided).toEqual([]);
+      expect(m.running()).toEqual([0, 3, 4]);
+      m.finish(0, fail('slow failure'));
+      await settle();
+      expect(decided).toEqual(['not-fixed']);
+      // Launches nothing more; the runs in flight end (the caller stops them) and are not counted.
+      m.finish(3, pass());
+      m.finish(4, fail());
+      const report = await done;
+      expect(m.launched.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+      expect(report).toMatchObject({ runs: 1, failed: 1, passed: 0, verdict: 'not-fixed', stopped: 'decided', discarded: 4 });
+      expect(report.counted).toEqual([0]);
+      expect(report.firstFailures.map((f) => f.output)).toEqual(['slow failure']);
+    });
+
+    it('undecided at the cap', async () => {
+      const d = sequentialDesign(0.05, 0.005, 0.95);
+      const report = await runFlake({ n: 30, jobs: 2, sequential: d, runOnce: async (i) => (i === 7 ? fail() : pass()) });
+      expect(report).toMatchObject({ runs: 30, failed: 1, stopped: null, verdict: 'undecided' });
+    });
+
+    it('undecided when aborted before a verdict', async () => {
+      const ac = new AbortController();
+      const report = await runFlake({
+        n: 100,
+        jobs: 1,
+        sequential: classic,
+        signal: ac.signal,
+        runOnce: async (i) => {
+          if (i === 4) ac.abort();
+          return pass();
+        },
+      });
+      expect(report).toMatchObject({ runs: 4, stopped: 'aborted', verdict: 'undecided', discarded: 1 });
+    });
   });
 
   it('keeps the 3 failures with the lowest index, whatever order they end in', async () => {

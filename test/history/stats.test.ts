@@ -3,6 +3,7 @@ import {
   formatRate,
   median,
   percentile,
+  fisherExact,
   wilson,
   zeroFailureUpperBound,
   Z95,
@@ -130,5 +131,36 @@ describe('formatRate', () => {
     expect(formatRate(1)).toBe('100.0%');
     expect(formatRate(0.14)).toBe('14.0%');
     expect(formatRate(zeroFailureUpperBound(10000))).toBe('0.030%');
+  });
+});
+
+describe('fisherExact', () => {
+  // Reference values from scipy.stats.fisher_exact (two-sided).
+  it.each([
+    [3, 40, 0, 120, 0.014748029615476473],
+    [7, 50, 1, 50, 0.05944608778347597],
+    [1, 10, 0, 10, 1],
+    [10, 1000, 2, 1000, 0.03801124749285139],
+    [0, 5, 5, 5, 0.007936507936507938],
+    [30, 3000, 5, 4000, 2.7234689235910573e-7],
+    [2, 2, 0, 3, 0.1],
+  ])('%i/%i against %i/%i', (fa, na, fb, nb, p) => {
+    expect(fisherExact(fa, na, fb, nb)).toBeCloseTo(p, 9);
+    expect(fisherExact(fb, nb, fa, na)).toBeCloseTo(p, 9);
+  });
+
+  it('no failures anywhere or an empty side: no evidence, p = 1', () => {
+    expect(fisherExact(0, 40, 0, 120)).toBe(1);
+    expect(fisherExact(0, 0, 3, 10)).toBe(1);
+  });
+
+  it('stays finite for large counts (log space)', () => {
+    const p = fisherExact(500, 100_000, 400, 100_000);
+    expect(p).toBeGreaterThan(0);
+    expect(p).toBeLessThan(0.01);
+  });
+
+  it('rejects impossible counts', () => {
+    expect(() => fisherExact(5, 4, 0, 1)).toThrow(RangeError);
   });
 });

@@ -1,10 +1,36 @@
-import type { Command } from '../commander.js';
+import { InvalidArgumentError, type Command } from '../commander.js';
 import type { FlakeOptions } from './action.js';
 import type { HistoryOptions } from './history.js';
 import { collect, countParser } from '../parse.js';
 
 /** Runs, jobs and history lines: at least one. */
 export const parseCount = countParser(1);
+
+/** `5%` or `0.05`: a rate strictly between 0 and 1. */
+export function parseRate(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(value);
+  const r = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(r > 0 && r < 1) || (m && !m[2] && Number(m[1]) >= 1)) {
+    throw new InvalidArgumentError(`expected a rate such as 5% or 0.05, got "${value}"`);
+  }
+  return r;
+}
+
+/** A baseline rate, or `last` for the rate recorded on the latest earlier code that failed. */
+export function parseBaseline(value: string): number | 'last' {
+  return value.trim() === 'last' ? 'last' : parseRate(value);
+}
+
+/** Like a rate, and 0 is allowed: "fixed" then means no failure at all. */
+function parseFixedRate(value: string): number {
+  return /^\s*0+(\.0*)?\s*%?\s*$/.test(value) ? 0 : parseRate(value);
+}
+
+function parseConfidence(value: string): number {
+  const c = parseRate(value);
+  if (c <= 0.5) throw new InvalidArgumentError(`a confidence above 50% is needed, got "${value}"`);
+  return c;
+}
 
 export function registerFlake(program: Command): void {
   program
@@ -19,10 +45,21 @@ export function registerFlake(program: Command): void {
     .option('--no-clear', 'clear no caches')
     .option('--shell', 'run the command through the shell (give it as one string)')
     .option('--json', 'print the report as JSON')
+    .option('--baseline <rate>', 'is it fixed? run until the failure rate is shown below this rate (5%, 0.05) or not; "last": the rate recorded on the latest earlier code that failed. Exit 0 fixed, 1 not fixed, 3 undecided at the cap (-n)', parseBaseline)
+    .option('--fixed-rate <rate>', 'with --baseline: the rate that counts as fixed (default: a tenth of the baseline; 0: no failure allowed)', parseFixedRate)
+    .option('--confidence <pct>', 'with --baseline: confidence of the answer', parseConfidence, 0.95)
+    .option('--junit <path>', 'the JUnit XML report the command writes ({run} is replaced by the run number): failures per test case. pytest and node --test need no flag')
+    .option('--compare', 'no runs: the failure rate of this command (or of the latest one) per code id, and whether the two latest differ')
+    .option('--task <name>', 'with --compare: a task with "repeat" instead of a command')
     .passThroughOptions()
-    .action(async (command: string[], opts: FlakeOptions) => {
+    .action(async (command: string[], opts: FlakeOptions & { compare?: boolean; task?: string }, cmd: Command) => {
+      if (opts.compare) {
+        const { compareCommand } = await import('./compare.js');
+        process.exitCode = await compareCommand(command, { shell: opts.shell, task: opts.task, confidence: opts.confidence });
+        return;
+      }
       const { flakeCommand } = await import('./action.js');
-      process.exitCode = await flakeCommand(command, opts);
+      process.exitCode = await flakeCommand(command, { ...opts, runsGiven: cmd.getOptionValueSource('runs') !== 'default' });
     });
 
   program

@@ -28,7 +28,13 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
 
-  const session = await openSession(bus, sup, { root: config.dir, name: opts.name, stateDir: stateDirOf(config.dir) });
+  const session = await openSession(bus, sup, {
+    root: config.dir,
+    name: opts.name,
+    stateDir: stateDirOf(config.dir),
+    // Read at each run, so a reloaded config's report path applies from the next run on.
+    reportOf: (worker) => config.workers.find((w) => w.name === worker)?.junit ?? undefined,
+  });
   const stopAll = (code: number): void => void sup.shutdown().then(() => finish(code));
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });

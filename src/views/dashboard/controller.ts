@@ -1,5 +1,5 @@
 import { errorMessage } from '../../core/errors.js';
-import type { DevsupEvent } from '../../core/events.js';
+import type { DevsupEvent, EventOf } from '../../core/events.js';
 import type { SupervisorApi, SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
 import { truncate } from './ansi.js';
 import { Commands } from './commands.js';
@@ -31,6 +31,8 @@ export class Controller implements KeyActions {
   private quitting = false;
   private readonly shown = new Map<object, string>();
   private readonly labels = new Map<object, string>();
+  /** The latest per-test counts of each task (from `task-tests` events; not in the snapshot). */
+  private readonly tests = new Map<string, EventOf<'task-tests'>>();
 
   constructor(
     private readonly api: SupervisorApi,
@@ -76,6 +78,9 @@ export class Controller implements KeyActions {
       case 'backoff':
         this.commands.restarting.delete(e.worker);
         break;
+      case 'task-tests':
+        this.tests.set(e.worker, e);
+        break;
       case 'warning':
         this.status.say(`${e.worker ? `${e.worker}: ` : ''}${e.message}`, 'warn', 8000);
         break;
@@ -117,7 +122,12 @@ export class Controller implements KeyActions {
     this.selectedName = sel?.name ?? null;
 
     const ls = layout.listSize();
-    const rows = this.workers.map((view) => ({ view, stats: this.sampler.get(view.pid), restarting: this.commands.restarting.has(view.name) }));
+    const rows = this.workers.map((view) => ({
+      view,
+      stats: this.sampler.get(view.pid),
+      restarting: this.commands.restarting.has(view.name),
+      tests: this.tests.get(view.name),
+    }));
     const model = { rows, selected: this.selectedIndex(), focused: this.panel === 'list', now, statsSupported: procStatsSupported };
     this.put(layout.list, renderList(model, ls.width, ls.height).join('\n'));
     const held = this.snap.holds.length > 0 ? ` · restarts held by ${this.snap.holds.join(', ')}` : '';

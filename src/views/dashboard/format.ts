@@ -114,6 +114,22 @@ export function taskMarks(history: WorkerView['taskHistory'], max: number): stri
     .join('');
 }
 
+/** The short name of a test case: its last part (`test_a.TestX::test_bad` → `test_bad`, `suite > case` → `case`). */
+export function shortTestName(id: string): string {
+  const parts = id.split(/ > |::/);
+  return parts[parts.length - 1] || id;
+}
+
+/**
+ * A task's failing tests on its current code, for its row: `test_token 3/10, test_cookie 1/10`.
+ * Empty when no report was read; `none failed (10)` when reports were read and all passed.
+ */
+export function failingTestsText(t: EventOf<'task-tests'> | undefined): string {
+  if (!t) return '';
+  if (t.failing.length === 0) return `no test failed (${t.runs})`;
+  return t.failing.map((f) => `${shortTestName(f.id)} ${f.failed}/${f.runs}`).join(', ');
+}
+
 const BARS = '▁▂▃▄▅▆▇█';
 
 /**

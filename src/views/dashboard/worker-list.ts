@@ -1,6 +1,7 @@
+import type { EventOf } from '../../core/events.js';
 import type { WorkerView } from '../../supervisor/api.js';
 import { fit, stripSgr, visibleWidth } from './ansi.js';
-import { durationSparkline, formatCpu, formatMem, stateWord, taskMarks, uptime, verdictWord, type Tone, type Word } from './format.js';
+import { durationSparkline, failingTestsText, formatCpu, formatMem, stateWord, taskMarks, uptime, verdictWord, type Tone, type Word } from './format.js';
 import type { TreeStats } from './proc-stats.js';
 
 export interface ListRow {
@@ -8,6 +9,8 @@ export interface ListRow {
   stats: TreeStats | undefined;
   /** The dashboard saw a restart of this worker begin and not yet end. */
   restarting: boolean;
+  /** Per-test counts of a task's runs on its current code, when it has a JUnit report. */
+  tests?: EventOf<'task-tests'>;
 }
 
 export interface ListModel {
@@ -31,8 +34,10 @@ interface Column {
   min: number;
   max: number;
   align: 'left' | 'right';
-  /** Narrow screens drop columns with the highest rank first; 0 is never dropped. */
+  /** Narrow screens drop columns with the highest rank first; 0 is never dropped. A flaky task's failing tests outrank CPU and memory. */
   dropRank: number;
+  /** Long text that is worth keeping cut short: counts at its minimum when columns are dropped. */
+  shrinks?: boolean;
   cell(r: ListRow, m: ListModel): Cell;
 }
 
@@ -49,7 +54,13 @@ const COLUMNS: Column[] = [
   { title: '↻', min: 2, max: 4, align: 'right', dropRank: 7, cell: (r) => ({ text: String(r.view.restarts), tone: 'plain' }) },
   { title: 'RECENT', min: 2, max: MAX_MARKS, align: 'left', dropRank: 9, cell: (r) => ({ text: taskMarks(r.view.taskHistory, MAX_MARKS), tone: 'marks' }) },
   { title: 'TIMES', min: 5, max: MAX_MARKS, align: 'left', dropRank: 10, cell: (r) => ({ text: durationSparkline(r.view.taskHistory, MAX_MARKS), tone: 'dim' }) },
+  { title: 'FAILING TESTS', min: 14, max: 48, align: 'left', dropRank: 4.5, shrinks: true, cell: (r) => testsCell(r) },
 ];
+
+function testsCell(r: ListRow): Cell {
+  const text = failingTestsText(r.tests);
+  return { text, tone: r.tests && r.tests.failing.length > 0 ? 'bad' : 'dim' };
+}
 
 function plainWord(text: string): Word {
   return { text, tone: 'plain' };
@@ -75,14 +86,19 @@ const MARKER = 2;
 
 /** Chooses which columns fit and how wide each is, dropping the least useful first. */
 function layoutColumns(m: ListModel, width: number): { col: Column; width: number }[] {
-  const cols = COLUMNS.filter((c) => (c.title !== 'RECENT' && c.title !== 'TIMES') || m.rows.some((r) => r.view.taskHistory.length > 0));
+  const cols = COLUMNS.filter((c) => {
+    if (c.title === 'RECENT' || c.title === 'TIMES') return m.rows.some((r) => r.view.taskHistory.length > 0);
+    if (c.title === 'FAILING TESTS') return m.rows.some((r) => r.tests !== undefined);
+    return true;
+  });
   const natural = (c: Column): number => {
     const cells = m.rows.map((r) => visibleWidth(c.cell(r, m).text));
     return Math.min(c.max, Math.max(c.min, visibleWidth(c.title), ...cells));
   };
   let sized = cols.map((col) => ({ col, width: natural(col) }));
-  const total = (): number => MARKER + sized.reduce((n, s) => n + s.width, 0) + GAP * (sized.length - 1);
-  while (total() > width) {
+  const total = (least = false): number =>
+    MARKER + sized.reduce((n, s) => n + (least && s.col.shrinks ? s.col.min : s.width), 0) + GAP * (sized.length - 1);
+  while (total(true) > width) {
     const victim = sized.reduce<(typeof sized)[number] | null>((best, s) => (s.col.dropRank > (best?.col.dropRank ?? 0) ? s : best), null);
     if (!victim) break;
     sized = sized.filter((s) => s !== victim);

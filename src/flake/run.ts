@@ -1,15 +1,17 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { clearCaches } from '../../caches/clear.js';
-import type { PresetName } from '../../caches/presets.js';
-import { freshPycachePrefix } from '../../caches/pycache-prefix.js';
-import { errorMessage } from '../../core/errors.js';
-import type { RunOutcome } from '../../flake/runner.js';
-import { LineTail } from '../../history/recorder.js';
-import { readLines } from '../../process/lines.js';
-import { spawnChild, type Child } from '../../process/spawn.js';
-import { stopTree } from '../../process/stop-tree.js';
+import { clearCaches } from '../caches/clear.js';
+import type { PresetName } from '../caches/presets.js';
+import { freshPycachePrefix } from '../caches/pycache-prefix.js';
+import { errorMessage } from '../core/errors.js';
+import type { RunOutcome } from './runner.js';
+import { parseJunit, type CaseResult } from './junit.js';
+import type { JunitPlan } from './junit-plan.js';
+import { LineTail } from '../history/recorder.js';
+import { readLines } from '../process/lines.js';
+import { spawnChild, type Child } from '../process/spawn.js';
+import { stopTree } from '../process/stop-tree.js';
 
 export interface FlakeRunSetup {
   command: string[] | string;
@@ -23,6 +25,8 @@ export interface FlakeRunSetup {
   signal: AbortSignal;
   graceMs: number;
   onWarning(message: string): void;
+  /** Read each run's JUnit report (and let the plan adjust the command for it). */
+  junit?: JunitPlan;
 }
 
 /** A run that really started, numbered from 1 as the report and the child's env number it. */
@@ -98,15 +102,22 @@ export function createFlakeRunner(setup: FlakeRunSetup) {
     // Aborted while waiting to start: nothing ran, runFlake will not count it.
     if (setup.signal.aborted) return { exitCode: null, signal: null, durationMs: 0, output: '' };
     const env: Record<string, string> = { DEVSUP_FLAKE_RUN: String(run), FLAKE_RUN: String(run) };
+    const planned = setup.junit?.commandFor(run) ?? { command: setup.command, env: {} };
+    Object.assign(env, planned.env);
+    const reportPath = setup.junit?.pathFor(run);
+    // A report left by an earlier run (or session) must not be read as this run's.
+    if (reportPath) await rm(reportPath, { force: true }).catch(() => undefined);
     const prefixDir = setup.python ? join(setup.pycacheBase, `run-${run}`) : undefined;
     try {
       if (prefixDir) env.PYTHONPYCACHEPREFIX = await freshPycachePrefix(prefixDir, run);
       const startedAt = new Date();
-      const child = await spawnChild({ command: setup.command, cwd: setup.cwd, env, stdin: 'ignore', output: 'pipe' });
+      const child = await spawnChild({ command: planned.command, cwd: setup.cwd, env, stdin: 'ignore', output: 'pipe' });
       running.set(i, child);
       if (setup.signal.aborted) stop(i, child);
       const { rec, output } = await capture(i, child);
       const outcome: RunOutcome = { exitCode: rec.code, signal: rec.signal, durationMs: rec.durationMs, output };
+      // A run stopped part way wrote no report, or half of one; it is not counted anyway.
+      if (reportPath && !setup.signal.aborted) outcome.tests = await readReport(reportPath, setup.onWarning);
       started.push({ run, startedAt, outcome, cancelled: setup.signal.aborted });
       return outcome;
     } finally {
@@ -127,5 +138,24 @@ function groupAlive(pgid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The run's test cases, or null when it left no readable report (said once per kind of problem). */
+async function readReport(path: string, warn: (m: string) => void): Promise<CaseResult[] | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    // Fixed texts: the warning sink says each once, not once per run.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') warn('some runs wrote no JUnit report; their failures have no test name');
+    else warn(`cannot read a JUnit report: ${errorMessage(err).replace(path, '<report>')}`);
+    return null;
+  }
+  try {
+    return parseJunit(text);
+  } catch (err) {
+    warn('some runs left a JUnit report that is not valid XML (cut short?); their failures have no test name');
+    return null;
   }
 }
