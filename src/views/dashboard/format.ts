@@ -12,19 +12,13 @@ export interface Word {
   tone: Tone;
 }
 
-/** Compact elapsed time for narrow columns: 45s, 3m04s, 2h05m, 3d04h. */
+/**
+ * Elapsed time for columns that tick every second: whole seconds (45s), then the one duration
+ * format (3m04s, 2h05m, 3d04h), so a fresh process does not flicker through tenths.
+ */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${pad2(s % 60)}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${pad2(m % 60)}m`;
-  return `${Math.floor(h / 24)}d${pad2(h % 24)}h`;
-}
-
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
+  return s < 60 ? `${s}s` : formatDuration(s * 1000);
 }
 
 /** Resident memory in at most five columns: 812K, 48M, 1.2G. */
