@@ -8,7 +8,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 /**
  * The layers of src/, lowest first. A folder may import from its own layer and the layers below,
  * never from above: the lower a module, the fewer it needs to be understood or tested.
- * core ← state; core ← watch ← caches, config ← process, doctor ← worker, stale ← supervisor ←
+ * core ← state; core ← watch ← caches, config ← process ← worker, stale, doctor ← supervisor ←
  * control, history, flake ← views ← cli.
  */
 const LAYERS: readonly (readonly string[])[] = [
@@ -17,10 +17,10 @@ const LAYERS: readonly (readonly string[])[] = [
   ['state'],
   ['watch'],
   ['caches', 'config'],
-  // doctor's checks are used by the supervisor (polling on network filesystems) and by `ps`.
-  ['process', 'doctor'],
-  // stale/ is what `ps` needs on top of the process table.
-  ['worker', 'stale'],
+  ['process'],
+  // stale/ is what `ps` needs on top of the process table; doctor's checks use what it knows of
+  // saved content, and the supervisor uses doctor's (polling on network filesystems).
+  ['worker', 'stale', 'doctor'],
   ['supervisor'],
   ['control', 'history', 'flake'],
   ['views'],
