@@ -205,7 +205,7 @@ class FileJudge {
       // A script fed through a pipe (`bash <(...)`, /dev/fd/N) has no file to look at.
       if (entry.startsWith('/dev/') || entry.startsWith('/proc/') || candidates.some((c) => c.path === entry)) continue;
       const st = statOrUndefined(entry);
-      if (st && st.ctimeMs > limitMs) candidates.push({ path: entry, rel: this.relOf(entry), ext: '', ctimeMs: st.ctimeMs, mtimeMs: st.mtimeMs });
+      if (st && st.ctimeMs > limitMs) candidates.push({ path: entry, rel: this.relOf(entry), ext: '', ctimeMs: st.ctimeMs });
     }
     const changed: ChangedFile[] = [];
     const touched: ChangedFile[] = [];
@@ -241,7 +241,7 @@ class FileJudge {
   }
 }
 
-function statOrUndefined(path: string): { ctimeMs: number; mtimeMs: number } | undefined {
+function statOrUndefined(path: string): { ctimeMs: number } | undefined {
   try {
     const st = statSync(path);
     return st.isFile() ? st : undefined;

@@ -48,7 +48,6 @@ export interface SourceFile {
   ext: string;
   /** Moved to the present by every write and every utimes(): what a restored mtime cannot hide. */
   ctimeMs: number;
-  mtimeMs: number;
 }
 
 /** A stat holds a thread-pool slot; a big tree must not queue tens of thousands at once. */
@@ -65,7 +64,7 @@ export async function listSources(root: string): Promise<SourceFile[]> {
   const stats = await Promise.all(
     paths.map((path) =>
       statGate(() => stat(path)).then(
-        (st) => ({ path, rel: relative(root, path), ext: extOf(path), ctimeMs: st.ctimeMs, mtimeMs: st.mtimeMs }),
+        (st) => ({ path, rel: relative(root, path), ext: extOf(path), ctimeMs: st.ctimeMs }),
         () => undefined, // gone since the walk
       ),
     ),
