@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { assertNever, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { formatBytes, formatFiles, formatMs, plural } from './format.js';
+import { formatBytes, formatFiles, formatMs, loopSentence, plural } from './format.js';
 import { stylerFor } from './style.js';
 
 export interface PlainViewOptions {
@@ -114,6 +114,9 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'output':
         if (opts.showOutput) out.write(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        return;
+      case 'loop':
+        say(e, st.red(loopSentence(e)));
         return;
       case 'warning':
         say(e, st.yellow(`warning: ${e.message}`));

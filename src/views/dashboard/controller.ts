@@ -2,6 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { DevsupEvent } from '../../core/events.js';
 import type { SupervisorApi, SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
 import { truncate } from './ansi.js';
+import { loopSentence } from '../format.js';
 import { Commands } from './commands.js';
 import type { KeyActions } from './keys.js';
 import type { Layout } from './layout.js';
@@ -75,6 +76,9 @@ export class Controller implements KeyActions {
       case 'exited':
       case 'backoff':
         this.commands.restarting.delete(e.worker);
+        break;
+      case 'loop':
+        this.status.say(`${e.worker}: ${loopSentence(e, true)}`, 'error', 60_000);
         break;
       case 'warning':
         this.status.say(`${e.worker ? `${e.worker}: ` : ''}${e.message}`, 'warn', 8000);

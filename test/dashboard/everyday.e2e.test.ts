@@ -1,0 +1,39 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Rig, dashboardModule } from './rig.js';
+
+let module: string;
+const rigs: Rig[] = [];
+
+beforeAll(() => {
+  module = dashboardModule();
+}, 120_000);
+
+afterEach(async () => {
+  for (const r of rigs.splice(0)) await r.close();
+});
+
+async function open(opts: ConstructorParameters<typeof Rig>[1] = {}): Promise<Rig> {
+  const rig = new Rig(module, opts);
+  rigs.push(rig);
+  await rig.ready();
+  await rig.waitScreen('unit', 'the worker list');
+  return rig;
+}
+
+async function quit(rig: Rig): Promise<number> {
+  rig.press('q');
+  const { exitCode } = await rig.exit;
+  await rig.flush();
+  return exitCode;
+}
+
+describe('dashboard: everyday cases', () => {
+  it('says when a child loops on its own files, with the --ignore that fixes it', async () => {
+    const rig = await open({ cols: 160 });
+    await rig.send({ op: 'event', event: { type: 'loop', worker: 'api', files: ['logs/app.log'], generations: 5, ignore: ['logs/app.log'] } });
+    await rig.waitScreen(/api: restart loop on logs\/app\.log: no longer watched; fix: --ignore logs\/app\.log/, 'the loop on the status line');
+    // The log pane keeps it after the status line has moved on.
+    await rig.waitScreen(/── restart loop: logs\/app\.log changed right after each of 5 starts/, 'the loop in the log');
+    expect(await quit(rig)).toBe(0);
+  });
+});
