@@ -1,4 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --
+// `--` ends node's own options: without it node 20 reads a `--env-file` meant for `devsup run` itself.
 // A supervisor keeps its snapshot for hours and allocates little once started: a small young
 // generation saves tens of megabytes on a big tree and costs nothing noticeable.
 // Once idle, V8 shrinks the heap with up to three full collections in a row; on a big tree the first

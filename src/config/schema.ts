@@ -14,6 +14,7 @@ export const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const BUILTIN_DEFAULTS = {
   cwd: '.',
   env: {},
+  envFile: [],
   watch: ['.'],
   ignore: [],
   ext: [],
@@ -103,6 +104,12 @@ const tuning = {
   env: z
     .record(z.string(), z.string({ error: (iss) => `expected a string (quote numbers), got ${describeValue(iss.input)}` }))
     .describe("Extra environment variables. A worker's env is merged over defaults.env, key by key."),
+  envFile: z
+    .union([text, texts], { error: (iss) => `expected a path or an array of paths, got ${describeValue(iss.input)}` })
+    .describe(
+      '.env files (relative to cwd) read before every start; later files win, `env` wins over them, both over devsup\'s environment. ' +
+        'An edit of one restarts the worker.',
+    ),
   watch: texts
     .describe('Files or directories whose changes restart the worker, relative to cwd. Each must exist.')
     .meta({ default: BUILTIN_DEFAULTS.watch }),
@@ -158,6 +165,7 @@ export const WorkerSchema = z
     cmd: cmd.describe('The command: an array is the argv, run without a shell; a string is run by the shell.'),
     cwd: t.cwd,
     env: t.env,
+    envFile: t.envFile,
     watch: t.watch,
     ignore: t.ignore,
     ext: t.ext,

@@ -27,6 +27,7 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       command: w.cmd,
       cwd: w.cwd,
       env,
+      envFiles: w.envFile,
       kind: w.kind,
       onExit: policy.onExit,
       restartOnChange: policy.restartOnChange,
@@ -41,7 +42,8 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       ready: w.ready === null ? undefined : 'log' in w.ready ? { log: new RegExp(w.ready.log) } : { port: w.ready.port, host: w.ready.host ?? '127.0.0.1' },
     },
     watch: {
-      roots: w.watch,
+      // An env file is watched by itself (it is usually gitignored): its edit restarts the worker.
+      roots: [...w.watch, ...w.envFile],
       ignore: [...w.ignore, ...clear.globs],
       ext: w.ext.length > 0 ? w.ext : undefined,
       settleMs: w.settle,
