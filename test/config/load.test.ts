@@ -31,7 +31,7 @@ describe('loadConfig', () => {
     const err = await loadError(file);
     expect(err.exitCode).toBe(2);
     const problems = [
-      'workers[0].grace (line 6, column 7): expected a number of milliseconds, got "soon"',
+      'workers[0].grace (line 6, column 7): expected a duration (500, 500ms, 2s, 1m), got "soon"',
       'workers[0].bogus (line 7, column 7): unknown field',
       'workers[1].cmd (line 9, column 5): required',
     ];

@@ -101,9 +101,9 @@ describe('devsup up', () => {
     ]);
     await p.waitForLine(/b ready/);
     expect(isAlive(aPid)).toBe(true);
-    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "grace": "2s" } ] }');
+    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "grace": "soon" } ] }');
     const warn = await p.waitForEvent((e) => e.type === 'warning' && String(e.message).startsWith('config not applied'), 'invalid edit reported');
-    expect(warn.message).toMatch(/grace: expected a number of milliseconds, got "2s"/);
+    expect(warn.message).toMatch(/grace \(line 1, column 31\): expected a duration \(500, 500ms, 2s, 1m\), got "soon"/);
     config(root, [{ name: 'b', cmd: ['node', 'b.mjs'], cwd: 'b' }]);
     await waitFor(() => !isAlive(aPid), 'worker a stopped after its removal');
     expect(p.events().filter((e) => e.type === 'worker-started' && e.worker === 'b')).toHaveLength(1);
@@ -128,12 +128,12 @@ describe('devsup up', () => {
     const root = tempDir();
     writeFileSync(
       join(root, 'devsup.config.json'),
-      JSON.stringify({ workers: [{ name: 'a', cmd: ['node', 'x.mjs'], grace: '2s', colour: 'red' }, { name: 'a', cmd: 'true', dependsOn: ['zz'] }] }),
+      JSON.stringify({ workers: [{ name: 'a', cmd: ['node', 'x.mjs'], grace: '2 s', colour: 'red' }, { name: 'a', cmd: 'true', dependsOn: ['zz'] }] }),
     );
     const r = await runDevsup(['up', '--no-tui'], root);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^devsup: invalid config .*devsup\.config\.json:/);
-    expect(r.stderr).toContain('workers[0].grace: expected a number of milliseconds, got "2s"');
+    expect(r.stderr).toMatch(/workers\[0\]\.grace \(line 1, column \d+\): expected a duration \(500, 500ms, 2s, 1m\), got "2 s"/);
     expect(r.stderr).toMatch(/workers\[0\].*colour/);
     expect(r.stderr).toMatch(/duplicate/);
     expect(r.stderr).toMatch(/zz/);
