@@ -2,6 +2,7 @@ import { Command, CommanderError } from './commander.js';
 import { DevsupError, errorMessage } from '../core/errors.js';
 import { registerRun } from './run/command.js';
 import { registerUp } from './up/command.js';
+import { registerInit } from './init/command.js';
 import { registerControl } from './control/commands.js';
 import { registerInspect } from './inspect/commands.js';
 import { registerFlake } from './flake/commands.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerUp(program);
+  registerInit(program);
   registerControl(program);
   registerInspect(program);
   registerFlake(program);

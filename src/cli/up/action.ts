@@ -14,7 +14,9 @@ import { packageVersion } from '../version.js';
 
 export async function upCommand(opts: UpOptions): Promise<number> {
   const file = resolve(opts.config ?? 'devsup.config.json');
-  if (!existsSync(file)) throw new DevsupError(`no config file at ${file} (see config.example.json, or pass --config FILE)`, 'config', 2);
+  if (!existsSync(file)) {
+    throw new DevsupError(`no config file at ${file}; run "devsup init" to write a commented starter config for this project, or pass --config FILE`, 'config', 2);
+  }
   let config: ResolvedConfig = await loadConfig(file);
   const tui = opts.tui && !opts.json && Boolean(process.stdout.isTTY);
   const color = Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined;
