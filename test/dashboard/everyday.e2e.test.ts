@@ -36,4 +36,19 @@ describe('dashboard: everyday cases', () => {
     await rig.waitScreen(/── restart loop: logs\/app\.log changed right after each of 5 starts/, 'the loop in the log');
     expect(await quit(rig)).toBe(0);
   });
+
+  it('falls back to ASCII symbols without a UTF-8 locale, so pass and fail stay apart', async () => {
+    const rig = await open({ env: { LC_ALL: '', LC_CTYPE: '', LANG: 'C' } });
+    await rig.waitScreen(/^\^v select {2}Enter log {2}r restart/m, 'the key help in ASCII');
+    const text = rig.text();
+    expect(text).toMatch(/unit\s+passed 1\.2s\s+fresh.*\+x\+-\+/);
+    expect(text).not.toMatch(/[✔✘⊘↻⏎↑↓›·…]/);
+    await rig.send({ op: 'event', event: { type: 'loop', worker: 'api', files: ['app.log'], generations: 5, ignore: ['app.log'] } });
+    await rig.waitScreen(/-- restart loop: app\.log changed/, 'the log note in ASCII');
+    rig.press('?');
+    await rig.waitScreen(/\^ v {2}j k {5}select a worker/, 'the help in ASCII');
+    rig.press('x');
+    await rig.waitScreen((t) => !t.includes('select a worker'), 'the help closed');
+    expect(await quit(rig)).toBe(0);
+  });
 });

@@ -76,7 +76,8 @@ export class Rig {
     const cols = opts.cols ?? 100;
     const rows = opts.rows ?? 30;
     this.term = new Terminal({ cols, rows, allowProposedApi: true });
-    const env = { ...process.env, TERM: 'xterm-256color', DASH_MODULE: module, DASH_CALLS: this.callsFile, DASH_CTL: this.ctl, ...opts.env };
+    // A UTF-8 locale unless a test asks for another: the dashboard falls back to ASCII without one.
+    const env = { ...process.env, LC_ALL: 'C.UTF-8', TERM: 'xterm-256color', DASH_MODULE: module, DASH_CALLS: this.callsFile, DASH_CTL: this.ctl, ...opts.env };
     this.proc = pty.spawn(process.execPath, [HARNESS], { name: 'xterm-256color', cols, rows, cwd: dir, env: env as Record<string, string> });
     trackPid(this.proc.pid);
     this.proc.onData((d) => {

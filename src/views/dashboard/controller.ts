@@ -3,6 +3,7 @@ import type { DevsupEvent } from '../../core/events.js';
 import type { SupervisorApi, SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
 import { truncate } from './ansi.js';
 import { loopSentence } from '../format.js';
+import { forTerminal } from '../glyphs.js';
 import { Commands } from './commands.js';
 import type { KeyActions } from './keys.js';
 import type { Layout } from './layout.js';
@@ -36,7 +37,7 @@ export class Controller implements KeyActions {
   constructor(
     private readonly api: SupervisorApi,
     private readonly layout: Layout,
-    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void },
+    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void; ascii: boolean },
   ) {
     this.logs = new LogStore(opts.scrollback);
     this.commands = new Commands(api, this.status, () => {
@@ -143,13 +144,13 @@ export class Controller implements KeyActions {
   private put(box: Layout['list'], content: string): void {
     if (this.shown.get(box) === content) return;
     this.shown.set(box, content);
-    box.setContent(content);
+    box.setContent(forTerminal(content, this.opts.ascii));
   }
 
   private label(box: Layout['list'], text: string): void {
     if (this.labels.get(box) === text) return;
     this.labels.set(box, text);
-    box.setLabel(text);
+    box.setLabel(forTerminal(text, this.opts.ascii));
   }
 
   // --- keys -------------------------------------------------------------------------------

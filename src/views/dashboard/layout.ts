@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import { forTerminal } from '../glyphs.js';
 
 type Box = blessed.Widgets.BoxElement;
 
@@ -41,7 +42,7 @@ function box(screen: blessed.Widgets.Screen, opts: blessed.Widgets.BoxOptions): 
 }
 
 /** A list panel across the top, the selected worker's log below it, one status line at the bottom. */
-export function createLayout(screen: blessed.Widgets.Screen): Layout {
+export function createLayout(screen: blessed.Widgets.Screen, ascii = false): Layout {
   const border = (fg: string): blessed.Widgets.BoxOptions => ({ border: { type: 'line' }, style: { border: { fg } } });
   const list = box(screen, { top: 0, left: 0, ...border(FOCUSED) });
   const log = box(screen, { left: 0, mouse: true, ...border(UNFOCUSED) });
@@ -54,7 +55,7 @@ export function createLayout(screen: blessed.Widgets.Screen): Layout {
     border: { type: 'line' },
     padding: { left: 1, right: 1 },
     hidden: true,
-    content: HELP_LINES.join('\n'),
+    content: forTerminal(HELP_LINES.join('\n'), ascii),
   });
 
   const place = (workers: number): void => {
