@@ -74,10 +74,13 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   });
 
   const session = await openSession(bus, sup, { root: cwd, name: opts.name, stateDir: entry.spec.stateDir });
-  const detachSignals = onShutdownSignals((signal, code) => {
-    bus.emit({ type: 'shutdown', signal });
-    void sup.shutdown().then(() => finish(code));
-  });
+  const detachSignals = onShutdownSignals(
+    (signal, code) => {
+      bus.emit({ type: 'shutdown', signal });
+      void sup.shutdown().then(() => finish(code));
+    },
+    () => void session.forceKill(),
+  );
   const detachStdin = stdinOpen ? forwardStdin(sup) : () => undefined;
 
   if (piped) {

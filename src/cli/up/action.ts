@@ -30,10 +30,13 @@ export async function upCommand(opts: UpOptions): Promise<number> {
 
   const session = await openSession(bus, sup, { root: config.dir, name: opts.name, stateDir: join(config.dir, '.devsup') });
   const stopAll = (code: number): void => void sup.shutdown().then(() => finish(code));
-  const detachSignals = onShutdownSignals((signal, code) => {
-    bus.emit({ type: 'shutdown', signal });
-    stopAll(code);
-  });
+  const detachSignals = onShutdownSignals(
+    (signal, code) => {
+      bus.emit({ type: 'shutdown', signal });
+      stopAll(code);
+    },
+    () => void session.forceKill(),
+  );
 
   let dashboard: { destroy(): void } | undefined;
   let reloader: { close(): void } | undefined;
