@@ -87,6 +87,15 @@ export type DevsupEvent =
       /** `--ignore` values (relative to the watched root) that leave the files out. */
       ignore: string[];
     }
+  | {
+      /**
+       * The config file was edited: `problems` lists why it cannot be applied (the last valid one
+       * keeps running), and an empty list says the file is valid again and is what runs.
+       */
+      type: 'config-check';
+      file: string;
+      problems: string[];
+    }
   | { type: 'warning'; worker?: string; message: string }
   | { type: 'shutdown'; signal: string | null };
 

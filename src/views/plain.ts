@@ -122,6 +122,10 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
       case 'loop':
         say(e, st.red(loopSentence(e)));
         return;
+      case 'config-check':
+        if (e.problems.length === 0) note(e, 'config valid again; the running set matches the file');
+        else say(e, st.red(`config not applied, the last valid one keeps running:\n${e.problems.map((p) => `  ${p}`).join('\n')}`));
+        return;
       case 'warning':
         say(e, st.yellow(`warning: ${e.message}`));
         return;

@@ -51,4 +51,23 @@ describe('dashboard: everyday cases', () => {
     await rig.waitScreen((t) => !t.includes('select a worker'), 'the help closed');
     expect(await quit(rig)).toBe(0);
   });
+
+  it('keeps an invalid config edit on screen as a banner until the file is valid again', async () => {
+    const rig = await open({ cols: 120, rows: 30 });
+    const problems = ['workers[0].grace (line 4, column 7): expected a duration (500, 500ms, 2s, 1m), got "soon"', 'workers[1].cmd (line 9, column 5): required'];
+    await rig.send({ op: 'event', event: { type: 'config-check', file: '/p/devsup.config.json', problems } });
+    await rig.waitScreen(/devsup\.config\.json: not applied, the running set differs from the file/, 'the banner');
+    expect(rig.text()).toContain(problems[0]);
+    expect(rig.text()).toContain(problems[1]);
+    // Other messages come and go on the status line; the banner stays.
+    await rig.send({ op: 'event', event: { type: 'warning', message: 'something else' } });
+    await rig.waitScreen('something else');
+    expect(rig.text()).toContain('not applied');
+    // The log pane gave up the rows and the boxes still fit the screen.
+    expect(rig.lines().filter((l) => l.startsWith('┌')).length).toBe(3);
+    await rig.send({ op: 'event', event: { type: 'config-check', file: '/p/devsup.config.json', problems: [] } });
+    await rig.waitScreen((t) => !t.includes('not applied') && t.includes('config valid again'), 'the banner gone');
+    expect(rig.lines().filter((l) => l.startsWith('┌')).length).toBe(2);
+    expect(await quit(rig)).toBe(0);
+  });
 });

@@ -48,17 +48,20 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       void d.closed.then(() => stopAll(0));
     }
 
+    let invalid = false;
     reloader = watchConfig(file, async () => {
       try {
         const next = await loadConfig(file);
         const diff = diffConfigs(config, next);
         config = next;
+        if (invalid) bus.emit({ type: 'config-check', file, problems: [] });
+        invalid = false;
         if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
         bus.emit({ type: 'warning', message: `config reloaded: ${describe(diff)}` });
         await sup.reconcile(entriesFromConfig(next, { color }), diff);
       } catch (err) {
-        const text = err instanceof ConfigError ? err.problems.join('; ') : errorMessage(err);
-        bus.emit({ type: 'warning', message: `config not applied, keeping the running set: ${text}` });
+        invalid = true;
+        bus.emit({ type: 'config-check', file, problems: err instanceof ConfigError ? [...err.problems] : [errorMessage(err)] });
       }
     });
 

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import type { DevsupEvent } from '../../core/events.js';
 import type { SupervisorApi, SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
@@ -33,6 +34,9 @@ export class Controller implements KeyActions {
   private quitting = false;
   private readonly shown = new Map<object, string>();
   private readonly labels = new Map<object, string>();
+  /** Why the config file on disk is not what runs; empty while it is. */
+  private configProblems: string[] = [];
+  private configFile = '';
 
   constructor(
     private readonly api: SupervisorApi,
@@ -78,6 +82,11 @@ export class Controller implements KeyActions {
       case 'backoff':
         this.commands.restarting.delete(e.worker);
         break;
+      case 'config-check':
+        this.configProblems = e.problems;
+        this.configFile = basename(e.file);
+        if (e.problems.length === 0) this.status.say('config valid again: the running set matches the file', 'ok');
+        break;
       case 'loop':
         this.status.say(`${e.worker}: ${loopSentence(e, true)}`, 'error', 60_000);
         break;
@@ -116,7 +125,14 @@ export class Controller implements KeyActions {
       this.sampler.watch(this.workers.flatMap((w) => (w.pid === null ? [] : [w.pid])));
     }
     const { layout } = this;
-    layout.place(this.workers.length);
+    layout.place(this.workers.length, this.configProblems.length);
+    if (this.configProblems.length > 0) {
+      const bz = layout.bannerSize();
+      const shown = this.configProblems.slice(0, bz.height);
+      if (this.configProblems.length > bz.height && bz.height > 0) shown[bz.height - 1] = `… and ${this.configProblems.length - bz.height + 1} more`;
+      this.put(layout.banner, shown.map((p) => truncate(p, bz.width)).join('\n'));
+      this.label(layout.banner, truncate(` ${this.configFile}: not applied, the running set differs from the file `, Math.max(0, bz.width - 2)));
+    }
     const now = Date.now();
     const sel = this.selected();
     this.selectedName = sel?.name ?? null;

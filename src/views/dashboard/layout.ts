@@ -8,8 +8,11 @@ export interface Layout {
   log: Box;
   status: Box;
   help: Box;
-  /** Re-places the panels for the current screen size and worker count. */
-  place(workers: number): void;
+  /** Below the list while the config file on disk cannot be applied. */
+  banner: Box;
+  /** Re-places the panels for the current screen size, worker count and banner lines (0 hides it). */
+  place(workers: number, bannerLines?: number): void;
+  bannerSize(): { width: number; height: number };
   /** Inner (content) size of the log pane. */
   logSize(): { width: number; height: number };
   listSize(): { width: number; height: number };
@@ -47,6 +50,7 @@ export function createLayout(screen: blessed.Widgets.Screen, ascii = false): Lay
   const list = box(screen, { top: 0, left: 0, ...border(FOCUSED) });
   const log = box(screen, { left: 0, mouse: true, ...border(UNFOCUSED) });
   const status = box(screen, { left: 0, height: 1 });
+  const banner = box(screen, { left: 0, hidden: true, border: { type: 'line' }, style: { border: { fg: 'red' }, fg: 'red' } });
   const help = box(screen, {
     top: 'center',
     left: 'center',
@@ -58,7 +62,7 @@ export function createLayout(screen: blessed.Widgets.Screen, ascii = false): Lay
     content: forTerminal(HELP_LINES.join('\n'), ascii),
   });
 
-  const place = (workers: number): void => {
+  const place = (workers: number, bannerLines = 0): void => {
     const rows = Math.max(4, screen.height as number);
     const cols = Math.max(10, screen.width as number);
     // Borders and the header take three rows; the list never takes more than about half.
@@ -66,9 +70,18 @@ export function createLayout(screen: blessed.Widgets.Screen, ascii = false): Lay
     list.top = 0;
     list.width = cols;
     list.height = listHeight;
-    log.top = listHeight;
+    // The banner takes from the log, which keeps at least three rows.
+    const bannerHeight = bannerLines > 0 ? Math.max(0, Math.min(bannerLines + 2, rows - 1 - listHeight - 3)) : 0;
+    if (bannerHeight >= 3) {
+      banner.top = listHeight;
+      banner.width = cols;
+      banner.height = bannerHeight;
+      banner.show();
+    } else banner.hide();
+    const taken = banner.hidden ? 0 : bannerHeight;
+    log.top = listHeight + taken;
     log.width = cols;
-    log.height = Math.max(3, rows - 1 - listHeight);
+    log.height = Math.max(3, rows - 1 - listHeight - taken);
     status.top = rows - 1;
     status.width = cols;
   };
@@ -84,7 +97,9 @@ export function createLayout(screen: blessed.Widgets.Screen, ascii = false): Lay
     log,
     status,
     help,
+    banner,
     place,
+    bannerSize: () => inner(banner),
     logSize: () => inner(log),
     listSize: () => inner(list),
     focus(panel) {
