@@ -6,6 +6,8 @@ import { registerInit } from './init/command.js';
 import { registerControl } from './control/commands.js';
 import { registerInspect } from './inspect/commands.js';
 import { registerFlake } from './flake/commands.js';
+import { registerCompletion } from './completion-command.js';
+import { addExamples } from './examples.js';
 import { packageVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerControl(program);
   registerInspect(program);
   registerFlake(program);
+  registerCompletion(program);
+  addExamples(program);
   return program;
 }
 
