@@ -70,4 +70,29 @@ describe('dashboard: everyday cases', () => {
     expect(rig.lines().filter((l) => l.startsWith('┌')).length).toBe(2);
     expect(await quit(rig)).toBe(0);
   });
+
+  it('wraps long log lines on w and cuts them again', async () => {
+    const rig = await open({ cols: 80, rows: 24 });
+    await rig.send({ op: 'lines', worker: 'api', lines: [`start of a long line ${'x'.repeat(150)} END`, 'the last line'] });
+    await rig.waitScreen('the last line');
+    expect(rig.text()).not.toContain('END');
+    rig.press('\t');
+    rig.press('w');
+    await rig.waitScreen((t) => t.includes('x END') && t.includes('wrap (w cuts)'), 'the line wrapped');
+    // Every row of the wrapped line stays inside the box.
+    expect(rig.lines().every((l) => l.length <= 80)).toBe(true);
+    rig.press('w');
+    await rig.waitScreen((t) => !t.includes('END') && t.includes('cut at the edge'), 'cut again');
+    expect(await quit(rig)).toBe(0);
+  });
+
+  it('releases the mouse on m so text can be selected, and takes it back', async () => {
+    const rig = await open();
+    await rig.waitScreen(() => rig.mouseReporting === true, 'mouse reporting on at start');
+    rig.press('m');
+    await rig.waitScreen((t) => t.includes('mouse released: select text to copy it') && rig.mouseReporting === false, 'the mouse released');
+    rig.press('m');
+    await rig.waitScreen((t) => t.includes('mouse taken back') && rig.mouseReporting === true, 'the mouse taken back');
+    expect(await quit(rig)).toBe(0);
+  });
 });

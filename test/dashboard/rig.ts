@@ -61,6 +61,8 @@ export class Rig {
   readonly callsFile: string;
   /** Whether the output ever left the alternate screen (`CSI ? 1049 l`). */
   leftAltScreen = false;
+  /** Mouse reporting as the terminal was last told: on (`CSI ? 1000 h`) or off (`CSI ? 1000 l`). */
+  mouseReporting: boolean | undefined;
   exited = false;
   private tail = '';
   private sock: Socket | undefined;
@@ -84,6 +86,9 @@ export class Rig {
       // Kept as a short tail only: a flood writes megabytes of screen updates.
       const seen = this.tail + d;
       if (seen.includes('\x1b[?1049l')) this.leftAltScreen = true;
+      const on = seen.lastIndexOf('\x1b[?1000h');
+      const off = seen.lastIndexOf('\x1b[?1000l');
+      if (on >= 0 || off >= 0) this.mouseReporting = on > off;
       this.tail = seen.slice(-16);
       this.term.write(d);
     });

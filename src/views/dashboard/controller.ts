@@ -37,11 +37,13 @@ export class Controller implements KeyActions {
   /** Why the config file on disk is not what runs; empty while it is. */
   private configProblems: string[] = [];
   private configFile = '';
+  private wrap = false;
+  private mouseOn = true;
 
   constructor(
     private readonly api: SupervisorApi,
     private readonly layout: Layout,
-    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void; ascii: boolean },
+    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void; ascii: boolean; mouse?: (on: boolean) => void },
   ) {
     this.logs = new LogStore(opts.scrollback);
     this.commands = new Commands(api, this.status, () => {
@@ -147,8 +149,8 @@ export class Controller implements KeyActions {
     const lz = layout.logSize();
     if (sel) {
       const log = this.logs.get(sel.name);
-      this.put(layout.log, renderLog(log, lz.width, lz.height, this.finder.active).join('\n'));
-      this.label(layout.log, truncate(logLabel(sel.name, log, lz.height, this.finder.active), Math.max(0, lz.width - 2)));
+      this.put(layout.log, renderLog(log, lz.width, lz.height, this.finder.active, this.wrap).join('\n'));
+      this.label(layout.log, truncate(logLabel(sel.name, log, lz.height, this.finder.active, this.wrap), Math.max(0, lz.width - 2)));
     } else {
       this.put(layout.log, 'no workers');
       this.label(layout.log, ' log ');
@@ -256,6 +258,21 @@ export class Controller implements KeyActions {
       this.layout.help.show();
       this.layout.help.setFront();
     } else this.layout.help.hide();
+    this.opts.changed();
+  }
+
+  toggleWrap(): void {
+    this.wrap = !this.wrap;
+    this.status.say(this.wrap ? 'long lines wrap (w cuts them again)' : 'long lines are cut at the edge (w wraps them)');
+    this.opts.changed();
+  }
+
+  toggleMouse(): void {
+    this.mouseOn = !this.mouseOn;
+    this.opts.mouse?.(this.mouseOn);
+    // Said until taken back: with the mouse released the wheel no longer scrolls the log.
+    if (this.mouseOn) this.status.say('mouse taken back: the wheel scrolls the log');
+    else this.status.say('mouse released: select text to copy it (w wraps long lines); m takes it back', 'info', Infinity);
     this.opts.changed();
   }
 

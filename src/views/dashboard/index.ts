@@ -91,7 +91,7 @@ export async function startDashboard(api: SupervisorApi, opts: DashboardOptions 
   };
   try {
     const layout = createLayout(screen, ascii);
-    ctl = new Controller(api, layout, { title: opts.title ?? 'devsup', scrollback, changed, quit: () => resolveClosed('quit'), ascii });
+    ctl = new Controller(api, layout, { title: opts.title ?? 'devsup', scrollback, changed, quit: () => resolveClosed('quit'), ascii, mouse: (on) => (on ? screen.program.enableMouse() : screen.program.disableMouse()) });
     unsubscribe = api.subscribe((e: DevsupEvent) => {
       try {
         if (ctl.onEvent(e)) changed();

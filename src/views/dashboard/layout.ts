@@ -29,6 +29,8 @@ export const HELP_LINES = [
   '  Enter  Tab   focus the log; Tab or Esc goes back',
   '  PgUp PgDn    scroll the log; G or End follows the tail',
   '  g Home       oldest line',
+  '  w            wrap long lines, or cut them at the edge',
+  '  m            release the mouse to select and copy text (m again takes it back)',
   '  /            search the log (Enter jumps, Esc cancels)',
   '  n  N         next older / newer match',
   '  r            restart the selected worker',
