@@ -7,6 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 setFlagsFromString('--memory-reducer-single-gc');
 // dist/bundle is tsc's output joined into a few files (scripts/bundle.mjs); DEVSUP_UNBUNDLED=1
-// runs the separate modules instead, for tools that wrap them (bench/profile.mjs).
+// runs the separate modules instead, for tools that wrap them (bench/profile.mjs); only a checkout
+// has them, the package ships the bundle alone.
 const entry = process.env.DEVSUP_UNBUNDLED === '1' ? '../dist/cli/main.js' : '../dist/bundle/main.js';
 import(entry).then((m) => m.main(process.argv.slice(2)));
