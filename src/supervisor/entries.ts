@@ -1,6 +1,6 @@
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { WorkerEntry } from './supervisor.js';
 
 /** What `restart` in the config means for the worker's two triggers. */
@@ -12,10 +12,10 @@ const POLICY = {
 
 /** Turns a validated config into what the supervisor runs. */
 export function entriesFromConfig(config: ResolvedConfig, opts: { color: boolean }): WorkerEntry[] {
-  return config.workers.map((w) => entryOf(w, config.dir, opts));
+  return config.workers.map((w) => entryOf(w, config.dir, opts, config.file));
 }
 
-function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): WorkerEntry {
+function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }, configFile: string): WorkerEntry {
   const clear = w.clear === false ? { presets: [], globs: [] } : w.clear === 'auto' ? { presets: presetsForCommand(w.cmd), globs: [] } : parseClearSpec(w.clear);
   const policy = POLICY[w.restart];
   const env: Record<string, string | undefined> = { ...w.env };
@@ -44,11 +44,22 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
     watch: {
       // An env file is watched by itself (it is usually gitignored): its edit restarts the worker.
       roots: [...w.watch, ...w.envFile],
-      ignore: [...w.ignore, ...clear.globs],
+      ignore: [...w.ignore, ...clear.globs, ...configIgnore(configFile, w.watch)],
       ext: w.ext.length > 0 ? w.ext : undefined,
       settleMs: w.settle,
       poll: w.poll,
     },
     dependsOn: w.dependsOn,
   };
+}
+
+/**
+ * The config file is applied by `up` itself when it changes: as a source file it would also restart
+ * every worker watching its directory, even for an edit that is not valid and is not applied.
+ */
+function configIgnore(file: string, roots: string[]): string[] {
+  return roots.flatMap((root) => {
+    const rel = relative(root, file);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? [`/${rel.split(sep).join('/')}`] : [];
+  });
 }

@@ -110,6 +110,24 @@ describe('devsup up', () => {
     expect(p.events().filter((e) => e.type === 'worker-started' && e.worker === 'b')).toHaveLength(1);
   });
 
+  it('an edit of the config restarts no worker watching its directory unless the worker changed', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a.mjs': SERVICE('a') });
+    config(root, [{ name: 'a', cmd: ['node', 'a.mjs'] }]);
+    const p = up(root);
+    await p.waitForLine(/a ready/);
+    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "cmd": ["node", "a.mjs"], "grace": "soon" } ] }');
+    await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length > 0, 'the invalid edit reported');
+    // A valid edit that leaves the worker as it was, comments and all.
+    writeFileSync(join(root, 'devsup.config.json'), '{ // the same worker\n "workers": [ { "name": "a", "cmd": ["node", "a.mjs"] }, ] }');
+    await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length === 0, 'the file valid again');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(1);
+    // The worker's own files still restart it.
+    writeFileSync(join(root, 'a.mjs'), `${SERVICE('a')}\n// edited`);
+    await p.waitForEvent((e) => e.type === 'worker-started' && e.generation === 2, 'a restart for its own file');
+  });
+
   it('stops every tree on Ctrl-C and prints prefixed output without the dashboard', async () => {
     const root = tempDir();
     writeTree(root, { 'a/a.mjs': SERVICE('a'), 'b/b.mjs': SERVICE('b') });
