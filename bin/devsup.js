@@ -1,4 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --
+// `--` ends node's own options: without it node 20 reads a `--env-file` meant for `devsup run` itself.
 // A supervisor keeps its snapshot for hours and allocates little once started: a small young
 // generation saves tens of megabytes on a big tree and costs nothing noticeable.
 // Once idle, V8 shrinks the heap with up to three full collections in a row; on a big tree the first
@@ -6,6 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 setFlagsFromString('--memory-reducer-single-gc');
 // dist/bundle is tsc's output joined into a few files (scripts/bundle.mjs); DEVSUP_UNBUNDLED=1
-// runs the separate modules instead, for tools that wrap them (bench/profile.mjs).
+// runs the separate modules instead, for tools that wrap them (bench/profile.mjs); only a checkout
+// has them, the package ships the bundle alone.
 const entry = process.env.DEVSUP_UNBUNDLED === '1' ? '../dist/cli/main.js' : '../dist/bundle/main.js';
 import(entry).then((m) => m.main(process.argv.slice(2)));

@@ -5,7 +5,8 @@ import type * as Commander from 'commander';
 // about 9 ms of every devsup start.
 const commander = createRequire(import.meta.url)('commander') as typeof Commander;
 
-export const { Command, Option, InvalidArgumentError, CommanderError } = commander;
+export const { Argument, Command, Option, InvalidArgumentError, CommanderError } = commander;
+export type Argument = Commander.Argument;
 export type Command = Commander.Command;
 export type Option = Commander.Option;
 export type InvalidArgumentError = Commander.InvalidArgumentError;

@@ -2,9 +2,12 @@ import { Command, CommanderError } from './commander.js';
 import { DevsupError, errorMessage } from '../core/errors.js';
 import { registerRun } from './run/command.js';
 import { registerUp } from './up/command.js';
+import { registerInit } from './init/command.js';
 import { registerControl } from './control/commands.js';
 import { registerInspect } from './inspect/commands.js';
 import { registerFlake } from './flake/commands.js';
+import { registerCompletion } from './completion-command.js';
+import { addExamples } from './examples.js';
 import { packageVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -16,9 +19,12 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerUp(program);
+  registerInit(program);
   registerControl(program);
   registerInspect(program);
   registerFlake(program);
+  registerCompletion(program);
+  addExamples(program);
   return program;
 }
 

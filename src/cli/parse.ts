@@ -1,12 +1,12 @@
 import { InvalidArgumentError } from './commander.js';
 import { constants } from 'node:os';
+import { DURATION_EXAMPLES, parseDurationText } from '../core/duration.js';
 
-/** `250`, `250ms` or `2s`, as milliseconds. */
+/** `500` (milliseconds), `500ms`, `2s` or `1m`, as milliseconds. */
 export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`expected milliseconds such as 100, 250ms or 2s, got "${value}"`);
-  const n = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
-  return Math.round(n);
+  const ms = parseDurationText(value);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration such as ${DURATION_EXAMPLES} (plain numbers are milliseconds), got "${value}"`);
+  return ms;
 }
 
 /**

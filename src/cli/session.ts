@@ -4,6 +4,7 @@ import { recordChildren, recoverLeftovers } from '../control/children.js';
 import { startControlServer } from '../control/server.js';
 import { recordTaskRuns } from '../history/recorder.js';
 import { trackTaskTests } from '../flake/task-tests.js';
+import { describeKilled, trackTrees } from './force-kill.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface SessionOptions {
@@ -20,7 +21,14 @@ export interface SessionOptions {
  * for the project fails before starting anything), recovery of trees a crashed supervisor left
  * behind, the record of running children, and the run history.
  */
-export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOptions): Promise<{ close(): Promise<void> }> {
+export interface Session {
+  /** SIGKILLs every tree started in this session at once and says on stderr which processes it killed. */
+  forceKill(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOptions): Promise<Session> {
+  const trees = trackTrees(bus);
   const control = await startControlServer(sup, { root: opts.root, name: opts.name });
   try {
     const { stopped } = await recoverLeftovers(opts.root, opts.name);
@@ -44,7 +52,15 @@ export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOption
     onError: (err) => bus.emit({ type: 'warning', message: `test counts: ${errorMessage(err)}` }),
   });
   return {
+    async forceKill() {
+      const killed = await trees.killAll().catch((err: unknown) => {
+        process.stderr.write(`[devsup] could not kill the process trees: ${errorMessage(err)}\n`);
+        return undefined;
+      });
+      if (killed) process.stderr.write(`[devsup] second interrupt: ${describeKilled(killed)}\n`);
+    },
     async close() {
+      trees.close();
       await history.idle();
       history();
       await tests.idle();

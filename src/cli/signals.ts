@@ -2,18 +2,17 @@
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGQUIT: 131 };
 
 /**
- * Calls `onSignal` once on the first Ctrl-C, SIGTERM, SIGHUP or SIGQUIT; a second Ctrl-C while shutting
- * down says that devsup is still stopping the tree rather than abandoning it.
+ * Calls `onSignal` once on the first Ctrl-C, SIGTERM, SIGHUP or SIGQUIT. A second one while the trees
+ * are stopping calls `onForce` (kill them now); without it, it says devsup is still stopping them.
+ * A third is taken as the same request and ignored: the kill is already under way.
  */
-export function onShutdownSignals(onSignal: (signal: NodeJS.Signals, exitCode: number) => void): () => void {
-  let fired = false;
+export function onShutdownSignals(onSignal: (signal: NodeJS.Signals, exitCode: number) => void, onForce?: () => void): () => void {
+  let fired = 0;
   const handler = (signal: NodeJS.Signals): void => {
-    if (fired) {
-      process.stderr.write('[devsup] still stopping the process tree (it is killed after the grace period)\n');
-      return;
-    }
-    fired = true;
-    onSignal(signal, SIGNAL_EXIT[signal] ?? 1);
+    fired++;
+    if (fired === 1) onSignal(signal, SIGNAL_EXIT[signal] ?? 1);
+    else if (fired === 2 && onForce) onForce();
+    else if (fired === 2) process.stderr.write('[devsup] still stopping the process tree (it is killed after the grace period)\n');
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   for (const s of signals) process.on(s, handler);

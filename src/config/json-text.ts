@@ -1,99 +1,98 @@
+import jsonc from 'jsonc-parser';
+
 /**
- * JSON.parse, plus a position for syntax errors. Node 20's messages give an offset only for some
- * errors and a line/column for none, so a small scanner finds the first error itself.
+ * The config file is JSON with comments and trailing commas (JSONC), read by jsonc-parser, the
+ * parser behind VS Code's settings files. Every syntax error is reported at once with its line and
+ * column, and a parsed file can tell where each value was written, so a schema problem can point
+ * at its line too.
  */
-export type JsonParse = { ok: true; value: unknown } | { ok: false; line: number; column: number; reason: string };
+export interface Position {
+  line: number;
+  column: number;
+}
+export interface SyntaxProblem extends Position {
+  reason: string;
+}
+export type JsonParse =
+  | { ok: true; value: unknown; positionOf(path: readonly PropertyKey[]): Position | undefined }
+  | { ok: false; problems: SyntaxProblem[] };
+
+const OPTIONS = { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false };
+
+/** Words for jsonc-parser's error codes, as a user fixing the file needs them. */
+const REASONS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected ":"',
+  CommaExpected: 'expected ","',
+  CloseBraceExpected: 'expected "}"',
+  CloseBracketExpected: 'expected "]"',
+  EndOfFileExpected: 'expected end of file after the value',
+  InvalidCommentToken: 'malformed comment',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'malformed number',
+  InvalidUnicode: 'invalid \\u escape in string',
+  InvalidEscapeCharacter: 'invalid escape in string',
+  InvalidCharacter: 'line break or control character inside a string',
+};
 
 export function parseJsonText(text: string): JsonParse {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  try {
-    return { ok: true, value: JSON.parse(body) };
-  } catch (err) {
-    const found = locateSyntaxError(body) ?? { offset: 0, reason: err instanceof Error ? err.message : String(err) };
-    const before = body.slice(0, found.offset);
-    const line = before.split('\n').length;
-    const column = found.offset - (before.lastIndexOf('\n') + 1) + 1;
-    return { ok: false, line, column, reason: found.reason };
-  }
-}
-
-class Located {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {}
-}
-
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
-function locateSyntaxError(s: string): { offset: number; reason: string } | undefined {
-  let i = 0;
-  const fail = (reason: string, at = i): never => {
-    throw new Located(at, reason);
-  };
-  const expect = (what: string): never => {
-    const c = s[i];
-    if (c === undefined) return fail(`unexpected end of file, expected ${what}`);
-    const hint = c === '/' ? ' (JSON has no comments)' : c === "'" ? ' (JSON strings use double quotes)' : '';
-    return fail(`expected ${what}, got ${JSON.stringify(c)}${hint}`);
-  };
-  const space = (): void => {
-    while (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r') i++;
-  };
-  const string = (): void => {
-    const start = i++;
-    for (;;) {
-      const c = s[i];
-      if (c === undefined) fail('unterminated string', start);
-      else if (c === '"') return void i++;
-      else if (c === '\\') {
-        const e = s[i + 1];
-        if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
-        else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(s.slice(i + 2, i + 6))) i += 6;
-        else fail('invalid escape in string');
-      } else if (c < ' ') fail(c === '\n' ? 'line break inside a string' : 'control character inside a string');
-      else i++;
+  const errors: jsonc.ParseError[] = [];
+  const tree = jsonc.parseTree(body, errors, OPTIONS);
+  const at = lineStarts(body);
+  if (errors.length > 0 || tree === undefined) {
+    const list = errors.length > 0 ? errors : [{ error: jsonc.ParseErrorCode.ValueExpected, offset: 0, length: 0 }];
+    // One error leads the parser into more on the same line; the first one there is the one to fix.
+    const problems: SyntaxProblem[] = [];
+    for (const e of list) {
+      const p = { ...position(at, e.offset), reason: reason(body, e) };
+      if (problems.at(-1)?.line !== p.line) problems.push(p);
     }
-  };
-  const container = (close: '}' | ']'): void => {
-    i++;
-    space();
-    if (s[i] === close) return void i++;
-    for (;;) {
-      space();
-      if (close === '}') {
-        if (s[i] !== '"') expect('a property name in double quotes');
-        string();
-        space();
-        if (s[i] !== ':') expect('":"');
-        i++;
+    return { ok: false, problems };
+  }
+  return {
+    ok: true,
+    value: jsonc.getNodeValue(tree),
+    positionOf(path) {
+      // A missing field is reported where the object that lacks it starts.
+      for (let n = path.length; n >= 0; n--) {
+        const node = jsonc.findNodeAtLocation(tree, path.slice(0, n) as (string | number)[]);
+        if (!node) continue;
+        const key = node.parent?.type === 'property' ? node.parent : node;
+        return position(at, key.offset);
       }
-      value();
-      space();
-      if (s[i] === close) return void i++;
-      if (s[i] !== ',') expect(`"," or "${close}"`);
-      i++;
-      space();
-      if (s[i] === close) fail(`trailing comma before "${close}"`, i);
-    }
+      return undefined;
+    },
   };
-  const value = (): void => {
-    space();
-    const c = s[i];
-    if (c === '{' || c === '[') return container(c === '{' ? '}' : ']');
-    if (c === '"') return string();
-    NUMBER.lastIndex = i;
-    if (NUMBER.test(s)) return void (i = NUMBER.lastIndex);
-    for (const word of ['true', 'false', 'null']) if (s.startsWith(word, i)) return void (i += word.length);
-    expect('a value');
-  };
-  try {
-    value();
-    space();
-    if (i < s.length) expect('end of file after the value');
-  } catch (err) {
-    if (err instanceof Located) return err;
-    throw err;
+}
+
+function reason(body: string, e: jsonc.ParseError): string {
+  const text = REASONS[jsonc.printParseErrorCode(e.error)] ?? jsonc.printParseErrorCode(e.error);
+  const c = body[e.offset];
+  if (c === undefined) return `unexpected end of file, ${text}`;
+  if (c === "'") return `${text}, got "'" (strings use double quotes)`;
+  const bare = [jsonc.ParseErrorCode.InvalidCharacter, jsonc.ParseErrorCode.InvalidEscapeCharacter, jsonc.ParseErrorCode.UnexpectedEndOfString];
+  if (bare.includes(e.error)) return text;
+  return `${text}, got ${JSON.stringify(body.slice(e.offset, e.offset + Math.max(1, Math.min(e.length, 12))))}`;
+}
+
+function lineStarts(s: string): number[] {
+  const starts = [0];
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function position(starts: number[], offset: number): Position {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
   }
-  return undefined;
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }

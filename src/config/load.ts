@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { genericMessage, issuesToProblems } from './issues.js';
-import { parseJsonText } from './json-text.js';
+import { parseJsonText, type Position } from './json-text.js';
 import { resolveWorkers } from './resolve.js';
 import { ConfigSchema } from './schema.js';
 import { semanticProblems } from './semantics.js';
@@ -24,10 +24,19 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
     throw configError(file, [reason]);
   }
   const parsed = parseJsonText(text);
-  if (!parsed.ok) throw configError(file, [`line ${parsed.line}, column ${parsed.column}: ${parsed.reason}`]);
+  if (!parsed.ok) throw configError(file, parsed.problems.map((p) => `line ${p.line}, column ${p.column}: ${p.reason}`));
   const result = checkConfig(parsed.value, dirname(abs), abs);
-  if (!result.ok) throw configError(file, result.problems);
+  if (!result.ok) throw configError(file, result.problems.map((p) => withPosition(p, parsed.positionOf)));
   return result.config;
+}
+
+/** `workers[1].grace: …` becomes `workers[1].grace (line 9, column 7): …`; problems without a path stay as they are. */
+function withPosition(problem: string, positionOf: (path: readonly PropertyKey[]) => Position | undefined): string {
+  const m = /^([A-Za-z$][\w$]*(?:\.[A-Za-z$][\w$]*|\[\d+\])*): /.exec(problem);
+  if (!m) return problem;
+  const path = [...m[1]!.matchAll(/([A-Za-z$][\w$]*)|\[(\d+)\]/g)].map((p) => (p[2] !== undefined ? Number(p[2]) : p[1]!));
+  const at = positionOf(path);
+  return at ? `${m[1]} (line ${at.line}, column ${at.column}): ${problem.slice(m[0].length)}` : problem;
 }
 
 /**

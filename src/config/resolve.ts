@@ -19,6 +19,7 @@ export function resolveWorker(w: WorkerInput, d: DefaultsInput, dir: string): Re
     cmd: typeof w.cmd === 'string' ? w.cmd : [...w.cmd],
     cwd,
     env: { ...d.env, ...w.env },
+    envFile: list(w.envFile ?? d.envFile ?? BUILTIN_DEFAULTS.envFile).map((p) => resolve(cwd, p)),
     watch: (w.watch ?? d.watch ?? BUILTIN_DEFAULTS.watch).map((p) => resolve(cwd, p)),
     ignore: [...(w.ignore ?? d.ignore ?? BUILTIN_DEFAULTS.ignore)],
     ext: (w.ext ?? d.ext ?? BUILTIN_DEFAULTS.ext).map((e) => e.replace(/^\.+/, '')),
@@ -35,4 +36,8 @@ export function resolveWorker(w: WorkerInput, d: DefaultsInput, dir: string): Re
     repeat: w.repeat ?? d.repeat ?? BUILTIN_DEFAULTS.repeat,
     junit: w.junit === undefined ? null : resolve(cwd, w.junit),
   };
+}
+
+function list(v: string | readonly string[]): string[] {
+  return typeof v === 'string' ? [v] : [...v];
 }

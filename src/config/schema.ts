@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRESET_NAMES } from '../caches/presets.js';
+import { DURATION_EXAMPLES, DURATION_PATTERN, parseDurationText } from '../core/duration.js';
 import { describeValue } from './describe.js';
 
 export const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
@@ -14,6 +15,7 @@ export const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const BUILTIN_DEFAULTS = {
   cwd: '.',
   env: {},
+  envFile: [],
   watch: ['.'],
   ignore: [],
   ext: [],
@@ -33,15 +35,16 @@ export const BUILTIN_DEFAULTS = {
 const text = z.string().min(1);
 const texts = z.array(text);
 
+/** A duration: whole milliseconds as a number, or text with a unit (`"2s"`), read as `--grace` reads it. */
 function millis(what: string) {
-  const error = (iss: { input?: unknown }): string | undefined => {
-    const v = iss.input;
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number') return `expected a number of milliseconds, got ${describeValue(v)}`;
-    if (!Number.isInteger(v)) return `expected a whole number of milliseconds, got ${v}`;
-    return `expected a number of milliseconds >= 0, got ${v}`;
-  };
-  return z.number({ error }).int({ error }).min(0, { error }).describe(what);
+  const error = (iss: { input?: unknown }): string | undefined =>
+    iss.input === undefined ? undefined : `expected a duration (${DURATION_EXAMPLES}), got ${describeValue(iss.input)}`;
+  const number = z.number({ error }).int({ error }).min(0, { error });
+  const withUnit = z.string({ error }).regex(new RegExp(DURATION_PATTERN), { error });
+  return z
+    .union([number, withUnit], { error })
+    .transform((v) => (typeof v === 'number' ? v : parseDurationText(v)!))
+    .describe(`${what} A number of milliseconds, or text with a unit: ${DURATION_EXAMPLES}.`);
 }
 
 function whole(min: number, max?: number) {
@@ -103,6 +106,12 @@ const tuning = {
   env: z
     .record(z.string(), z.string({ error: (iss) => `expected a string (quote numbers), got ${describeValue(iss.input)}` }))
     .describe("Extra environment variables. A worker's env is merged over defaults.env, key by key."),
+  envFile: z
+    .union([text, texts], { error: (iss) => `expected a path or an array of paths, got ${describeValue(iss.input)}` })
+    .describe(
+      '.env files (relative to cwd) read before every start; later files win, `env` wins over them, both over devsup\'s environment. ' +
+        'An edit of one restarts the worker.',
+    ),
   watch: texts
     .describe('Files or directories whose changes restart the worker, relative to cwd. Each must exist.')
     .meta({ default: BUILTIN_DEFAULTS.watch }),
@@ -117,8 +126,8 @@ const tuning = {
         'Default: presets chosen from the command, as `devsup run` does.',
     ),
   clearCmd: text.describe('Shell command run in cwd before each start, after clear (e.g. to drop a build cache).'),
-  settle: millis('Milliseconds of quiet after the last change before restarting.').meta({ default: BUILTIN_DEFAULTS.settle }),
-  grace: millis('Milliseconds between the stop signal and SIGKILL to the whole process tree.').meta({
+  settle: millis('Quiet time after the last change before restarting.').meta({ default: BUILTIN_DEFAULTS.settle }),
+  grace: millis('Time between the stop signal and SIGKILL to the whole process tree.').meta({
     default: BUILTIN_DEFAULTS.grace,
   }),
   signal: z.enum(SIGNALS).describe('Signal that asks the process tree to stop.').meta({ default: BUILTIN_DEFAULTS.signal }),
@@ -158,6 +167,7 @@ export const WorkerSchema = z
     cmd: cmd.describe('The command: an array is the argv, run without a shell; a string is run by the shell.'),
     cwd: t.cwd,
     env: t.env,
+    envFile: t.envFile,
     watch: t.watch,
     ignore: t.ignore,
     ext: t.ext,

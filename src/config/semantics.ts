@@ -62,6 +62,15 @@ function pathProblems(workers: Raw[], defaults: Raw, baseDir: string): string[] 
       const abs = resolve(cwdAbs, p);
       if (kindOf(abs) === 'missing') problems.push(`${watch.label}[${j}]: path does not exist: ${abs}${watch.note}`);
     });
+    const envFile = inherited(w, defaults, 'envFile', i, BUILTIN_DEFAULTS.envFile);
+    const files = typeof envFile.value === 'string' ? [envFile.value] : Array.isArray(envFile.value) ? envFile.value : [];
+    files.forEach((p: unknown, j) => {
+      if (typeof p !== 'string' || p === '') return;
+      const abs = resolve(cwdAbs, p);
+      const at = typeof envFile.value === 'string' ? envFile.label : `${envFile.label}[${j}]`;
+      const kind = kindOf(abs);
+      if (kind !== 'file') problems.push(`${at}: ${kind === 'dir' ? 'a directory, not an env file' : 'file does not exist'}: ${abs}${envFile.note}`);
+    });
   });
   return problems;
 }

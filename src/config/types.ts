@@ -11,6 +11,8 @@ export interface ResolvedWorker {
   cwd: string;
   /** `defaults.env` with the worker's own keys on top; devsup's environment is not included. */
   env: Record<string, string>;
+  /** Absolute `.env` paths, each existing when the config was loaded; the worker's list replaces `defaults`'. */
+  envFile: string[];
   /** Absolute paths, each existing when the config was loaded. */
   watch: string[];
   ignore: string[];

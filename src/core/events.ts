@@ -87,6 +87,27 @@ export type DevsupEvent =
   | { type: 'hold'; holder: string; holds: number }
   | { type: 'release'; holder: string; holds: number }
   | { type: 'output'; worker: string; generation: number; stream: 'stdout' | 'stderr'; line: string }
+  | {
+      /**
+       * The same files changed shortly after every start, generation after generation: the child
+       * writes into its own watched tree. They are no longer watched; `ignore` makes that permanent.
+       */
+      type: 'loop';
+      worker: string;
+      files: string[];
+      generations: number;
+      /** `--ignore` values (relative to the watched root) that leave the files out. */
+      ignore: string[];
+    }
+  | {
+      /**
+       * The config file was edited: `problems` lists why it cannot be applied (the last valid one
+       * keeps running), and an empty list says the file is valid again and is what runs.
+       */
+      type: 'config-check';
+      file: string;
+      problems: string[];
+    }
   | { type: 'warning'; worker?: string; message: string }
   | { type: 'shutdown'; signal: string | null };
 

@@ -5,6 +5,11 @@ export interface RunRecord {
   v: 1;
   worker: string;
   generation: number;
+  /**
+   * The worker's run number across devsup sessions (1, 2, 3 …), given when the record is appended;
+   * generations start again at 1 with every session, run numbers do not.
+   */
+  run?: number;
   /** Identity of the code the run saw (a content hash), to tell which version failed. */
   codeId: string;
   changedFiles: string[];
@@ -43,6 +48,7 @@ export function runRecordProblem(x: unknown): string | null {
   if (r.signal !== null && typeof r.signal !== 'string') return 'signal must be a string or null';
   if (!RESULTS.has(r.result)) return `unknown result ${JSON.stringify(r.result)}`;
   if (r.log !== undefined && typeof r.log !== 'string') return 'log must be a string';
+  if (r.run !== undefined && !(Number.isInteger(r.run) && (r.run as number) >= 1)) return 'run must be an integer >= 1';
   return null;
 }
 

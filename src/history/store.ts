@@ -33,7 +33,6 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
   // Refuse here what readRuns would silently skip later.
   const problem = runRecordProblem(rec);
   if (problem !== null) throw new TypeError(`invalid run record: ${problem}`);
-  const line = `${JSON.stringify(rec)}\n`;
   const file = historyPath(stateDir);
   await stateSubdir(stateDir);
   await withFileLock(
@@ -42,6 +41,8 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
       // Never through a link: the history is appended to, and then copied when it is cut back.
       const fh = await openForAppend(file);
       try {
+        // Numbered under the lock, so two devsup processes sharing the history never give one twice.
+        const line = `${JSON.stringify({ ...rec, run: rec.run ?? lastRun((await fh.readFile('utf8')).split('\n'), rec.worker) + 1 })}\n`;
         // A crash mid-write leaves a line without its newline; without one of our own, this
         // record would be glued onto that fragment and be lost with it.
         const { size } = await fh.stat();
@@ -109,4 +110,18 @@ export async function readRuns(stateDir: string, opts: ReadRunsOptions = {}): Pr
     out.push(rec);
   }
   return out;
+}
+
+/**
+ * The worker's latest run number in the history: records written before runs were numbered count
+ * one each, in order, so numbering goes on from where they left off.
+ */
+function lastRun(lines: string[], worker: string): number {
+  let last = 0;
+  for (const l of lines) {
+    if (!l.includes(worker)) continue;
+    const r = parseRunLine(l);
+    if (r?.worker === worker) last = r.run ?? last + 1;
+  }
+  return last;
 }

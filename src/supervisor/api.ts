@@ -25,6 +25,8 @@ export interface WorkerView {
   /** Recent task results, oldest first (for the dashboard's row of marks). */
   taskHistory: { result: TaskResult; durationMs: number }[];
   message: string | null;
+  /** False when the output goes straight to the terminal of `devsup run`, so `logs` has none of it. */
+  captured?: boolean;
 }
 
 export interface SupervisorSnapshot {

@@ -1,5 +1,6 @@
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { stateDirOf } from '../state/paths.js';
 import type { WorkerEntry } from './supervisor.js';
 
@@ -12,10 +13,10 @@ const POLICY = {
 
 /** Turns a validated config into what the supervisor runs. */
 export function entriesFromConfig(config: ResolvedConfig, opts: { color: boolean }): WorkerEntry[] {
-  return config.workers.map((w) => entryOf(w, config.dir, opts));
+  return config.workers.map((w) => entryOf(w, config.dir, opts, config.file));
 }
 
-function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): WorkerEntry {
+function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }, configFile: string): WorkerEntry {
   const clear = w.clear === false ? { presets: [], globs: [] } : w.clear === 'auto' ? { presets: presetsForCommand(w.cmd), globs: [] } : parseClearSpec(w.clear);
   const policy = POLICY[w.restart];
   const env: Record<string, string | undefined> = { ...w.env };
@@ -27,6 +28,7 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       command: w.cmd,
       cwd: w.cwd,
       env,
+      envFiles: w.envFile,
       kind: w.kind,
       onExit: policy.onExit,
       restartOnChange: policy.restartOnChange,
@@ -41,12 +43,24 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       ready: w.ready === null ? undefined : 'log' in w.ready ? { log: new RegExp(w.ready.log) } : { port: w.ready.port, host: w.ready.host ?? '127.0.0.1' },
     },
     watch: {
-      roots: w.watch,
-      ignore: [...w.ignore, ...clear.globs],
+      // An env file is watched by itself (it is usually gitignored): its edit restarts the worker.
+      roots: [...w.watch, ...w.envFile],
+      ignore: [...w.ignore, ...clear.globs, ...configIgnore(configFile, w.watch)],
       ext: w.ext.length > 0 ? w.ext : undefined,
       settleMs: w.settle,
       poll: w.poll,
     },
     dependsOn: w.dependsOn,
   };
+}
+
+/**
+ * The config file is applied by `up` itself when it changes: as a source file it would also restart
+ * every worker watching its directory, even for an edit that is not valid and is not applied.
+ */
+function configIgnore(file: string, roots: string[]): string[] {
+  return roots.flatMap((root) => {
+    const rel = relative(root, file);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? [`/${rel.split(sep).join('/')}`] : [];
+  });
 }

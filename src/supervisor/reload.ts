@@ -17,19 +17,24 @@ export function followConfigFile(
   sup: Pick<Supervisor, 'reconcile'>,
   bus: Bus,
   opts: { color: boolean },
-): { close(): void } {
+): { close(): void; current(): ResolvedConfig } {
   let config = initial;
-  return watchConfigFile(file, async () => {
+  // An invalid edit stays on show (a `config-check` with its problems) until a valid one clears it.
+  let invalid = false;
+  const watcher = watchConfigFile(file, async () => {
     try {
       const next = await loadConfig(file);
       const diff = diffConfigs(config, next);
       config = next;
+      if (invalid) bus.emit({ type: 'config-check', file, problems: [] });
+      invalid = false;
       if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
       bus.emit({ type: 'warning', message: `config reloaded: ${describeDiff(diff)}` });
       await sup.reconcile(entriesFromConfig(next, opts), diff);
     } catch (err) {
-      const text = err instanceof ConfigError ? err.problems.join('; ') : errorMessage(err);
-      bus.emit({ type: 'warning', message: `config not applied, keeping the running set: ${text}` });
+      invalid = true;
+      bus.emit({ type: 'config-check', file, problems: err instanceof ConfigError ? [...err.problems] : [errorMessage(err)] });
     }
   });
+  return { close: () => watcher.close(), current: () => config };
 }

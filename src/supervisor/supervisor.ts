@@ -8,6 +8,7 @@ import { indexPath } from '../watch/index-file.js';
 import { TreeClosedError, WatchedTree, type TreeOptions } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
 import { BOOT_HEAD_START_MS, Worker, type WorkerSpec } from '../worker/worker.js';
+import { guardLoops } from './loop-guard.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
 import { holdsReleased, waitFresh } from './wait-fresh.js';
@@ -77,6 +78,7 @@ export class Supervisor implements SupervisorApi {
         this.bus.emit({ type: 'output', worker: name, generation, stream, line });
       },
     });
+    guardLoops(this.bus, name, tree, e.spec.cwd);
     return { entry: e, worker, tree, logs, everReady: false, started: false };
   }
 

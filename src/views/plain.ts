@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import { assertNever, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { formatBytes, formatFiles, formatDuration, plural } from './format.js';
+import { formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
+import { forTerminal, utf8Locale } from './glyphs.js';
 import { stylerFor } from './style.js';
 
 export interface PlainViewOptions {
@@ -11,6 +12,8 @@ export interface PlainViewOptions {
   verbose?: boolean;
   /** Print child output events (when the children do not write to the terminal themselves). */
   showOutput?: boolean;
+  /** ASCII symbols instead of ✔ ✘ ↻ (default: when the locale is not UTF-8). */
+  ascii?: boolean;
 }
 
 /**
@@ -19,10 +22,11 @@ export interface PlainViewOptions {
  */
 export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
   const st = stylerFor(out);
+  const ascii = opts.ascii ?? !utf8Locale();
   const say = (e: DevsupEvent, text: string): void => {
     const worker = 'worker' in e ? e.worker : undefined;
     const who = opts.showWorker && worker ? `${st.tag(worker, worker)} ` : '';
-    out.write(`${st.dim('[devsup]')} ${who}${text}\n`);
+    out.write(`${st.dim('[devsup]')} ${who}${forTerminal(text, ascii)}\n`);
   };
   const note = (e: DevsupEvent, text: string): void => say(e, st.dim(text));
 
@@ -122,6 +126,13 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'output':
         if (opts.showOutput) out.write(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        return;
+      case 'loop':
+        say(e, st.red(loopSentence(e)));
+        return;
+      case 'config-check':
+        if (e.problems.length === 0) note(e, 'config valid again; the running set matches the file');
+        else say(e, st.red(`config not applied, the last valid one keeps running:\n${e.problems.map((p) => `  ${p}`).join('\n')}`));
         return;
       case 'warning':
         say(e, st.yellow(`warning: ${e.message}`));

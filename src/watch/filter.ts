@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { STATE_DIR_NAME } from '../state/paths.js';
+import { isEditorTemp } from './editor-temp.js';
 import { GitignoreSet, toPosix } from './gitignore.js';
 import type { PathFilter } from './types.js';
 
@@ -62,7 +63,7 @@ export function createFilter(opts: FilterOptions): PathFilter {
     roots.find((r) => abs === r.path || (!r.isFile && abs.startsWith(r.prefix)));
 
   const ruledOut = (abs: string, root: Root, isDir: boolean): boolean => {
-    if (isDir && defaults.has(basename(abs))) return true;
+    if (isDir ? defaults.has(basename(abs)) : isEditorTemp(basename(abs))) return true;
     if (userMatch?.(toPosix(abs.slice(root.prefix.length)))) return true;
     return git?.ignores(abs, root.path, isDir) ?? false;
   };

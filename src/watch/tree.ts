@@ -49,6 +49,8 @@ export class WatchedTree {
   /** The latest snapshot has content the saved index does not have yet. */
   private unsaved = false;
   private closed = false;
+  /** Files left out after the tree started (a child writing into its own tree). */
+  private readonly excluded = new Set<string>();
   private readonly base: string;
   /** Settles with the first snapshot taken from the files themselves. */
   private readonly first: { promise: Promise<Snapshot>; resolve(s: Snapshot): void; reject(e: unknown): void };
@@ -122,7 +124,9 @@ export class WatchedTree {
     if (this.closed) throw new TreeClosedError();
     // Loaded here rather than with this module: an early start spawns its child before they load.
     const [{ createFilter }, { createWatcher, usesInotify }] = await Promise.all([import('./filter.js'), import('./watcher.js')]);
-    this.filter = createFilter({ roots: this.opts.roots, ignore: this.opts.ignore, ext: this.opts.ext, gitignore: true });
+    const base = createFilter({ roots: this.opts.roots, ignore: this.opts.ignore, ext: this.opts.ext, gitignore: true });
+    const excluded = this.excluded;
+    this.filter = { ...base, includeFile: (p) => !excluded.has(p) && base.includeFile(p) };
     // Every snapshot walks the tree again; an unreadable directory is worth one warning, not one per walk.
     const warned = new Set<string>();
     this.source = treeSource(this.opts.roots, this.filter, (msg) => {
@@ -220,6 +224,20 @@ export class WatchedTree {
 
   release(): void {
     this.settler.release();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Leaves these absolute paths out from now on, as an ignore pattern would have. The snapshot
+   * that follows no longer has them, which is reported as a change like any other.
+   */
+  exclude(paths: string[]): Promise<void> {
+    const added = paths.filter((p) => !this.excluded.has(p));
+    for (const p of added) this.excluded.add(p);
+    return added.length > 0 && !this.closed ? this.queueSnapshot(added) : Promise.resolve();
   }
 
   /** Stops watching (a start under way stops first); content seen since the last save is saved. */

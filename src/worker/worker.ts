@@ -4,6 +4,7 @@ import type { Bus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
 import type { ChangeSet, RestartContext, StartReason, TaskResult } from '../core/events.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
+import { readEnvFiles } from '../config/env-file.js';
 import { Backoff } from './backoff.js';
 import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
 import { cachesLeft, clearForStart, searchesCaches, type ClearSpec } from './clear-step.js';
@@ -29,6 +30,8 @@ export interface WorkerSpec {
   command: string[] | string;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** `.env` files (absolute) read before every start; `env` overrides them. */
+  envFiles?: string[];
   kind: 'service' | 'task';
   /** What happens when the child exits by itself. */
   onExit: 'wait' | 'restart' | 'quit';
@@ -263,6 +266,7 @@ export class Worker {
     const snapshot = this.hooks.latest();
     const startedAt = Date.now();
     const env: Record<string, string | undefined> = {
+      ...readEnvFiles(this.spec.envFiles ?? []),
       ...this.spec.env,
       ...cleared.env,
       DEVSUP: '1',

@@ -24,24 +24,36 @@ describe('loadConfig', () => {
     expect(config.workers.map((w) => [w.name, w.cwd, w.watch])).toEqual([['api', join(dir, 'app'), [join(dir, 'app')]]]);
   });
 
-  it('lists every problem under one header line, exit code 2', async () => {
+  it('lists every problem under one header line, each with its line and column, exit code 2', async () => {
     const dir = tempDir();
     const file = join(dir, 'devsup.config.json');
-    writeTree(dir, { 'devsup.config.json': JSON.stringify({ workers: [{ name: 'a', cmd: 'x', grace: '2s', bogus: 1 }] }) });
+    writeTree(dir, { 'devsup.config.json': JSON.stringify({ workers: [{ name: 'a', cmd: 'x', grace: 'soon', bogus: 1 }, { name: 'b' }] }, null, 2) });
     const err = await loadError(file);
     expect(err.exitCode).toBe(2);
-    expect(err.problems).toEqual(['workers[0].grace: expected a number of milliseconds, got "2s"', 'workers[0].bogus: unknown field']);
-    expect(err.message).toBe(
-      [`invalid config ${file}:`, '  workers[0].grace: expected a number of milliseconds, got "2s"', '  workers[0].bogus: unknown field'].join('\n'),
-    );
+    const problems = [
+      'workers[0].grace (line 6, column 7): expected a duration (500, 500ms, 2s, 1m), got "soon"',
+      'workers[0].bogus (line 7, column 7): unknown field',
+      'workers[1].cmd (line 9, column 5): required',
+    ];
+    expect(err.problems).toEqual(problems);
+    expect(err.message).toBe([`invalid config ${file}:`, ...problems.map((p) => `  ${p}`)].join('\n'));
   });
 
-  it('gives the line and column of a JSON syntax error', async () => {
+  it('reads comments and trailing commas (JSONC)', async () => {
     const dir = tempDir();
     const file = join(dir, 'devsup.config.json');
-    writeTree(dir, { 'devsup.config.json': '{\n  "workers": [\n    { "name": "api", },\n  ]\n}\n' });
+    writeTree(dir, { 'devsup.config.json': '{\n  // one service\n  "workers": [\n    { "name": "api", "cmd": "node .", /* no watch */ },\n  ],\n}\n' });
+    expect((await loadConfig(file)).workers.map((w) => w.name)).toEqual(['api']);
+  });
+
+  it('gives the line and column of every syntax error at once', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'devsup.config.json');
+    writeTree(dir, { 'devsup.config.json': '{\n  "workers": [\n    { "name": "api" "cmd": "x" },\n    { "name": \'b\' },\n  ]\n}\n' });
     const err = await loadError(file);
-    expect(err.message).toBe(`invalid config ${file}:\n  line 3, column 22: trailing comma before "}"`);
+    expect(err.message).toBe(
+      [`invalid config ${file}:`, '  line 3, column 21: expected ",", got "\\"cmd\\""', `  line 4, column 15: unexpected character, got "'" (strings use double quotes)`].join('\n'),
+    );
   });
 
   it('reports a missing file as a config problem', async () => {
@@ -50,28 +62,31 @@ describe('loadConfig', () => {
   });
 });
 
-describe('JSON syntax positions', () => {
-  const cases: [string, number, number, string][] = [
-    ['{"a": 1,}', 1, 9, 'trailing comma before "}"'],
-    ['[1, 2,\n]', 2, 1, 'trailing comma before "]"'],
-    ['{\n  "a": 1\n  "b": 2\n}', 3, 3, 'expected "," or "}", got "\\""'],
-    ['{\n  // note\n  "a": 1\n}', 2, 3, 'expected a property name in double quotes, got "/" (JSON has no comments)'],
-    ["{ 'a': 1 }", 1, 3, `expected a property name in double quotes, got "'" (JSON strings use double quotes)`],
-    ['{"a": "one\ntwo"}', 1, 11, 'line break inside a string'],
-    ['{"a": tru}', 1, 7, 'expected a value, got "t"'],
-    ['{"a": 1} x', 1, 10, 'expected end of file after the value, got "x"'],
-    ['{"a": [1, 2', 1, 12, 'unexpected end of file, expected "," or "]"'],
-    ['', 1, 1, 'unexpected end of file, expected a value'],
-    ['\uFEFF{\n "a": "\\q"}', 2, 8, 'invalid escape in string'],
+describe('JSONC syntax positions', () => {
+  const cases: [string, [number, number, string][]][] = [
+    ['{\n  "a": 1\n  "b": 2\n}', [[3, 3, 'expected ",", got "\\"b\\""']]],
+    ["{ 'a': 1 }", [[1, 3, `unexpected character, got "'" (strings use double quotes)`]]],
+    ['{"a": "one\ntwo"}', [[1, 7, 'unterminated string'], [2, 1, 'unexpected character, got "two"']]],
+    ['{"a": tru}', [[1, 7, 'unexpected character, got "tru"']]],
+    ['{"a": 1} x', [[1, 10, 'unexpected character, got "x"']]],
+    ['{"a": [1, 2', [[1, 12, 'unexpected end of file, expected "]"']]],
+    ['', [[1, 1, 'unexpected end of file, expected a value']]],
+    ['\uFEFF{\n "a": "\\q"}', [[2, 7, 'invalid escape in string']]],
+    ['{ /* open', [[1, 3, 'unterminated comment, got "/* open"']]],
+    // Every problem at once, one per line.
+    ['{\n "a": 1\n "b": [1 2],\n "c": \n}', [[3, 2, 'expected ",", got "\\"b\\""'], [5, 1, 'expected a value, got "}"']]],
   ];
-  it.each(cases)('%j fails at line %i column %i', (text, line, column, reason) => {
-    expect(parseJsonText(text)).toEqual({ ok: false, line, column, reason });
+  it.each(cases)('%j', (text, problems) => {
+    expect(parseJsonText(text)).toEqual({ ok: false, problems: problems.map(([line, column, reason]) => ({ line, column, reason })) });
   });
 
-  it('parses valid JSON, with or without a byte order mark', () => {
-    expect(parseJsonText('\uFEFF{"a": [1, -2.5e3, "x\\u00e9", true, null]}')).toEqual({
-      ok: true,
-      value: { a: [1, -2500, 'xé', true, null] },
-    });
+  it('takes comments and trailing commas, with or without a byte order mark', () => {
+    const text = '\uFEFF{\n  // the api\n  "a": [1, -2.5e3, "x\\u00e9", true, null,], /* end */\n}\n';
+    const r = parseJsonText(text);
+    expect(r.ok && r.value).toEqual({ a: [1, -2500, 'xé', true, null] });
+    expect(r.ok && r.positionOf(['a', 2])).toEqual({ line: 3, column: 20 });
+    expect(r.ok && r.positionOf(['a'])).toEqual({ line: 3, column: 3 });
+    // A field that is not there: where its object starts.
+    expect(r.ok && r.positionOf(['missing'])).toEqual({ line: 1, column: 1 });
   });
 });

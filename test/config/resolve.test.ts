@@ -16,6 +16,7 @@ describe('resolution: worker > defaults > built-in defaults', () => {
       cmd: ['node', 'app.js'],
       cwd: dir,
       env: {},
+      envFile: [],
       watch: [dir],
       ignore: [],
       ext: [],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
 import { tempDir } from '../helpers/tmp.js';
 import { problemsOf, worker } from './problems.js';
 
@@ -24,19 +25,23 @@ describe('schema problems are one line each, `path: reason`', () => {
     ]);
   });
 
-  it('rejects a duration written as text with the exact message', () => {
-    expect(one(worker('api', { grace: '2s' }))).toEqual([
-      'workers[1].grace: expected a number of milliseconds, got "2s"',
-    ]);
-    expect(problemsOf({ defaults: { settle: '100ms' }, workers: [worker('a')] }, dir)).toEqual([
-      'defaults.settle: expected a number of milliseconds, got "100ms"',
+  it('takes durations as milliseconds or with a unit, and rejects anything else with the exact message', () => {
+    const ok = validateConfig({ defaults: { settle: '1m', grace: 500 }, workers: [worker('a'), worker('b', { grace: '2s', settle: '250ms' })] }, dir);
+    expect(ok.workers.map((w) => [w.settle, w.grace])).toEqual([[60_000, 500], [250, 2000]]);
+    expect(one(worker('api', { grace: '2 s', settle: 'soon' }))).toEqual([
+      'workers[1].settle: expected a duration (500, 500ms, 2s, 1m), got "soon"',
+      'workers[1].grace: expected a duration (500, 500ms, 2s, 1m), got "2 s"',
     ]);
   });
 
-  it('rejects fractional and negative durations', () => {
+  it('rejects fractional, negative and non-number durations', () => {
     expect(one(worker('api', { settle: 2.5, grace: -1 }))).toEqual([
-      'workers[1].settle: expected a whole number of milliseconds, got 2.5',
-      'workers[1].grace: expected a number of milliseconds >= 0, got -1',
+      'workers[1].settle: expected a duration (500, 500ms, 2s, 1m), got 2.5',
+      'workers[1].grace: expected a duration (500, 500ms, 2s, 1m), got -1',
+    ]);
+    expect(one(worker('api', { grace: true, settle: '-2s' }))).toEqual([
+      'workers[1].settle: expected a duration (500, 500ms, 2s, 1m), got "-2s"',
+      'workers[1].grace: expected a duration (500, 500ms, 2s, 1m), got true',
     ]);
   });
 

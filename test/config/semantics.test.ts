@@ -58,7 +58,7 @@ describe('checks across workers and on disk', () => {
 
   it('reports schema and cross-worker problems together, nothing hidden behind the first', () => {
     const config = {
-      defaults: { grace: '2s' },
+      defaults: { grace: '2 s' },
       workers: [
         worker('api', { signal: 'KILL', dependsOn: ['db'] }),
         worker('db', { dependsOn: ['api'], watch: ['missing'] }),
@@ -68,7 +68,7 @@ describe('checks across workers and on disk', () => {
     };
     const problems = problemsOf(config, dir);
     expect(problems).toEqual([
-      'defaults.grace: expected a number of milliseconds, got "2s"',
+      'defaults.grace: expected a duration (500, 500ms, 2s, 1m), got "2 s"',
       expect.stringMatching(/^workers\[0\]\.signal: expected one of .*, got "KILL"$/),
       'workers[2].colour: unknown field',
       'workers[2].name: duplicate worker name "api" (also workers[0])',

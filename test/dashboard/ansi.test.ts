@@ -46,3 +46,20 @@ describe('truncate and fit', () => {
     expect(stripSgr(fit('\x1b[32mfresh\x1b[0m', 8))).toBe('fresh   ');
   });
 });
+
+describe('wrapLine', () => {
+  it('splits plain text into rows of the width', async () => {
+    const { wrapLine } = await import('../../src/views/dashboard/ansi.js');
+    expect(wrapLine('abcdefgh', 3)).toEqual(['abc', 'def', 'gh']);
+    expect(wrapLine('', 3)).toEqual(['']);
+  });
+
+  it('closes a colour at each split and opens it again on the next row, wide characters whole', async () => {
+    const { wrapLine, visibleWidth } = await import('../../src/views/dashboard/ansi.js');
+    const rows = wrapLine('\x1b[31mredred\x1b[0m ok', 4);
+    expect(rows).toEqual(['\x1b[31mredr\x1b[0m', '\x1b[31med\x1b[0m o', 'k']);
+    const wide = wrapLine('日本語です', 5);
+    expect(wide).toEqual(['日本', '語で', 'す']);
+    expect(wide.every((r) => visibleWidth(r) <= 5)).toBe(true);
+  });
+});

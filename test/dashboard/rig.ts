@@ -17,7 +17,7 @@ const HARNESS = fileURLToPath(new URL('./harness.mjs', import.meta.url));
 function sources(): string[] {
   const dir = join(repo, 'src/views/dashboard');
   const own = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => `views/dashboard/${f}`);
-  return [...own, 'views/format.ts', 'core/errors.ts', 'core/ring.ts'];
+  return [...own, 'views/format.ts', 'views/glyphs.ts', 'core/errors.ts', 'core/ring.ts'];
 }
 
 /**
@@ -61,6 +61,8 @@ export class Rig {
   readonly callsFile: string;
   /** Whether the output ever left the alternate screen (`CSI ? 1049 l`). */
   leftAltScreen = false;
+  /** Mouse reporting as the terminal was last told: on (`CSI ? 1000 h`) or off (`CSI ? 1000 l`). */
+  mouseReporting: boolean | undefined;
   exited = false;
   private tail = '';
   private sock: Socket | undefined;
@@ -76,13 +78,17 @@ export class Rig {
     const cols = opts.cols ?? 100;
     const rows = opts.rows ?? 30;
     this.term = new Terminal({ cols, rows, allowProposedApi: true });
-    const env = { ...process.env, TERM: 'xterm-256color', DASH_MODULE: module, DASH_CALLS: this.callsFile, DASH_CTL: this.ctl, ...opts.env };
+    // A UTF-8 locale unless a test asks for another: the dashboard falls back to ASCII without one.
+    const env = { ...process.env, LC_ALL: 'C.UTF-8', TERM: 'xterm-256color', DASH_MODULE: module, DASH_CALLS: this.callsFile, DASH_CTL: this.ctl, ...opts.env };
     this.proc = pty.spawn(process.execPath, [HARNESS], { name: 'xterm-256color', cols, rows, cwd: dir, env: env as Record<string, string> });
     trackPid(this.proc.pid);
     this.proc.onData((d) => {
       // Kept as a short tail only: a flood writes megabytes of screen updates.
       const seen = this.tail + d;
       if (seen.includes('\x1b[?1049l')) this.leftAltScreen = true;
+      const on = seen.lastIndexOf('\x1b[?1000h');
+      const off = seen.lastIndexOf('\x1b[?1000l');
+      if (on >= 0 || off >= 0) this.mouseReporting = on > off;
       this.tail = seen.slice(-16);
       this.term.write(d);
     });

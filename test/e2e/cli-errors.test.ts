@@ -25,7 +25,7 @@ describe('devsup CLI: bad input', () => {
   it('a malformed value is a usage error', async () => {
     const r = await runDevsup(['run', '--settle', 'abc', '--', 'true'], tempDir());
     expect(r.code).toBe(2);
-    expectOneLine(r.stderr, /--settle <ms>.*expected milliseconds.*"abc"/);
+    expectOneLine(r.stderr, /--settle <duration>.*expected a duration such as 500, 500ms, 2s, 1m.*"abc"/);
   });
 
   it('an unknown signal is a usage error', async () => {

@@ -1,4 +1,4 @@
-import { utimesSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DevsupProcess } from '../helpers/devsup.js';
@@ -54,6 +54,30 @@ describe('devsup run: restarts by content', () => {
     writeFileSync(file, "export const value = 'uno';\n");
     utimesSync(file, past, past);
     await p.waitForLine(/READY .* gen=2 .*value=uno/);
+  });
+
+  it('an editor opening and saving a file restarts once, for the file alone', async () => {
+    const root = tempDir();
+    writeApp(root, 'one');
+    const p = start(root);
+    await p.waitForLine(/READY .* gen=1 /);
+    // Opening in vim: a swap file appears beside the source and is written to as one types.
+    writeFileSync(join(root, '.value.mjs.swp'), 'b0VIM');
+    writeFileSync(join(root, '.value.mjs.swp'), 'b0VIM more');
+    writeFileSync(join(root, '#value.mjs#'), 'emacs autosave');
+    await sleep(QUIET_PROOF_MS);
+    expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(1);
+    // Saving the vim way: probe 4913, keep a backup x~, write the file, drop the backup.
+    writeFileSync(join(root, '4913'), '');
+    rmSync(join(root, '4913'));
+    renameSync(join(root, 'value.mjs'), join(root, 'value.mjs~'));
+    writeFileSync(join(root, 'value.mjs'), "export const value = 'two';\n");
+    rmSync(join(root, 'value.mjs~'));
+    const ev = await p.waitForEvent(started(2), 'the save restarted');
+    expect(ev.restart).toMatchObject({ changes: { modified: ['value.mjs'], added: [], removed: [] } });
+    rmSync(join(root, '.value.mjs.swp'));
+    await sleep(QUIET_PROOF_MS);
+    expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(2);
   });
 
   it('restarts once for a burst of 300 files', async () => {

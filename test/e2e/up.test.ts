@@ -101,12 +101,31 @@ describe('devsup up', () => {
     ]);
     await p.waitForLine(/b ready/);
     expect(isAlive(aPid)).toBe(true);
-    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "grace": "2s" } ] }');
-    const warn = await p.waitForEvent((e) => e.type === 'warning' && String(e.message).startsWith('config not applied'), 'invalid edit reported');
-    expect(warn.message).toMatch(/grace: expected a number of milliseconds, got "2s"/);
+    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "grace": "soon" } ] }');
+    const bad = await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length > 0, 'invalid edit reported');
+    expect(bad.problems).toContain('workers[0].grace (line 1, column 31): expected a duration (500, 500ms, 2s, 1m), got "soon"');
     config(root, [{ name: 'b', cmd: ['node', 'b.mjs'], cwd: 'b' }]);
+    await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length === 0, 'the file valid again');
     await waitFor(() => !isAlive(aPid), 'worker a stopped after its removal');
     expect(p.events().filter((e) => e.type === 'worker-started' && e.worker === 'b')).toHaveLength(1);
+  });
+
+  it('an edit of the config restarts no worker watching its directory unless the worker changed', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a.mjs': SERVICE('a') });
+    config(root, [{ name: 'a', cmd: ['node', 'a.mjs'] }]);
+    const p = up(root);
+    await p.waitForLine(/a ready/);
+    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "cmd": ["node", "a.mjs"], "grace": "soon" } ] }');
+    await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length > 0, 'the invalid edit reported');
+    // A valid edit that leaves the worker as it was, comments and all.
+    writeFileSync(join(root, 'devsup.config.json'), '{ // the same worker\n "workers": [ { "name": "a", "cmd": ["node", "a.mjs"] }, ] }');
+    await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length === 0, 'the file valid again');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(1);
+    // The worker's own files still restart it.
+    writeFileSync(join(root, 'a.mjs'), `${SERVICE('a')}\n// edited`);
+    await p.waitForEvent((e) => e.type === 'worker-started' && e.generation === 2, 'a restart for its own file');
   });
 
   it('stops every tree on Ctrl-C and prints prefixed output without the dashboard', async () => {
@@ -128,12 +147,12 @@ describe('devsup up', () => {
     const root = tempDir();
     writeFileSync(
       join(root, 'devsup.config.json'),
-      JSON.stringify({ workers: [{ name: 'a', cmd: ['node', 'x.mjs'], grace: '2s', colour: 'red' }, { name: 'a', cmd: 'true', dependsOn: ['zz'] }] }),
+      JSON.stringify({ workers: [{ name: 'a', cmd: ['node', 'x.mjs'], grace: '2 s', colour: 'red' }, { name: 'a', cmd: 'true', dependsOn: ['zz'] }] }),
     );
     const r = await runDevsup(['up', '--no-tui'], root);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^devsup: invalid config .*devsup\.config\.json:/);
-    expect(r.stderr).toContain('workers[0].grace: expected a number of milliseconds, got "2s"');
+    expect(r.stderr).toMatch(/workers\[0\]\.grace \(line 1, column \d+\): expected a duration \(500, 500ms, 2s, 1m\), got "2 s"/);
     expect(r.stderr).toMatch(/workers\[0\].*colour/);
     expect(r.stderr).toMatch(/duplicate/);
     expect(r.stderr).toMatch(/zz/);

@@ -21,7 +21,8 @@ export class DevsupProcess {
   private exited = false;
 
   constructor(args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }) {
-    this.proc = spawn(process.execPath, [BIN, ...args], {
+    // `--` as in bin/devsup.js's shebang: node 20 would otherwise take a later `--env-file` for its own.
+    this.proc = spawn(process.execPath, ['--', BIN, ...args], {
       cwd: opts.cwd,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

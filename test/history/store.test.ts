@@ -40,7 +40,8 @@ describe('appendRun and readRuns', () => {
     const written = [rec('api', 1), rec('web', 2), rec('api', 3, { result: 'failed', exitCode: 1 }), rec('api', 4)];
     for (const r of written) await appendRun(stateDir, r);
 
-    expect(await readRuns(stateDir)).toEqual([...written].reverse());
+    const runs = [1, 1, 2, 3];
+    expect(await readRuns(stateDir)).toEqual(written.map((r, i) => ({ ...r, run: runs[i] })).reverse());
     expect((await readRuns(stateDir, { worker: 'api' })).map((r) => r.generation)).toEqual([4, 3, 1]);
     expect((await readRuns(stateDir, { worker: 'api', limit: 2 })).map((r) => r.generation)).toEqual([4, 3]);
     expect(await readRuns(stateDir, { limit: 0 })).toEqual([]);
@@ -50,19 +51,19 @@ describe('appendRun and readRuns', () => {
   it('cuts the history back to its newest whole records once it passes its size limit', async () => {
     const stateDir = tempDir();
     // Generations 11 to 21 all make records of the same length.
-    const lineBytes = Buffer.byteLength(`${JSON.stringify(rec('api', 11))}\n`);
+    const lineBytes = Buffer.byteLength(`${JSON.stringify(rec('api', 11, { run: 11 }))}\n`);
     const maxBytes = lineBytes * 10;
-    for (let g = 11; g <= 20; g++) await appendRun(stateDir, rec('api', g), { maxBytes });
+    for (let g = 11; g <= 20; g++) await appendRun(stateDir, rec('api', g, { run: g }), { maxBytes });
     // Exactly at the limit: nothing is dropped yet.
     expect((await readRuns(stateDir)).length).toBe(10);
-    await appendRun(stateDir, rec('api', 21), { maxBytes });
+    await appendRun(stateDir, rec('api', 21, { run: 21 }), { maxBytes });
     const kept = (await readRuns(stateDir)).map((r) => r.generation);
     expect(kept).toEqual([21, 20, 19, 18, 17]);
     const text = readFileSync(historyPath(stateDir), 'utf8');
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(maxBytes / 2);
     expect(text.startsWith('{')).toBe(true);
     // A record bigger than half the limit is still kept, alone.
-    const big = rec('api', 22, { changedFiles: Array.from({ length: 50 }, (_, i) => `src/file-${i}.js`) });
+    const big = rec('api', 22, { run: 22, changedFiles: Array.from({ length: 50 }, (_, i) => `src/file-${i}.js`) });
     await appendRun(stateDir, big, { maxBytes });
     expect(await readRuns(stateDir)).toEqual([big]);
   });
@@ -71,7 +72,35 @@ describe('appendRun and readRuns', () => {
     const stateDir = tempDir();
     const r = rec('api', 1, { exitCode: null, signal: 'SIGTERM', result: 'cancelled', log: '/x/y.log' });
     await appendRun(stateDir, r);
-    expect(await readRuns(stateDir)).toEqual([r]);
+    expect(await readRuns(stateDir)).toEqual([{ ...r, run: 1 }]);
+  });
+
+  it('numbers runs per worker across sessions, going on after records written before numbering', async () => {
+    const stateDir = tempDir();
+    mkdirSync(stateDir, { recursive: true });
+    // Two unnumbered records of api from before, then a session whose generations start at 1 again.
+    writeFileSync(historyPath(stateDir), `${JSON.stringify(rec('api', 1))}\n${JSON.stringify(rec('api', 2))}\n`);
+    await appendRun(stateDir, rec('api', 1));
+    await appendRun(stateDir, rec('web', 1));
+    await appendRun(stateDir, rec('api', 2));
+    // Another devsup session on the same project: generation 1 again, run numbers go on.
+    await appendRun(stateDir, rec('api', 1));
+    const runs = (await readRuns(stateDir)).map((r) => [r.worker, r.generation, r.run]);
+    expect(runs).toEqual([
+      ['api', 1, 5],
+      ['api', 2, 4],
+      ['web', 1, 1],
+      ['api', 1, 3],
+      ['api', 2, undefined],
+      ['api', 1, undefined],
+    ]);
+  });
+
+  it('never gives one run number twice when processes append at the same time', async () => {
+    const stateDir = tempDir();
+    await Promise.all(Array.from({ length: 12 }, (_, i) => appendRun(stateDir, rec('api', i + 1))));
+    const runs = (await readRuns(stateDir)).map((r) => r.run!).sort((a, b) => a - b);
+    expect(runs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
   it('skips a torn last line, and the next append is not glued onto it', async () => {

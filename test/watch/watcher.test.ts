@@ -77,6 +77,22 @@ describe.each(MODES)('watcher ($name)', (mode) => {
     expect(rig.events.filter((e) => ignored.test(e.path))).toEqual([]);
   });
 
+  it('says nothing about the files an editor writes beside a source', async () => {
+    const root = tempDir();
+    writeTree(root, { 'app.py': 'one' });
+    const rig = await startRig([root], mode);
+    // What vim, emacs and JetBrains leave next to app.py while it is open and saved.
+    const temps = ['.app.py.swp', '.app.py.swx', '4913', 'app.py~', '#app.py#', 'app.py___jb_tmp___', 'app.py___jb_old___'];
+    for (const n of temps) writeFileSync(join(root, n), 'x');
+    symlinkSync('user@host.1234', join(root, '.#app.py'));
+    for (const n of temps) unlinkSync(join(root, n));
+    const sentinel = join(root, 'sentinel.py');
+    writeFileSync(sentinel, '');
+    await rig.waitEvent(['add', 'change'], sentinel);
+    await sleep(ABSENCE_MS);
+    expect(rig.events.filter((e) => e.path !== sentinel)).toEqual([]);
+  });
+
   it('still reports a file that merely carries an ignored directory name', async () => {
     const root = tempDir();
     writeTree(root, { 'scripts/build': '#!/bin/sh\n', 'dist/x.js': '' });

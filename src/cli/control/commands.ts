@@ -28,7 +28,7 @@ export function registerControl(program: Command): void {
     .command('wait-fresh')
     .description('wait until the workers run the code on disk now and are ready (tasks: until a run on it finished)')
     .argument('[worker...]', 'workers to wait for (default: all)')
-    .option('--timeout <duration>', 'give up after this long (exit 1)', parseDuration, 30_000)
+    .addOption(new Option('--timeout <duration>', 'give up after this long (exit 1)').argParser(parseDuration).default(30_000, '30s'))
     .addOption(nameOption())
     .action(async (workers: string[], opts: ControlOptions & { timeout: number }) => {
       const { waitFreshCommand } = await import('./wait.js');

@@ -22,6 +22,14 @@ export async function logsCommand(worker: string, opts: ControlOptions & { lines
   const client = await connectFromCwd(opts.name);
   const out = stdoutUntilClosed(() => client.close());
   try {
+    const view = (await client.snapshot()).workers.find((w) => w.name === worker);
+    if (view?.captured === false) {
+      process.stderr.write(
+        `devsup: the output of ${worker} is not kept: \`devsup run\` hands it straight to its terminal (so colours and ` +
+          'progress bars work); read it there, or keep it with `devsup run --json` (output on stderr, kept for `logs`), ' +
+          '`--ready REGEX`, or `devsup up`\n',
+      );
+    }
     const lines = await client.logs(worker, opts.lines, opts.follow);
     out(lines.map(textOf).join(''));
     if (!opts.follow) return 0;

@@ -44,7 +44,7 @@ export function historyTable(records: readonly RunRecord[], opts: TableOptions):
   const rows = records.map((r) => [
     MARKS[r.result],
     r.worker,
-    `#${r.generation}`,
+    `#${r.run ?? r.generation}`,
     r.codeId === '' ? '-' : r.codeId,
     formatAgo(Date.parse(r.startedAt), opts.now),
     formatDuration(r.durationMs),

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../../caches/presets.js';
@@ -20,6 +20,10 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   for (const [i, root] of roots.entries()) {
     if (!existsSync(root)) throw new UsageError(`watch path does not exist: ${opts.watch?.[i] ?? root}`);
   }
+  const envFiles = (opts.envFile ?? []).map((p) => resolve(cwd, p));
+  for (const [i, file] of envFiles.entries()) {
+    if (!existsSync(file) || statSync(file).isDirectory()) throw new UsageError(`env file does not exist: ${opts.envFile?.[i] ?? file}`);
+  }
   const explicit = opts.clear === false ? undefined : opts.clear;
   const { presets, globs } = explicit ? parseClearSpec(explicit) : { presets: presetsForCommand(command), globs: [] };
   const stdinOpen = !process.stdin.destroyed;
@@ -34,6 +38,7 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
       command,
       cwd,
       env,
+      envFiles,
       kind: 'service',
       onExit: opts.onExit,
       exitIsResult: opts.onExit === 'wait',
@@ -48,7 +53,8 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
       ready: opts.ready ? { log: opts.ready } : opts.readyPort ? { port: opts.readyPort, host: '127.0.0.1' } : undefined,
     },
     // Whatever devsup clears must not look like a source change, or clearing would restart forever.
-    watch: { roots, ignore: [...(opts.ignore ?? []), ...globs], ext: opts.ext, settleMs: opts.settle, poll: opts.poll, backend: opts.backend },
+    // Env files are watched by themselves (they are usually gitignored): an edit restarts the child.
+    watch: { roots: [...roots, ...envFiles], ignore: [...(opts.ignore ?? []), ...globs], ext: opts.ext, settleMs: opts.settle, poll: opts.poll, backend: opts.backend },
   };
 
   const bus = new Bus();
@@ -68,10 +74,13 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   });
 
   const session = await openSession(bus, sup, { root: cwd, name: opts.name, stateDir: entry.spec.stateDir });
-  const detachSignals = onShutdownSignals((signal, code) => {
-    bus.emit({ type: 'shutdown', signal });
-    void sup.shutdown().then(() => finish(code));
-  });
+  const detachSignals = onShutdownSignals(
+    (signal, code) => {
+      bus.emit({ type: 'shutdown', signal });
+      void sup.shutdown().then(() => finish(code));
+    },
+    () => void session.forceKill(),
+  );
   const detachStdin = stdinOpen ? forwardStdin(sup) : () => undefined;
 
   if (piped) {

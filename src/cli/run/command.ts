@@ -5,6 +5,7 @@ export interface RunOptions {
   watch?: string[];
   ext?: string[];
   ignore?: string[];
+  envFile?: string[];
   settle: number;
   grace: number;
   signal: NodeJS.Signals;
@@ -30,8 +31,9 @@ export function registerRun(program: Command): void {
     .option('-w, --watch <path>', 'a file or directory to watch (repeatable; default: the current directory)', collect)
     .option('-e, --ext <list>', 'only files with these extensions count, e.g. py,ts (repeatable)', parseExtList)
     .option('-i, --ignore <glob>', 'ignore paths matching this glob (repeatable)', collect)
-    .option('--settle <ms>', 'quiet time before a burst of changes counts as one', parseDuration, 100)
-    .option('--grace <ms>', 'time between the stop signal and SIGKILL', parseDuration, 3000)
+    .option('--env-file <path>', 'read variables from this .env file before every start; its edit restarts (repeatable; later files win)', collect)
+    .addOption(new Option('--settle <duration>', 'quiet time before a burst of changes counts as one').argParser(parseDuration).default(100, '100ms'))
+    .addOption(new Option('--grace <duration>', 'time between the stop signal and SIGKILL').argParser(parseDuration).default(3000, '3s'))
     .option('--signal <name>', 'signal that asks the tree to stop', parseSignal, 'SIGTERM' as NodeJS.Signals)
     .option('--clear <list>', 'caches to clear before each start: presets (python, pytest, node, vite, tsbuildinfo) or globs (repeatable)', collect)
     .option('--no-clear', 'clear no caches')

@@ -16,7 +16,9 @@ import { packageVersion } from '../version.js';
 
 export async function upCommand(opts: UpOptions): Promise<number> {
   const file = resolve(opts.config ?? 'devsup.config.json');
-  if (!existsSync(file)) throw new DevsupError(`no config file at ${file} (see config.example.json, or pass --config FILE)`, 'config', 2);
+  if (!existsSync(file)) {
+    throw new DevsupError(`no config file at ${file}; run "devsup init" to write a commented starter config for this project, or pass --config FILE`, 'config', 2);
+  }
   const config = await loadConfig(file);
   const tui = opts.tui && !opts.json && Boolean(process.stdout.isTTY);
   const color = Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined;
@@ -33,16 +35,19 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     name: opts.name,
     stateDir: stateDirOf(config.dir),
     // Read at each run, so a reloaded config's report path applies from the next run on.
-    reportOf: (worker) => config.workers.find((w) => w.name === worker)?.junit ?? undefined,
+    reportOf: (worker) => (reloader?.current() ?? config).workers.find((w) => w.name === worker)?.junit ?? undefined,
   });
   const stopAll = (code: number): void => void sup.shutdown().then(() => finish(code));
-  const detachSignals = onShutdownSignals((signal, code) => {
-    bus.emit({ type: 'shutdown', signal });
-    stopAll(code);
-  });
+  const detachSignals = onShutdownSignals(
+    (signal, code) => {
+      bus.emit({ type: 'shutdown', signal });
+      stopAll(code);
+    },
+    () => void session.forceKill(),
+  );
 
   let dashboard: { destroy(): void } | undefined;
-  let reloader: { close(): void } | undefined;
+  let reloader: ReturnType<typeof followConfigFile> | undefined;
   try {
     if (tui) {
       const { startDashboard } = await import('../../views/dashboard/index.js');

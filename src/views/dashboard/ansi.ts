@@ -117,3 +117,48 @@ export function fit(s: string, width: number, align: 'left' | 'right' = 'left'):
   const pad = ' '.repeat(Math.max(0, width - visibleWidth(cut)));
   return align === 'left' ? cut + pad : pad + cut;
 }
+
+/**
+ * Splits a line into rows of at most `width` columns. The colours open at a split are closed at the
+ * end of the row and opened again at the start of the next, so every row stands alone.
+ */
+export function wrapLine(s: string, width: number): string[] {
+  if (width <= 0) return [''];
+  if (!s.includes('\x1b') && PLAIN_ASCII.test(s)) {
+    const rows: string[] = [];
+    for (let i = 0; i < s.length; i += width) rows.push(s.slice(i, i + width));
+    return rows.length > 0 ? rows : [''];
+  }
+  const rows: string[] = [];
+  let row = '';
+  let w = 0;
+  let open = '';
+  let i = 0;
+  while (i < s.length) {
+    if (s.charCodeAt(i) === 0x1b) {
+      SGR_HERE.lastIndex = i;
+      const m = SGR_HERE.exec(s);
+      if (m) {
+        row += m[0];
+        // A reset ends every colour opened before it.
+        open = /^\x1b\[0?m$/.test(m[0]) ? '' : open + m[0];
+        i += m[0].length;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    const cw = unicode.charWidth(s, i);
+    const len = isHighSurrogate(s.charCodeAt(i)) ? 2 : 1;
+    if (w + cw > width && w > 0) {
+      rows.push(open ? `${row}\x1b[0m` : row);
+      row = open;
+      w = 0;
+    }
+    row += s.slice(i, i + len);
+    w += cw;
+    i += len;
+  }
+  rows.push(open ? `${row}\x1b[0m` : row);
+  return rows;
+}

@@ -1,7 +1,10 @@
+import { basename } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import type { DevsupEvent, EventOf } from '../../core/events.js';
 import type { SupervisorApi, SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
 import { truncate } from './ansi.js';
+import { loopSentence } from '../format.js';
+import { forTerminal } from '../glyphs.js';
 import { Commands } from './commands.js';
 import type { KeyActions } from './keys.js';
 import type { Layout } from './layout.js';
@@ -33,11 +36,16 @@ export class Controller implements KeyActions {
   private readonly labels = new Map<object, string>();
   /** The latest per-test counts of each task (from `task-tests` events; not in the snapshot). */
   private readonly tests = new Map<string, EventOf<'task-tests'>>();
+  /** Why the config file on disk is not what runs; empty while it is. */
+  private configProblems: string[] = [];
+  private configFile = '';
+  private wrap = false;
+  private mouseOn = true;
 
   constructor(
     private readonly api: SupervisorApi,
     private readonly layout: Layout,
-    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void },
+    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void; ascii: boolean; mouse?: (on: boolean) => void },
   ) {
     this.logs = new LogStore(opts.scrollback);
     this.commands = new Commands(api, this.status, () => {
@@ -81,6 +89,14 @@ export class Controller implements KeyActions {
       case 'task-tests':
         this.tests.set(e.worker, e);
         break;
+      case 'config-check':
+        this.configProblems = e.problems;
+        this.configFile = basename(e.file);
+        if (e.problems.length === 0) this.status.say('config valid again: the running set matches the file', 'ok');
+        break;
+      case 'loop':
+        this.status.say(`${e.worker}: ${loopSentence(e, true)}`, 'error', 60_000);
+        break;
       case 'warning':
         this.status.say(`${e.worker ? `${e.worker}: ` : ''}${e.message}`, 'warn', 8000);
         break;
@@ -116,7 +132,14 @@ export class Controller implements KeyActions {
       this.sampler.watch(this.workers.flatMap((w) => (w.pid === null ? [] : [w.pid])));
     }
     const { layout } = this;
-    layout.place(this.workers.length);
+    layout.place(this.workers.length, this.configProblems.length);
+    if (this.configProblems.length > 0) {
+      const bz = layout.bannerSize();
+      const shown = this.configProblems.slice(0, bz.height);
+      if (this.configProblems.length > bz.height && bz.height > 0) shown[bz.height - 1] = `… and ${this.configProblems.length - bz.height + 1} more`;
+      this.put(layout.banner, shown.map((p) => truncate(p, bz.width)).join('\n'));
+      this.label(layout.banner, truncate(` ${this.configFile}: not applied, the running set differs from the file `, Math.max(0, bz.width - 2)));
+    }
     const now = Date.now();
     const sel = this.selected();
     this.selectedName = sel?.name ?? null;
@@ -136,8 +159,8 @@ export class Controller implements KeyActions {
     const lz = layout.logSize();
     if (sel) {
       const log = this.logs.get(sel.name);
-      this.put(layout.log, renderLog(log, lz.width, lz.height, this.finder.active).join('\n'));
-      this.label(layout.log, truncate(logLabel(sel.name, log, lz.height, this.finder.active), Math.max(0, lz.width - 2)));
+      this.put(layout.log, renderLog(log, lz.width, lz.height, this.finder.active, this.wrap).join('\n'));
+      this.label(layout.log, truncate(logLabel(sel.name, log, lz.height, this.finder.active, this.wrap), Math.max(0, lz.width - 2)));
     } else {
       this.put(layout.log, 'no workers');
       this.label(layout.log, ' log ');
@@ -149,13 +172,13 @@ export class Controller implements KeyActions {
   private put(box: Layout['list'], content: string): void {
     if (this.shown.get(box) === content) return;
     this.shown.set(box, content);
-    box.setContent(content);
+    box.setContent(forTerminal(content, this.opts.ascii));
   }
 
   private label(box: Layout['list'], text: string): void {
     if (this.labels.get(box) === text) return;
     this.labels.set(box, text);
-    box.setLabel(text);
+    box.setLabel(forTerminal(text, this.opts.ascii));
   }
 
   // --- keys -------------------------------------------------------------------------------
@@ -245,6 +268,21 @@ export class Controller implements KeyActions {
       this.layout.help.show();
       this.layout.help.setFront();
     } else this.layout.help.hide();
+    this.opts.changed();
+  }
+
+  toggleWrap(): void {
+    this.wrap = !this.wrap;
+    this.status.say(this.wrap ? 'long lines wrap (w cuts them again)' : 'long lines are cut at the edge (w wraps them)');
+    this.opts.changed();
+  }
+
+  toggleMouse(): void {
+    this.mouseOn = !this.mouseOn;
+    this.opts.mouse?.(this.mouseOn);
+    // Said until taken back: with the mouse released the wheel no longer scrolls the log.
+    if (this.mouseOn) this.status.say('mouse taken back: the wheel scrolls the log');
+    else this.status.say('mouse released: select text to copy it (w wraps long lines); m takes it back', 'info', Infinity);
     this.opts.changed();
   }
 

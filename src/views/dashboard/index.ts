@@ -6,6 +6,7 @@ import { Controller } from './controller.js';
 import { KeyHandler, type KeyInfo } from './keys.js';
 import { createLayout } from './layout.js';
 import { createProgram, restoreRaw } from './terminal.js';
+import { utf8Locale } from '../glyphs.js';
 
 export interface DashboardOptions {
   title?: string;
@@ -13,6 +14,8 @@ export interface DashboardOptions {
   scrollback?: number;
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
+  /** ASCII symbols instead of ✔ ✘ ↻ (default: when the locale is not UTF-8). */
+  ascii?: boolean;
 }
 
 export interface RenderStats {
@@ -38,6 +41,7 @@ export async function startDashboard(api: SupervisorApi, opts: DashboardOptions 
   const scrollback = opts.scrollback ?? 5000;
   // Checked before the terminal is touched, so a bad option never leaves it in the alternate screen.
   if (!Number.isInteger(scrollback) || scrollback < 1) throw new RangeError(`scrollback must be a positive integer, not ${scrollback}`);
+  const ascii = opts.ascii ?? !utf8Locale();
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stdout;
   const program = createProgram(input, output);
@@ -86,8 +90,8 @@ export async function startDashboard(api: SupervisorApi, opts: DashboardOptions 
     changed();
   };
   try {
-    const layout = createLayout(screen);
-    ctl = new Controller(api, layout, { title: opts.title ?? 'devsup', scrollback, changed, quit: () => resolveClosed('quit') });
+    const layout = createLayout(screen, ascii);
+    ctl = new Controller(api, layout, { title: opts.title ?? 'devsup', scrollback, changed, quit: () => resolveClosed('quit'), ascii, mouse: (on) => (on ? screen.program.enableMouse() : screen.program.disableMouse()) });
     unsubscribe = api.subscribe((e: DevsupEvent) => {
       try {
         if (ctl.onEvent(e)) changed();

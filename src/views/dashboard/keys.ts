@@ -13,6 +13,10 @@ export interface KeyActions {
   searchNext(dir: 'older' | 'newer'): void;
   clearSearch(): void;
   help(show: boolean): void;
+  /** Long log lines: wrapped onto more rows, or cut at the pane's edge. */
+  toggleWrap(): void;
+  /** Hands the mouse back to the terminal, so text can be selected and copied, and takes it again. */
+  toggleMouse(): void;
   quit(): void;
 }
 
@@ -69,6 +73,10 @@ export class KeyHandler {
         return this.act.searchNext('older');
       case 'N':
         return this.act.searchNext('newer');
+      case 'w':
+        return this.act.toggleWrap();
+      case 'm':
+        return this.act.toggleMouse();
       case 'G':
         return this.act.scroll('end');
       case 'g':

@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import { forTerminal } from '../glyphs.js';
 
 type Box = blessed.Widgets.BoxElement;
 
@@ -7,8 +8,11 @@ export interface Layout {
   log: Box;
   status: Box;
   help: Box;
-  /** Re-places the panels for the current screen size and worker count. */
-  place(workers: number): void;
+  /** Below the list while the config file on disk cannot be applied. */
+  banner: Box;
+  /** Re-places the panels for the current screen size, worker count and banner lines (0 hides it). */
+  place(workers: number, bannerLines?: number): void;
+  bannerSize(): { width: number; height: number };
   /** Inner (content) size of the log pane. */
   logSize(): { width: number; height: number };
   listSize(): { width: number; height: number };
@@ -25,6 +29,8 @@ export const HELP_LINES = [
   '  Enter  Tab   focus the log; Tab or Esc goes back',
   '  PgUp PgDn    scroll the log; G or End follows the tail',
   '  g Home       oldest line',
+  '  w            wrap long lines, or cut them at the edge',
+  '  m            release the mouse to select and copy text (m again takes it back)',
   '  /            search the log (Enter jumps, Esc cancels)',
   '  n  N         next older / newer match',
   '  r            restart the selected worker',
@@ -41,11 +47,12 @@ function box(screen: blessed.Widgets.Screen, opts: blessed.Widgets.BoxOptions): 
 }
 
 /** A list panel across the top, the selected worker's log below it, one status line at the bottom. */
-export function createLayout(screen: blessed.Widgets.Screen): Layout {
+export function createLayout(screen: blessed.Widgets.Screen, ascii = false): Layout {
   const border = (fg: string): blessed.Widgets.BoxOptions => ({ border: { type: 'line' }, style: { border: { fg } } });
   const list = box(screen, { top: 0, left: 0, ...border(FOCUSED) });
   const log = box(screen, { left: 0, mouse: true, ...border(UNFOCUSED) });
   const status = box(screen, { left: 0, height: 1 });
+  const banner = box(screen, { left: 0, hidden: true, border: { type: 'line' }, style: { border: { fg: 'red' }, fg: 'red' } });
   const help = box(screen, {
     top: 'center',
     left: 'center',
@@ -54,10 +61,10 @@ export function createLayout(screen: blessed.Widgets.Screen): Layout {
     border: { type: 'line' },
     padding: { left: 1, right: 1 },
     hidden: true,
-    content: HELP_LINES.join('\n'),
+    content: forTerminal(HELP_LINES.join('\n'), ascii),
   });
 
-  const place = (workers: number): void => {
+  const place = (workers: number, bannerLines = 0): void => {
     const rows = Math.max(4, screen.height as number);
     const cols = Math.max(10, screen.width as number);
     // Borders and the header take three rows; the list never takes more than about half.
@@ -65,9 +72,18 @@ export function createLayout(screen: blessed.Widgets.Screen): Layout {
     list.top = 0;
     list.width = cols;
     list.height = listHeight;
-    log.top = listHeight;
+    // The banner takes from the log, which keeps at least three rows.
+    const bannerHeight = bannerLines > 0 ? Math.max(0, Math.min(bannerLines + 2, rows - 1 - listHeight - 3)) : 0;
+    if (bannerHeight >= 3) {
+      banner.top = listHeight;
+      banner.width = cols;
+      banner.height = bannerHeight;
+      banner.show();
+    } else banner.hide();
+    const taken = banner.hidden ? 0 : bannerHeight;
+    log.top = listHeight + taken;
     log.width = cols;
-    log.height = Math.max(3, rows - 1 - listHeight);
+    log.height = Math.max(3, rows - 1 - listHeight - taken);
     status.top = rows - 1;
     status.width = cols;
   };
@@ -83,7 +99,9 @@ export function createLayout(screen: blessed.Widgets.Screen): Layout {
     log,
     status,
     help,
+    banner,
     place,
+    bannerSize: () => inner(banner),
     logSize: () => inner(log),
     listSize: () => inner(list),
     focus(panel) {

@@ -1,7 +1,7 @@
 import type { DevsupEvent } from '../../core/events.js';
 import type { LogLine } from '../../supervisor/api.js';
-import { sanitizeLine, truncate } from './ansi.js';
-import { plural } from '../format.js';
+import { sanitizeLine, truncate, wrapLine } from './ansi.js';
+import { loopSentence, plural } from '../format.js';
 import { exitText, formatDuration, generationBanner, restartBanner } from './format.js';
 import { Ring } from '../../core/ring.js';
 import { highlightLine, lineMatches, type PaneSearch } from './search.js';
@@ -119,6 +119,10 @@ export class LogStore {
       this.get(e.worker).note(`── exited (${exitText({ code: e.code, signal: e.signal })}) after ${formatDuration(e.durationMs)} ──`);
       return e.worker;
     }
+    if (e.type === 'loop') {
+      this.get(e.worker).note(`── ${loopSentence(e)} ──`);
+      return e.worker;
+    }
     if (e.type === 'spawn-failed') {
       this.get(e.worker).note(`── could not start: ${e.message} ──`);
       return e.worker;
@@ -128,18 +132,23 @@ export class LogStore {
 }
 
 /** The visible window of a log as lines cut to `width`, with search matches marked. */
-export function renderLog(log: WorkerLog, width: number, height: number, search: PaneSearch | null): string[] {
+export function renderLog(log: WorkerLog, width: number, height: number, search: PaneSearch | null, wrap = false): string[] {
   if (width <= 0 || height <= 0) return [];
   const from = log.firstVisible(height);
   const lines = log.ring.slice(from, from + height);
-  return lines.map((line, i) => {
+  const cut = lines.map((line, i) => {
     if (search && (from + i === search.current || lineMatches(line, search.query))) return highlightLine(line, search.query, width);
     return truncate(line, width);
   });
+  if (!wrap) return cut;
+  // Wrapped, the same lines take more rows: following, the newest rows show; scrolled, the first line stays on top.
+  const rows = lines.flatMap((line, i) => (search && cut[i] !== truncate(line, width) ? [cut[i]!] : wrapLine(line, width)));
+  return log.follow ? rows.slice(-height) : rows.slice(0, height);
 }
 
-export function logLabel(name: string, log: WorkerLog, height: number, search: PaneSearch | null): string {
+export function logLabel(name: string, log: WorkerLog, height: number, search: PaneSearch | null, wrap = false): string {
   const parts = [name];
+  if (wrap) parts.push('wrap (w cuts)');
   if (!log.follow) {
     const newer = log.newerThanView(height);
     parts.push(newer > 0 ? `scrolled, ${plural(newer, 'newer line')} (G follows)` : 'scrolled (G follows)');

@@ -5,7 +5,7 @@ export type StatusTone = 'info' | 'ok' | 'warn' | 'error';
 const TONE: Record<StatusTone, string> = { info: '\x1b[36m', ok: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[1;31m' };
 const HELP = {
   list: '↑↓ select  ⏎ log  r restart  a all  s stop/start  c caches  / search  ? help  q quit',
-  log: '↑↓ PgUp PgDn scroll  G follow  / search  n N next  Tab back  r restart  ? help  q quit',
+  log: '↑↓ PgUp PgDn scroll  G follow  / search  n N next  w wrap  m mouse  Tab back  r restart  ? help  q quit',
 } as const;
 
 /** The bottom line: a transient message (or the search prompt) followed by key help. */

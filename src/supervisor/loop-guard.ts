@@ -1,0 +1,103 @@
+import { relative, resolve, sep } from 'node:path';
+import type { Bus } from '../core/bus.js';
+import type { ChangeSet } from '../core/events.js';
+
+/** A change this soon after a start counts as made by the child that just started. */
+export const LOOP_WINDOW_MS = 3000;
+/** Consecutive generations that must each change the same files before it is called a loop. */
+export const LOOP_GENERATIONS = 5;
+
+/**
+ * Pure detection: fed the starts and the settled changes of one worker, it answers with the files
+ * that changed within `windowMs` of each of the last `generations` starts. One generation without
+ * such a change, or a change of other files, starts the count again. A person saving the same file
+ * again and again rarely does it within seconds of every restart for five restarts in a row.
+ */
+export class LoopDetector {
+  private start: { gen: number; at: number } | undefined;
+  private counted = -1;
+  private streak = 0;
+  private files = new Set<string>();
+
+  constructor(
+    private readonly windowMs = LOOP_WINDOW_MS,
+    private readonly generations = LOOP_GENERATIONS,
+  ) {}
+
+  started(gen: number, at: number): void {
+    if (this.start && this.counted !== this.start.gen) this.reset();
+    this.start = { gen, at };
+  }
+
+  /** The looping files once the pattern is complete, else undefined. */
+  changed(paths: readonly string[], at: number): string[] | undefined {
+    const s = this.start;
+    if (!s || this.counted === s.gen) return undefined;
+    if (at - s.at > this.windowMs) {
+      this.reset();
+      return undefined;
+    }
+    this.counted = s.gen;
+    const common = this.streak === 0 ? new Set(paths) : new Set(paths.filter((p) => this.files.has(p)));
+    if (common.size === 0) {
+      this.streak = 1;
+      this.files = new Set(paths);
+    } else {
+      this.streak++;
+      this.files = common;
+    }
+    if (this.streak < this.generations) return undefined;
+    const found = [...this.files].sort();
+    this.reset();
+    return found;
+  }
+
+  private reset(): void {
+    this.streak = 0;
+    this.files.clear();
+  }
+}
+
+export interface GuardedTree {
+  readonly roots: string[];
+  readonly isClosed: boolean;
+  /** Stops counting these absolute paths as part of the tree. */
+  exclude(paths: string[]): Promise<void>;
+}
+
+/**
+ * Watches one worker's events for a child writing into its own tree, and when it does, leaves
+ * those files out of the tree and says so, with the `--ignore` that makes it permanent. Leaving
+ * them out changes the tree once more, so the worker restarts one last time without them.
+ */
+export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: string, detector = new LoopDetector()): void {
+  const off = bus.on((e) => {
+    if (tree.isClosed) {
+      off();
+      return;
+    }
+    if (!('worker' in e) || e.worker !== worker) return;
+    if (e.type === 'worker-started') detector.started(e.generation, Date.now());
+    else if (e.type === 'change') {
+      const files = detector.changed(allPaths(e.changes), Date.now());
+      if (!files) return;
+      const abs = files.map((f) => resolve(cwd, f));
+      bus.emit({ type: 'loop', worker, files, generations: LOOP_GENERATIONS, ignore: abs.map((p) => ignoreFor(p, tree.roots)) });
+      void tree.exclude(abs);
+    }
+  });
+}
+
+function allPaths(c: ChangeSet): string[] {
+  return [...c.modified, ...c.added, ...c.removed];
+}
+
+/** The path below the innermost root, as `--ignore` takes it (a bare name matches at any depth). */
+export function ignoreFor(abs: string, roots: readonly string[]): string {
+  const root = roots
+    .map((r) => resolve(r))
+    .filter((r) => abs.startsWith(r.endsWith(sep) ? r : r + sep))
+    .sort((a, b) => b.length - a.length)[0];
+  const rel = root ? relative(root, abs).split(sep).join('/') : abs;
+  return rel;
+}

@@ -1,0 +1,62 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DevsupProcess } from '../helpers/devsup.js';
+import { tempDir } from '../helpers/tmp.js';
+
+let running: DevsupProcess[] = [];
+afterEach(async () => {
+  for (const p of running) await p.stop('SIGTERM').catch(() => undefined);
+  running = [];
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Writes `log` (relative) as soon as it starts, then idles. */
+const CHILD = (log: string) =>
+  `const fs = require('fs'); fs.mkdirSync(require('path').dirname(${JSON.stringify(log)}), { recursive: true });` +
+  `fs.appendFileSync(${JSON.stringify(log)}, 'started ' + process.pid + '\\n'); console.log('READY pid=' + process.pid); setInterval(() => {}, 1000);`;
+
+function start(root: string, log: string, extra: string[] = []): DevsupProcess {
+  writeFileSync(join(root, 'child.js'), CHILD(log));
+  const p = new DevsupProcess(['run', ...extra, '--', 'node', 'child.js'], { cwd: root });
+  running.push(p);
+  return p;
+}
+
+describe('devsup run: a child writing into its own tree', () => {
+  it('stops the loop, names the file and the --ignore, and restarts no more', async () => {
+    const root = tempDir();
+    const p = start(root, 'logs/app.log', ['--json']);
+    const loop = await p.waitForEvent((e) => e.type === 'loop', 'a loop event', 20_000);
+    expect(loop).toMatchObject({ worker: 'main', files: ['logs/app.log'], ignore: ['logs/app.log'], generations: 5 });
+    const events = p.events();
+    const before = events.slice(0, events.findIndex((e) => e.type === 'loop')).filter((e) => e.type === 'worker-started').length;
+    expect(before).toBe(5);
+    // At most one last restart leaves the file out; after it the child writes on and nothing restarts.
+    await sleep(1500);
+    const starts = p.events().filter((e) => e.type === 'worker-started').length;
+    expect(starts).toBeLessThanOrEqual(before + 1);
+    await sleep(1000);
+    expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(starts);
+    // Other files are still watched.
+    writeFileSync(join(root, 'child.js'), CHILD('logs/app.log') + '\n// edited\n');
+    await p.waitForEvent((e) => e.type === 'worker-started' && e.generation === starts + 1, 'a restart for a real edit');
+  });
+
+  it('tells a reader of plain output what happened and how to fix it', async () => {
+    const root = tempDir();
+    const p = start(root, 'app.log');
+    const line = await p.waitForLine(/restart loop/, 'the loop line', 20_000);
+    expect(line).toContain('app.log changed right after each of 5 starts');
+    expect(line).toContain('--ignore app.log');
+  });
+
+  it('never starts looping when the log is ignored', async () => {
+    const root = tempDir();
+    const p = start(root, 'app.log', ['--json', '--ignore', 'app.log']);
+    await p.waitForLine(/READY pid=/);
+    await sleep(1500);
+    expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(1);
+    expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
+  });
+});

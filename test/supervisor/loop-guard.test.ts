@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { LoopDetector, ignoreFor } from '../../src/supervisor/loop-guard.js';
+
+/** Feeds starts and changes: `[gen, msAfterStart, paths | null]`, null meaning no change that generation. */
+function feed(d: LoopDetector, gens: Array<[number, string[] | null]>): string[] | undefined {
+  let found: string[] | undefined;
+  let t = 0;
+  gens.forEach(([after, paths], i) => {
+    t += 10_000;
+    d.started(i + 1, t);
+    if (paths) found = d.changed(paths, t + after) ?? found;
+  });
+  return found;
+}
+
+describe('LoopDetector', () => {
+  it('finds the files that change right after every one of five starts', () => {
+    const d = new LoopDetector(3000, 5);
+    const gens: Array<[number, string[]]> = [
+      [120, ['app.log', 'src/a.js']],
+      [90, ['app.log']],
+      [200, ['app.log', 'cache.json']],
+      [150, ['app.log']],
+    ];
+    expect(feed(d, gens)).toBeUndefined();
+    d.started(5, 100_000);
+    expect(d.changed(['app.log'], 100_100)).toEqual(['app.log']);
+  });
+
+  it('does not fire for four, for late changes, for a quiet generation or for different files', () => {
+    const log: [number, string[]] = [100, ['app.log']];
+    expect(feed(new LoopDetector(3000, 5), [log, log, log, log])).toBeUndefined();
+    // Someone saving a file every few seconds: the change comes long after the start.
+    expect(feed(new LoopDetector(3000, 5), Array.from({ length: 8 }, (): [number, string[]] => [4000, ['app.py']]))).toBeUndefined();
+    // A generation that wrote nothing breaks the streak.
+    expect(feed(new LoopDetector(3000, 5), [log, log, log, [0, null], log, log, log])).toBeUndefined();
+    // Each generation changed something else.
+    const other = Array.from({ length: 8 }, (_, i): [number, string[]] => [100, [`f${i}.py`]]);
+    expect(feed(new LoopDetector(3000, 5), other)).toBeUndefined();
+  });
+
+  it('counts one change per generation and starts over once it has fired', () => {
+    const d = new LoopDetector(3000, 2);
+    d.started(1, 0);
+    expect(d.changed(['a.log'], 10)).toBeUndefined();
+    // A second burst in the same generation is not a second generation.
+    expect(d.changed(['a.log'], 20)).toBeUndefined();
+    d.started(2, 1000);
+    expect(d.changed(['a.log'], 1010)).toEqual(['a.log']);
+    d.started(3, 2000);
+    expect(d.changed(['a.log'], 2010)).toBeUndefined();
+  });
+});
+
+describe('ignoreFor', () => {
+  it('names the file below its innermost root', () => {
+    expect(ignoreFor('/p/app.log', ['/p'])).toBe('app.log');
+    expect(ignoreFor('/p/srv/logs/out.log', ['/p', '/p/srv'])).toBe('logs/out.log');
+  });
+});
