@@ -1,6 +1,7 @@
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { TreeOptions } from '../watch/tree.js';
 import type { WorkerEntry } from './supervisor.js';
 
 /** What `restart` in the config means for the worker's two triggers. */
@@ -48,5 +49,62 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       poll: w.poll,
     },
     dependsOn: w.dependsOn,
+  };
+}
+
+/** What `devsup run` was given, already parsed. */
+export interface RunEntryOptions {
+  command: string[] | string;
+  cwd: string;
+  /** Absolute roots to watch. */
+  roots: string[];
+  ignore: string[];
+  ext?: string[];
+  settleMs: number;
+  poll?: boolean;
+  backend?: TreeOptions['backend'];
+  signal: NodeJS.Signals;
+  graceMs: number;
+  /** Presets and globs to clear; `false`: clear nothing; undefined: what the command suggests. */
+  clear: string[] | false | undefined;
+  clearCmd?: string;
+  onExit: 'wait' | 'restart' | 'quit';
+  ready?: RegExp;
+  readyPort?: number;
+  /** The user's input goes to the child. */
+  stdin: boolean;
+  /** Output read by devsup (events, a ready line) rather than left on the terminal. */
+  piped: boolean;
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * The one worker of `devsup run`, named `main`. A command run with `--on-exit wait` has its own exit
+ * recorded as a result: once a generation exits by itself without a readiness signal of its own it
+ * is one-shot, judged like a task (see the machine's `oneShot`).
+ */
+export function runEntry(o: RunEntryOptions): WorkerEntry {
+  const { presets, globs } = o.clear ? parseClearSpec(o.clear) : o.clear === false ? { presets: [], globs: [] } : { presets: presetsForCommand(o.command), globs: [] };
+  return {
+    spec: {
+      name: 'main',
+      command: o.command,
+      cwd: o.cwd,
+      env: o.env,
+      kind: 'service',
+      onExit: o.onExit,
+      exitIsResult: o.onExit === 'wait',
+      restartOnChange: true,
+      signal: o.signal,
+      graceMs: o.graceMs,
+      clear: { enabled: o.clear !== false, roots: o.roots, presets, globs, command: o.clearCmd },
+      python: isPythonCommand(o.command),
+      stateDir: resolve(o.cwd, '.devsup'),
+      stdin: o.stdin ? 'pipe' : 'ignore',
+      output: o.piped ? 'pipe' : 'inherit',
+      ready: o.ready ? { log: o.ready } : o.readyPort ? { port: o.readyPort, host: '127.0.0.1' } : undefined,
+    },
+    // Whatever devsup clears must not look like a source change, or clearing would restart forever.
+    watch: { roots: o.roots, ignore: [...o.ignore, ...globs], ext: o.ext, settleMs: o.settleMs, poll: o.poll, backend: o.backend },
   };
 }

@@ -8,7 +8,7 @@ export function viewOf(worker: Worker): WorkerView {
   const last = st.tasks.at(-1);
   return {
     name: st.name,
-    kind: worker.spec.kind,
+    kind: worker.kind,
     state: st.state === 'running' && st.ready ? 'ready' : st.state,
     generation: st.generation,
     pid: st.pid,
