@@ -39,8 +39,9 @@ export type Phase =
       last?: Snapshot;
       leftovers?: Leftovers;
       deps?: DepCodes;
-      /** Set once the caches are cleared: the code the child is spawned on. */
+      /** Set once the caches are cleared: the code the child is spawned on, and when (its DEVSUP_STARTED_AT). */
       snapshot?: Snapshot;
+      startedAt?: number;
       searchAfter?: boolean;
       cleared?: { count: number; bytes: number };
       /** Requests that arrived while the start was under way, applied once it is. */
@@ -470,7 +471,7 @@ class Transition {
     if (input.error) this.emit({ type: 'warning', worker: this.name, message: `preparing the start: ${input.error}` });
     if (p.cancel) return this.to(p.cancel === 'done' ? { kind: 'done' } : { kind: 'idle', last: p.last });
     const snapshot = input.snapshot;
-    this.to({ ...p, step: 'spawn', snapshot, searchAfter: input.searchAfter, cleared: { count: input.count, bytes: input.bytes }, changedDuring: undefined });
+    this.to({ ...p, step: 'spawn', snapshot, startedAt: this.now, searchAfter: input.searchAfter, cleared: { count: input.count, bytes: input.bytes }, changedDuring: undefined });
     const env: Record<string, string | undefined> = {
       ...this.spec.env,
       ...input.env,
@@ -489,13 +490,14 @@ class Transition {
       return;
     }
     const snapshot = p.snapshot;
+    const startedAt = p.startedAt ?? this.now;
     const task = this.spec.kind === 'task';
     const ready = !task && this.cfg.readyAtSpawn;
     const running: Extract<Phase, { kind: 'running' }> = {
       kind: 'running',
       gen,
       pid: child.pid,
-      startedAt: this.now,
+      startedAt,
       snapshot,
       child,
       ready,
@@ -514,7 +516,7 @@ class Transition {
       generation: gen,
       pid: child.pid,
       codeId: snapshot.codeId,
-      startedAt: new Date(this.now).toISOString(),
+      startedAt: new Date(startedAt).toISOString(),
       spawnMs: Math.max(0, Math.round(this.now - p.t0)),
       restart: { ...p.ctx, cleared },
       ...(snapshot.provisional ? { provisional: true as const } : {}),

@@ -91,9 +91,12 @@ export class Runner {
     return rested;
   }
 
-  /** Something a dependency did may open the gate of a start waiting for it. */
+  /**
+   * Something a dependency did may open the gate of a start waiting for it. Looked at once the
+   * event that told it has reached every view, so the views see the dependency ready first.
+   */
   depsChanged(): void {
-    this.checkGate();
+    if (this.gateGen !== undefined) queueMicrotask(() => this.checkGate());
   }
 
   /** Applies inputs in arrival order; one that arrives while another is applied waits its turn. */
