@@ -117,6 +117,8 @@ export interface MachineConfig {
   gated: boolean;
   /** No readiness probe applies: a service is ready once spawned (see readiness.ts). */
   readyAtSpawn: boolean;
+  /** How long past the grace period a stop may take before it counts as failed (default 8 s). */
+  stopSlackMs?: number;
 }
 
 /** What the dependencies look like right now, as the supervisor judges them. */
@@ -231,6 +233,10 @@ class Transition {
 
   private get spec(): WorkerSpec {
     return this.cfg.spec;
+  }
+
+  private get watchdogMs(): number {
+    return this.spec.graceMs + (this.cfg.stopSlackMs ?? STOP_WATCHDOG_SLACK_MS);
   }
 
   private get name(): string {
@@ -689,7 +695,7 @@ class Transition {
     const p = this.state.phase;
     if (p.kind !== 'stopping') return;
     this.effects.push({ type: 'stop', gen: p.gen, attempt: p.attempt, root: p.root, child: p.child, captured: p.captured });
-    this.arm('stop-watchdog', this.spec.graceMs + STOP_WATCHDOG_SLACK_MS);
+    this.arm('stop-watchdog', this.watchdogMs);
   }
 
   private onStopped(p: Phase, input: Extract<Input, { type: 'stopped' }>): void {
@@ -697,7 +703,10 @@ class Transition {
     if (p.kind !== 'stopping' || p.gen !== input.gen || p.attempt !== input.attempt) return this.ignored(input);
     const res = input.result;
     const how = res.gaveUp ? 'gave-up' : res.forced ? 'killed' : res.treeSize === 0 ? 'already-exited' : 'signal';
-    this.finishStop(p, how, Math.round(res.durationMs), res.treeSize, res.survivors.map((s) => s.pid), input.exit);
+    if (res.survivors.length > 0) {
+      this.emit({ type: 'warning', worker: this.name, message: `${res.survivors.length} process(es) survived SIGKILL: ${res.survivors.map((x) => x.pid).join(', ')}` });
+    }
+    this.finishStop(p, how, Math.round(res.durationMs), res.treeSize, res.survivors.length, input.exit);
   }
 
   private stopFailed(p: Extract<Phase, { kind: 'stopping' }>, message: string): void {
@@ -715,17 +724,21 @@ class Transition {
       worker: this.name,
       message: `could not confirm that generation ${p.gen} stopped (${message}); pid ${p.pid} and its group were sent SIGKILL, moving on`,
     });
-    this.finishStop(p, 'gave-up', 0, 0, [p.pid], p.exit);
+    this.finishStop(p, 'gave-up', 0, 0, 1, p.exit);
   }
 
-  private finishStop(p: Extract<Phase, { kind: 'stopping' }>, how: 'signal' | 'killed' | 'gave-up' | 'already-exited', ms: number, treeSize: number, survivors: number[], exitIn?: ExitRecord): void {
+  private finishStop(
+    p: Extract<Phase, { kind: 'stopping' }>,
+    how: 'signal' | 'killed' | 'gave-up' | 'already-exited',
+    ms: number,
+    treeSize: number,
+    survivors: number,
+    exitIn?: ExitRecord,
+  ): void {
     if (p.child) {
       const exit = exitIn ?? p.exit ?? { code: null, signal: 'SIGKILL', durationMs: 0 };
       this.state = { ...this.state, lastExit: exit };
-      this.emit({ type: 'stopped', worker: this.name, generation: p.gen, how, durationMs: ms, treeSize, survivors: survivors.length });
-      if (survivors.length > 0 && how !== 'gave-up') {
-        this.emit({ type: 'warning', worker: this.name, message: `${survivors.length} process(es) survived SIGKILL: ${survivors.join(', ')}` });
-      }
+      this.emit({ type: 'stopped', worker: this.name, generation: p.gen, how, durationMs: ms, treeSize, survivors });
       if (p.cancelRun) this.fileRun(p.gen, exit, 'cancelled', p.snapshot, p.deps);
     }
     const then = p.then;
@@ -750,7 +763,7 @@ class Transition {
         if (p.kind === 'stopping') this.issueStop();
         return;
       case 'stop-watchdog':
-        if (p.kind === 'stopping') this.stopFailed(p, `no answer within ${Math.round((this.spec.graceMs + STOP_WATCHDOG_SLACK_MS) / 1000)} s`);
+        if (p.kind === 'stopping') this.stopFailed(p, `no answer within ${this.watchdogMs} ms`);
         return;
       case 'cache-search':
         if (p.kind === 'running') this.effects.push({ type: 'searchCaches', gen: p.gen });

@@ -36,6 +36,8 @@ export interface RunnerOptions {
   probe?: ReadinessProbe | null;
   /** How long a stopped child's exit record may lag behind its tree being gone. */
   exitLagMs?: number;
+  /** See MachineConfig.stopSlackMs. */
+  stopSlackMs?: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export class Runner {
     this.port = opts.port ?? realPort;
     this.probe = opts.probe === null ? undefined : (opts.probe ?? probeFor(spec));
     this.exitLagMs = opts.exitLagMs ?? 1000;
-    this.cfg = { spec, gated: opts.gated ?? false, readyAtSpawn: this.probe === undefined };
+    this.cfg = { spec, gated: opts.gated ?? false, readyAtSpawn: this.probe === undefined, stopSlackMs: opts.stopSlackMs };
     const c = spec.clear;
     this.cacheSearch = new SavedSearch(searchesCaches(c) ? searchMemoPath(spec.stateDir, c.roots, c.presets, c.globs) : undefined);
   }
