@@ -712,7 +712,8 @@ class Transition {
   private stopFailed(p: Extract<Phase, { kind: 'stopping' }>, message: string): void {
     // Without /proc the tree cannot be walked, but the group can still be killed outright.
     if (p.child) this.effects.push({ type: 'killGroup', pid: p.pid, child: p.child });
-    if (p.attempt < STOP_ATTEMPTS) {
+    // Quitting waits for one more look only: the group is already killed, and Ctrl-C must end.
+    if (p.attempt < (p.then.next === 'done' ? 2 : STOP_ATTEMPTS)) {
       const delay = STOP_RETRY_BASE_MS * 2 ** (p.attempt - 1);
       this.emit({ type: 'warning', worker: this.name, message: `stopping generation ${p.gen} failed (${message}); its process group was killed, checking again in ${delay} ms` });
       this.to({ ...p, attempt: p.attempt + 1 });

@@ -82,12 +82,25 @@ describe('worker runner against a fake process port', () => {
     await r.worker.shutdown();
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(r.worker.current.kind).toBe('done');
-    expect(r.port.calls.filter((c) => c === 'stop 1000')).toHaveLength(4);
+    // Quitting looks once more after killing the group, then ends.
+    expect(r.port.calls.filter((c) => c === 'stop 1000')).toHaveLength(2);
     expect(r.port.calls).toContain('killGroup 1000');
     const warnings = r.events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
     expect(warnings[0]).toMatch(/stopping generation 1 failed \(EMFILE.*\); its process group was killed/);
     expect(warnings.at(-1)).toMatch(/could not confirm that generation 1 stopped/);
     expect(r.events.find((e) => e.type === 'stopped')).toMatchObject({ how: 'gave-up' });
+  });
+
+  it('a restart whose stop keeps throwing retries with backoff, then starts the next generation saying so', async () => {
+    const r = rig();
+    await r.worker.start();
+    r.port.stopMode = 'throw';
+    await r.worker.restart();
+    expect(r.port.calls.filter((c) => c === 'stop 1000')).toHaveLength(4);
+    expect(r.worker.status()).toMatchObject({ state: 'running', generation: 2 });
+    expect(r.port.children[0]!.done).toBe(true);
+    r.port.stopMode = 'ok';
+    await r.worker.shutdown();
   });
 
   it('a stop that throws once is retried and the next generation starts as usual', async () => {
