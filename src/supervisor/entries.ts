@@ -2,6 +2,7 @@ import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/pr
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
 import { join, resolve } from 'node:path';
 import type { TreeOptions } from '../watch/tree.js';
+import { looksOneShot } from '../worker/one-shot.js';
 import type { WorkerEntry } from './supervisor.js';
 
 /** What `restart` in the config means for the worker's two triggers. */
@@ -81,7 +82,8 @@ export interface RunEntryOptions {
 /**
  * The one worker of `devsup run`, named `main`. A command run with `--on-exit wait` has its own exit
  * recorded as a result: once a generation exits by itself without a readiness signal of its own it
- * is one-shot, judged like a task (see the machine's `oneShot`).
+ * is one-shot, judged like a task (see the machine's `oneShot`); a known test runner or checker is
+ * one from the start.
  */
 export function runEntry(o: RunEntryOptions): WorkerEntry {
   const { presets, globs } = o.clear ? parseClearSpec(o.clear) : o.clear === false ? { presets: [], globs: [] } : { presets: presetsForCommand(o.command), globs: [] };
@@ -94,6 +96,7 @@ export function runEntry(o: RunEntryOptions): WorkerEntry {
       kind: 'service',
       onExit: o.onExit,
       exitIsResult: o.onExit === 'wait',
+      oneShot: o.onExit === 'wait' && !o.ready && !o.readyPort && looksOneShot(o.command),
       restartOnChange: true,
       signal: o.signal,
       graceMs: o.graceMs,

@@ -73,6 +73,7 @@ export class Runner {
     this.port = opts.port ?? realPort;
     this.probe = opts.probe === null ? undefined : (opts.probe ?? probeFor(spec));
     this.exitLagMs = opts.exitLagMs ?? 1000;
+    this.machine = { ...INITIAL, oneShot: spec.exitIsResult === true && spec.oneShot === true };
     this.cfg = { spec, gated: opts.gated ?? false, readyAtSpawn: this.probe === undefined, stopSlackMs: opts.stopSlackMs };
     const c = spec.clear;
     this.cacheSearch = new SavedSearch(searchesCaches(c) ? searchMemoPath(spec.stateDir, c.roots, c.presets, c.globs) : undefined);

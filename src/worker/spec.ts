@@ -26,6 +26,8 @@ export interface WorkerSpec {
    * its runs are judged like a task's (see `oneShot` in the machine).
    */
   exitIsResult?: boolean;
+  /** With `exitIsResult`: known to run to completion before any generation has (a test runner). */
+  oneShot?: boolean;
   /** Tasks: how many runs each new code gets (flake hunting). */
   repeat?: number;
   ready?: ReadySpec;
