@@ -280,7 +280,8 @@ class Transition {
       case 'shutdown':
         return this.onStop(p, 'done');
       case 'depsReady':
-        if (p.kind === 'starting' && p.gen === input.gen && p.step === 'deps') return this.begin({ ...p, deps: input.codes });
+        // The time spent waiting for dependencies is not the start's own: spawnMs counts from here.
+        if (p.kind === 'starting' && p.gen === input.gen && p.step === 'deps') return this.begin({ ...p, deps: input.codes, t0: this.now });
         return this.ignored(input);
       case 'cleared':
         return this.onCleared(p, input);
