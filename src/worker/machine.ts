@@ -419,7 +419,9 @@ class Transition {
       case 'running':
         return this.beginStop(p, reason, { next: end });
       case 'starting':
-        if (p.step === 'deps') return this.to(end === 'done' ? { kind: 'done' } : { kind: 'idle', last: p.last });
+        // Nothing is spawned before the spawn step: a cache search or clear command still running
+        // (or hung) must not hold up a stop; its result is ignored when it comes.
+        if (p.step === 'deps' || p.step === 'clear') return this.to(end === 'done' ? { kind: 'done' } : { kind: 'idle', last: p.last });
         this.patch({ ...p, cancel: p.cancel === 'done' ? 'done' : end });
         return;
       case 'stopping':
@@ -458,6 +460,7 @@ class Transition {
     if (p.leftovers) {
       this.to({ ...p, step: 'sweep' });
       this.effects.push({ type: 'stop', gen: p.gen, attempt: 0, root: p.leftovers.root, captured: p.leftovers.members });
+      this.arm('stop-watchdog', this.watchdogMs);
       return;
     }
     this.toClear(p);
@@ -766,6 +769,10 @@ class Transition {
         return;
       case 'stop-watchdog':
         if (p.kind === 'stopping') this.stopFailed(p, `no answer within ${this.watchdogMs} ms`);
+        if (p.kind === 'starting' && p.step === 'sweep') {
+          this.emit({ type: 'warning', worker: this.name, message: `could not stop what the last run left behind: no answer within ${this.watchdogMs} ms` });
+          this.afterSweep(p);
+        }
         return;
       case 'cache-search':
         if (p.kind === 'running') this.effects.push({ type: 'searchCaches', gen: p.gen });

@@ -54,6 +54,35 @@ describe('worker machine: starting', () => {
     expect(d.take()).toEqual([]);
   });
 
+  it('a stop while caches are being cleared does not wait for the clear, whose answer is then ignored', () => {
+    const d = new Drive(config());
+    d.feed({ type: 'start', reason: 'initial' }, { type: 'shutdown' });
+    expect(d.phase.kind).toBe('done');
+    d.take();
+    d.feed({ type: 'cleared', gen: 1, env: {}, count: 0, bytes: 0, snapshot: A, searchAfter: false });
+    expect(d.take()).toEqual([]);
+  });
+
+  it('a stop during the spawn waits for the child, then stops it', () => {
+    const d = new Drive(config());
+    d.feed({ type: 'start', reason: 'initial' }, { type: 'cleared', gen: 1, env: {}, count: 0, bytes: 0, snapshot: A, searchAfter: false }, { type: 'stop' });
+    expect(d.phase).toMatchObject({ kind: 'starting', step: 'spawn', cancel: 'idle' });
+    d.feed({ type: 'spawned', gen: 1, child: child(101) });
+    expect(d.phase).toMatchObject({ kind: 'stopping', then: { next: 'idle' } });
+  });
+
+  it('a sweep of leftovers that never answers does not hold the start up', () => {
+    const left = { root: { pid: 101, start: 't' }, members: [{ pid: 555, start: 'u' }] };
+    const d = new Drive(config());
+    d.run(A);
+    d.feed({ type: 'exited', gen: 1, exit: exit(0), leftovers: left }, { type: 'changed', latest: B });
+    const arm = d.take().find((e) => e.type === 'arm');
+    expect(arm).toMatchObject({ name: 'stop-watchdog' });
+    d.feed({ type: 'timer', name: 'stop-watchdog', epoch: (arm as { epoch: number }).epoch });
+    expect(d.phase).toMatchObject({ kind: 'starting', step: 'clear' });
+    expect(d.events(d.take())).toMatchObject([{ type: 'warning', message: expect.stringMatching(/left behind/) }]);
+  });
+
   it('a change during the spawn makes the new generation stale and restarts it onto the change', () => {
     const d = new Drive(config());
     d.feed({ type: 'start', reason: 'initial' });
