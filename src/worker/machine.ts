@@ -34,6 +34,8 @@ export type Phase =
       /** deps: waiting for what it depends on; sweep: stopping leftovers; clear: caches; spawn. */
       step: 'deps' | 'sweep' | 'clear' | 'spawn';
       ctx: RestartContext;
+      /** At the deps step: the dependencies not ready yet, as last looked at. */
+      waitingFor?: readonly string[];
       /** performance-free clock: ms since the epoch when the start began (for spawnMs). */
       t0: number;
       last?: Snapshot;
@@ -133,6 +135,7 @@ export type Input =
   | { type: 'stop' }
   | { type: 'shutdown' }
   | { type: 'depsReady'; gen: number; codes: DepCodes }
+  | { type: 'depsWaiting'; gen: number; waiting: readonly string[] }
   | { type: 'cleared'; gen: number; env: Record<string, string>; count: number; bytes: number; snapshot: Snapshot; searchAfter: boolean; error?: string }
   | { type: 'spawned'; gen: number; child: Child }
   | { type: 'spawnFailed'; gen: number; message: string; reason: SpawnFailure }
@@ -281,7 +284,10 @@ class Transition {
         return this.onStop(p, 'done');
       case 'depsReady':
         // The time spent waiting for dependencies is not the start's own: spawnMs counts from here.
-        if (p.kind === 'starting' && p.gen === input.gen && p.step === 'deps') return this.begin({ ...p, deps: input.codes, t0: this.now });
+        if (p.kind === 'starting' && p.gen === input.gen && p.step === 'deps') return this.begin({ ...p, deps: input.codes, t0: this.now, waitingFor: undefined });
+        return this.ignored(input);
+      case 'depsWaiting':
+        if (p.kind === 'starting' && p.gen === input.gen && p.step === 'deps') return this.patch({ ...p, waitingFor: input.waiting });
         return this.ignored(input);
       case 'cleared':
         return this.onCleared(p, input);

@@ -209,7 +209,10 @@ export class Runner {
       return;
     }
     const check = this.hooks.deps?.() ?? { ok: true, codes: {} };
-    if (!check.ok) return;
+    if (!check.ok) {
+      if (check.waiting.join() !== (p.waitingFor ?? []).join()) this.dispatch({ type: 'depsWaiting', gen, waiting: check.waiting });
+      return;
+    }
     this.gateGen = undefined;
     this.dispatch({ type: 'depsReady', gen, codes: check.codes });
   }

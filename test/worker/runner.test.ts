@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.js';
 import type { DevsupEvent } from '../../src/core/events.js';
 import { SpawnError } from '../../src/process/spawn.js';
+import { viewOf } from '../../src/supervisor/view.js';
 import type { Snapshot } from '../../src/watch/snapshot.js';
 import type { DepCheck } from '../../src/worker/machine.js';
 import type { ReadinessProbe } from '../../src/worker/readiness.js';
@@ -176,11 +177,13 @@ describe('worker runner against a fake process port', () => {
     r.deps.check = { ok: false, waiting: ['api'] };
     await r.worker.start();
     expect(r.worker.current).toMatchObject({ kind: 'starting', step: 'deps' });
+    await waitFor(() => viewOf(r.worker).message === 'waiting for api to be ready', 'the reason shown');
     expect(r.port.calls).toEqual([]);
     r.deps.check = { ok: true, codes: { api: '9f2c41d0ab' } };
     r.worker.depsChanged();
     await waitFor(() => r.worker.current.kind === 'running', 'running');
     expect(r.worker.current).toMatchObject({ deps: { api: '9f2c41d0ab' } });
+    expect(viewOf(r.worker).message).toBeNull();
     await r.worker.shutdown();
   });
 
