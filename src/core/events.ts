@@ -52,7 +52,14 @@ export type DevsupEvent =
       /** `--on-exit quit`: devsup ends with this code (127 not found, 126 not executable) instead of waiting. */
       exitCode?: number;
     }
-  | { type: 'ready'; worker: string; generation: number; how: 'log' | 'port' | 'started' }
+  | {
+      type: 'ready';
+      worker: string;
+      generation: number;
+      how: 'log' | 'port' | 'started';
+      /** The TCP ports the probe saw accepting connections, when it looked at ports. */
+      ports?: number[];
+    }
   | { type: 'change'; worker: string; changes: ChangeSet; seq: number }
   | { type: 'stale'; worker: string; generation: number; files: string[]; /** false when the worker's policy keeps it running stale */ restarting: boolean }
   | { type: 'fresh'; worker: string; generation: number }

@@ -59,6 +59,8 @@ export type Phase =
       snapshot: Snapshot;
       child: Child;
       ready: boolean;
+      /** Ports the readiness probe saw this generation listen on. */
+      ports?: number[];
       /** Ready by a signal of its own (a log line, a port), not only by being spawned. */
       signalled: boolean;
       staleSince: number | null;
@@ -139,7 +141,7 @@ export type Input =
   | { type: 'cleared'; gen: number; env: Record<string, string>; count: number; bytes: number; snapshot: Snapshot; searchAfter: boolean; error?: string }
   | { type: 'spawned'; gen: number; child: Child }
   | { type: 'spawnFailed'; gen: number; message: string; reason: SpawnFailure }
-  | { type: 'readySeen'; gen: number; how: ReadyHow }
+  | { type: 'readySeen'; gen: number; how: ReadyHow; ports?: number[] }
   | { type: 'readyTimedOut'; gen: number; message: string }
   | { type: 'exited'; gen: number; exit: ExitRecord; leftovers?: Leftovers; depsNow?: DepCheck }
   | { type: 'stopped'; gen: number; attempt: number; result: StopResult; exit?: ExitRecord }
@@ -296,7 +298,7 @@ class Transition {
       case 'spawnFailed':
         return this.onSpawnFailed(p, input);
       case 'readySeen':
-        return this.onReady(p, input.gen, input.how);
+        return this.onReady(p, input.gen, input.how, input.ports);
       case 'readyTimedOut':
         if (p.kind === 'running' && p.gen === input.gen) this.emit({ type: 'warning', worker: this.name, message: input.message });
         return;
@@ -567,12 +569,12 @@ class Transition {
 
   // Running
 
-  private onReady(p: Phase, gen: number, how: ReadyHow): void {
+  private onReady(p: Phase, gen: number, how: ReadyHow, ports?: number[]): void {
     if (p.kind !== 'running' || p.gen !== gen || p.ready) return;
     const signalled = how !== 'started';
     // A command that shows it serves is no one-shot, whatever an earlier generation did.
-    this.patch({ ...p, ready: true, signalled }, signalled ? { oneShot: false } : {});
-    this.emit({ type: 'ready', worker: this.name, generation: gen, how });
+    this.patch({ ...p, ready: true, signalled, ports }, signalled ? { oneShot: false } : {});
+    this.emit({ type: 'ready', worker: this.name, generation: gen, how, ...(ports && ports.length > 0 ? { ports: [...ports] } : {}) });
   }
 
   private onConfirmed(p: Phase, provisional: Snapshot, real: Snapshot): void {

@@ -53,12 +53,12 @@ export function portProbe(port: number, host: string): ReadinessProbe {
 
 /**
  * The probe for a worker, or undefined when it is ready as soon as it is spawned. Configured
- * readiness always wins; a probe learned from the ports an earlier generation listened on would be
- * chosen here when nothing is configured.
+ * readiness always wins; `unconfigured` is what applies without it (a probe that learns the ports
+ * an earlier generation listened on, say). Tasks are ready when a run passes, not by a probe.
  */
-export function probeFor(spec: WorkerSpec): ReadinessProbe | undefined {
+export function probeFor(spec: WorkerSpec, unconfigured?: ReadinessProbe): ReadinessProbe | undefined {
   if (spec.kind === 'task') return undefined;
   const r = spec.ready;
-  if (!r) return undefined;
+  if (!r) return unconfigured;
   return 'log' in r ? logProbe(r.log) : portProbe(r.port, r.host);
 }

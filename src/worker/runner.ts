@@ -34,6 +34,8 @@ export interface RunnerOptions {
   port?: ProcessPort;
   /** Replaces the probe chosen from the spec (null: ready once spawned). */
   probe?: ReadinessProbe | null;
+  /** The probe for a service without configured readiness (see probeFor). */
+  unconfiguredProbe?: ReadinessProbe;
   /** How long a stopped child's exit record may lag behind its tree being gone. */
   exitLagMs?: number;
   /** See MachineConfig.stopSlackMs. */
@@ -71,7 +73,7 @@ export class Runner {
     opts: RunnerOptions & { gated?: boolean } = {},
   ) {
     this.port = opts.port ?? realPort;
-    this.probe = opts.probe === null ? undefined : (opts.probe ?? probeFor(spec));
+    this.probe = opts.probe === null ? undefined : (opts.probe ?? probeFor(spec, opts.unconfiguredProbe));
     this.exitLagMs = opts.exitLagMs ?? 1000;
     this.machine = { ...INITIAL, oneShot: spec.exitIsResult === true && spec.oneShot === true };
     this.cfg = { spec, gated: opts.gated ?? false, readyAtSpawn: this.probe === undefined, stopSlackMs: opts.stopSlackMs };
@@ -280,7 +282,7 @@ export class Runner {
           this.probes.delete(gen);
           if (!out || ac.signal.aborted) return;
           if (out.kind === 'timed-out') this.dispatch({ type: 'readyTimedOut', gen, message: out.message });
-          this.dispatch({ type: 'readySeen', gen, how: out.how });
+          this.dispatch({ type: 'readySeen', gen, how: out.how, ports: out.kind === 'ready' ? out.ports : undefined });
         },
         (err: unknown) => this.bus.emit({ type: 'warning', worker: this.spec.name, message: `readiness probe: ${errorMessage(err)}` }),
       );

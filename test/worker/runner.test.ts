@@ -172,6 +172,22 @@ describe('worker runner against a fake process port', () => {
     await r.worker.shutdown();
   });
 
+  it('a probe for services without configured readiness applies only to them, and its ports reach the ready event', async () => {
+    const unconfiguredProbe: ReadinessProbe = async () => ({ kind: 'ready', how: 'port', ports: [4310] });
+    const r = rig({}, { unconfiguredProbe });
+    await r.worker.start();
+    await waitFor(() => r.worker.status().ready, 'ready');
+    expect(r.events.filter((e) => e.type === 'ready')).toEqual([{ type: 'ready', worker: 'w', generation: 1, how: 'port', ports: [4310] }]);
+    expect(r.worker.current).toMatchObject({ ports: [4310], signalled: true });
+    await r.worker.shutdown();
+    const configured = rig({ ready: { log: /^UP/ } }, { unconfiguredProbe });
+    await configured.worker.start();
+    configured.port.last.print('UP');
+    await waitFor(() => configured.worker.status().ready, 'ready by its log');
+    expect(configured.events.find((e) => e.type === 'ready')).toMatchObject({ how: 'log' });
+    await configured.worker.shutdown();
+  });
+
   it('a worker with dependencies waits at the gate, and its start resolves while it waits', async () => {
     const r = rig({}, { gated: true });
     r.deps.check = { ok: false, waiting: ['api'] };
