@@ -319,7 +319,7 @@ export class Supervisor implements SupervisorApi {
    * during a hold it would start the workers on the half-written state the hold is there to hide.
    */
   async waitFresh(names: string[], timeoutMs: number): Promise<WaitFreshResult> {
-    const slots = names.length === 0 ? [...this.slots.values()] : names.map((n) => this.slot(n));
+    const slots = this.withDependencies(names.length === 0 ? [...this.slots.values()] : names.map((n) => this.slot(n)));
     const t0 = Date.now();
     if (!(await holdsReleased(this.bus, () => this.holders.size, timeoutMs))) {
       return { ok: false, tasks: [], waiting: [...this.holders.values()].map((h) => `the release of the hold by ${h}`) };
@@ -328,6 +328,24 @@ export class Supervisor implements SupervisorApi {
       const deps = s.entry.dependsOn ?? [];
       return deps.length > 0 ? this.depCheck(deps) : undefined;
     });
+  }
+
+  /**
+   * The slots and everything they depend on, transitively: a worker is fresh only on the current
+   * code of what it depends on, so an edit there must be part of the barrier too.
+   */
+  private withDependencies(slots: Slot[]): Slot[] {
+    const out = new Map<string, Slot>();
+    const add = (s: Slot): void => {
+      if (out.has(s.entry.spec.name)) return;
+      out.set(s.entry.spec.name, s);
+      for (const d of s.entry.dependsOn ?? []) {
+        const dep = this.slots.get(d);
+        if (dep) add(dep);
+      }
+    };
+    for (const s of slots) add(s);
+    return [...out.values()];
   }
 
   /** Idempotent: every caller waits for the same shutdown. */

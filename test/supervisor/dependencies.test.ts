@@ -126,12 +126,20 @@ describe('dependencies hold on every start', () => {
     const root = tempDir();
     writeTree(root, { 'api/api.mjs': SERVICE('api', 100), 'api/v.txt': '1', 't/t.mjs': "console.log('checked'); process.exit(0);" });
     config(root, [
-      { name: 'api', cmd: ['node', 'api.mjs'], cwd: 'api', ready: { log: '^api ready' } },
+      // A long settle: the api has not noticed the edit yet when wait-fresh is asked.
+      { name: 'api', cmd: ['node', 'api.mjs'], cwd: 'api', ready: { log: '^api ready' }, settle: 3000 },
       { name: 't', cmd: ['node', 't.mjs'], cwd: 't', kind: 'task', dependsOn: ['api'] },
     ]);
     const p = up(root);
     const first = (await p.waitForEvent((e) => is('task-finished', 't')(e as Ev), 'first run')) as Ev;
     writeFileSync(join(root, 'api/v.txt'), '2');
+    // Waiting for the task alone includes the edit to what it depends on (its barrier settles it now).
+    const waited = await runDevsup(['wait-fresh', 't', '--timeout', '15s'], root);
+    expect(waited).toMatchObject({ code: 0, stderr: 't: passed' });
+    const newApi = (p.events() as Ev[]).filter(is('worker-started', 'api')).at(-1)!;
+    expect(newApi.generation).toBe(2);
+    const atReturn = (p.events() as Ev[]).filter(is('task-finished', 't'));
+    expect(atReturn.at(-1)).toMatchObject({ result: 'passed', deps: { api: newApi.codeId } });
     const second = (await p.waitForEvent((e) => is('task-finished', 't')(e as Ev) && (e as Ev).generation !== first.generation, 'a rerun')) as Ev;
     expect(second).toMatchObject({ result: 'passed', changedFiles: 0 });
     expect((second.deps as Record<string, string>).api).not.toBe((first.deps as Record<string, string>).api);
