@@ -13,7 +13,8 @@ export interface ChangeSet {
 export type StopHow = 'signal' | 'killed' | 'gave-up' | 'already-exited';
 export type TaskResult = 'passed' | 'failed' | 'cancelled';
 /** `caches`: caches were found after a start that did not wait for the cache search (an early start). */
-export type StartReason = 'initial' | 'change' | 'manual' | 'crash' | 'config' | 'repeat' | 'caches';
+/** `dependency`: a worker this one depends on got new code and is ready on it (tasks only). */
+export type StartReason = 'initial' | 'change' | 'manual' | 'crash' | 'config' | 'repeat' | 'caches' | 'dependency';
 
 export interface RestartContext {
   reason: StartReason;
@@ -43,8 +44,22 @@ export type DevsupEvent =
        */
       provisional?: true;
     }
-  | { type: 'spawn-failed'; worker: string; generation: number; message: string }
-  | { type: 'ready'; worker: string; generation: number; how: 'log' | 'port' | 'started' }
+  | {
+      type: 'spawn-failed';
+      worker: string;
+      generation: number;
+      message: string;
+      /** `--on-exit quit`: devsup ends with this code (127 not found, 126 not executable) instead of waiting. */
+      exitCode?: number;
+    }
+  | {
+      type: 'ready';
+      worker: string;
+      generation: number;
+      how: 'log' | 'port' | 'started';
+      /** The TCP ports the probe saw accepting connections, when it looked at ports. */
+      ports?: number[];
+    }
   | { type: 'change'; worker: string; changes: ChangeSet; seq: number }
   | { type: 'stale'; worker: string; generation: number; files: string[]; /** false when the worker's policy keeps it running stale */ restarting: boolean }
   | { type: 'fresh'; worker: string; generation: number }
@@ -61,6 +76,8 @@ export type DevsupEvent =
       signal: string | null;
       durationMs: number;
       changedFiles: number;
+      /** The code id of each worker the task depends on, as it was when the run began. */
+      deps?: Record<string, string>;
     }
   | {
       /** After a task with `repeat` ran that many times on one code id. */

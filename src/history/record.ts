@@ -21,6 +21,8 @@ export interface RunRecord {
   result: RunResult;
   /** Path of the saved output, when it was kept. */
   log?: string;
+  /** The code id of each worker the task depends on, as it was when the run began. */
+  deps?: Record<string, string>;
 }
 
 const RESULTS: ReadonlySet<unknown> = new Set<RunResult>(['passed', 'failed', 'cancelled']);
@@ -49,6 +51,9 @@ export function runRecordProblem(x: unknown): string | null {
   if (!RESULTS.has(r.result)) return `unknown result ${JSON.stringify(r.result)}`;
   if (r.log !== undefined && typeof r.log !== 'string') return 'log must be a string';
   if (r.run !== undefined && !(Number.isInteger(r.run) && (r.run as number) >= 1)) return 'run must be an integer >= 1';
+  if (r.deps !== undefined && (typeof r.deps !== 'object' || r.deps === null || Array.isArray(r.deps) || !Object.values(r.deps).every((c) => typeof c === 'string'))) {
+    return 'deps must map worker names to code ids';
+  }
   return null;
 }
 

@@ -129,6 +129,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
       exitCode: e.code,
       signal: e.signal,
       result: e.result,
+      ...(e.deps ? { deps: { ...e.deps } } : {}),
     };
     if (out && !out.empty) {
       try {

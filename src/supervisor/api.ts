@@ -63,6 +63,10 @@ export interface SupervisorApi {
   subscribe(listener: (e: DevsupEvent) => void): () => void;
   restart(names: string[] | 'all'): Promise<void>;
   stop(name: string): Promise<void>;
+  /** Writes to the running child's standard input; false when it has none (not running, no pipe). */
+  writeInput(name: string, text: string): boolean;
+  /** Closes the running child's standard input (the user's input ended). */
+  endInput(name: string): void;
   start(name: string): Promise<void>;
   clearCaches(name: string): Promise<{ paths: string[]; bytes: number }>;
   logs(name: string, lines: number): LogLine[];

@@ -2,6 +2,8 @@ import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/pr
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { stateDirOf } from '../state/paths.js';
+import type { TreeOptions } from '../watch/tree.js';
+import { looksOneShot } from '../worker/one-shot.js';
 import type { WorkerEntry } from './supervisor.js';
 
 /** What `restart` in the config means for the worker's two triggers. */
@@ -63,4 +65,67 @@ function configIgnore(file: string, roots: string[]): string[] {
     const rel = relative(root, file);
     return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? [`/${rel.split(sep).join('/')}`] : [];
   });
+}
+
+/** What `devsup run` was given, already parsed. */
+export interface RunEntryOptions {
+  command: string[] | string;
+  cwd: string;
+  /** Absolute roots to watch. */
+  roots: string[];
+  ignore: string[];
+  ext?: string[];
+  settleMs: number;
+  poll?: boolean;
+  backend?: TreeOptions['backend'];
+  signal: NodeJS.Signals;
+  graceMs: number;
+  /** Presets and globs to clear; `false`: clear nothing; undefined: what the command suggests. */
+  clear: string[] | false | undefined;
+  clearCmd?: string;
+  onExit: 'wait' | 'restart' | 'quit';
+  ready?: RegExp;
+  readyPort?: number;
+  /** The user's input goes to the child. */
+  stdin: boolean;
+  /** Output read by devsup (events, a ready line) rather than left on the terminal. */
+  piped: boolean;
+  env: Record<string, string | undefined>;
+  /** `.env` files (absolute), read before every start and watched by themselves. */
+  envFiles?: string[];
+}
+
+/**
+ * The one worker of `devsup run`, named `main`. A command run with `--on-exit wait` has its own exit
+ * recorded as a result: once a generation exits by itself without a readiness signal of its own it
+ * is one-shot, judged like a task (see the machine's `oneShot`); a known test runner or checker is
+ * one from the start.
+ */
+export function runEntry(o: RunEntryOptions): WorkerEntry {
+  const { presets, globs } = o.clear ? parseClearSpec(o.clear) : o.clear === false ? { presets: [], globs: [] } : { presets: presetsForCommand(o.command), globs: [] };
+  return {
+    spec: {
+      name: 'main',
+      command: o.command,
+      cwd: o.cwd,
+      env: o.env,
+      envFiles: o.envFiles ?? [],
+      kind: 'service',
+      onExit: o.onExit,
+      exitIsResult: o.onExit === 'wait',
+      oneShot: o.onExit === 'wait' && !o.ready && !o.readyPort && looksOneShot(o.command),
+      restartOnChange: true,
+      signal: o.signal,
+      graceMs: o.graceMs,
+      clear: { enabled: o.clear !== false, roots: o.roots, presets, globs, command: o.clearCmd },
+      python: isPythonCommand(o.command),
+      stateDir: stateDirOf(o.cwd),
+      stdin: o.stdin ? 'pipe' : 'ignore',
+      output: o.piped ? 'pipe' : 'inherit',
+      ready: o.ready ? { log: o.ready } : o.readyPort ? { port: o.readyPort, host: '127.0.0.1' } : undefined,
+    },
+    // Whatever devsup clears must not look like a source change, or clearing would restart forever.
+    // Env files are watched by themselves (they are usually gitignored): an edit restarts the child.
+    watch: { roots: [...o.roots, ...(o.envFiles ?? [])], ignore: [...o.ignore, ...globs], ext: o.ext, settleMs: o.settleMs, poll: o.poll, backend: o.backend },
+  };
 }

@@ -7,6 +7,9 @@ import { shouldPoll } from '../doctor/filesystems.js';
 import { indexPath } from '../watch/index-file.js';
 import { TreeClosedError, WatchedTree, type TreeOptions } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
+import type { Writable } from 'node:stream';
+import type { DepCheck } from '../worker/machine.js';
+import { lastResult } from '../worker/tasks.js';
 import { BOOT_HEAD_START_MS, Worker, type WorkerSpec } from '../worker/worker.js';
 import { guardLoops } from './loop-guard.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
@@ -24,8 +27,6 @@ export interface Slot {
   worker: Worker;
   tree: WatchedTree;
   logs: Ring<LogLine>;
-  /** Has been ready at least once (dependants wait for this). */
-  everReady: boolean;
   started: boolean;
 }
 
@@ -34,6 +35,8 @@ export interface SupervisorOptions {
   version: string;
   scrollback?: number;
   onQuit?: (code: number) => void;
+  /** The children's output bytes as they are (for `run`, whose child owns the terminal's output). */
+  passThrough?: { stdout: Writable; stderr: Writable };
 }
 
 /**
@@ -69,17 +72,31 @@ export class Supervisor implements SupervisorApi {
         void worker.changed();
       },
     });
-    const worker: Worker = new Worker(e.spec, this.bus, {
-      latest: () => tree.latest,
-      verified: () => tree.verified(),
-      onQuit: (code) => this.opts.onQuit?.(code),
-      onOutput: (generation, stream, line) => {
-        logs.push({ generation, stream, text: line, t: Date.now() });
-        this.bus.emit({ type: 'output', worker: name, generation, stream, line });
+    const deps = e.dependsOn ?? [];
+    const pass = this.opts.passThrough;
+    const worker: Worker = new Worker(
+      e.spec,
+      this.bus,
+      {
+        latest: () => tree.latest,
+        verified: () => tree.verified(),
+        onQuit: (code) => this.opts.onQuit?.(code),
+        onChild: pass
+          ? (child) => {
+              child.stdout?.pipe(pass.stdout, { end: false });
+              child.stderr?.pipe(pass.stderr, { end: false });
+            }
+          : undefined,
+        onOutput: (generation, stream, line) => {
+          logs.push({ generation, stream, text: line, t: Date.now() });
+          this.bus.emit({ type: 'output', worker: name, generation, stream, line });
+        },
+        deps: deps.length > 0 ? () => this.depCheck(deps) : undefined,
       },
-    });
+      { gated: deps.length > 0 },
+    );
     guardLoops(this.bus, name, tree, e.spec.cwd);
-    return { entry: e, worker, tree, logs, everReady: false, started: false };
+    return { entry: e, worker, tree, logs, started: false };
   }
 
   /**
@@ -124,25 +141,64 @@ export class Supervisor implements SupervisorApi {
     });
   }
 
-  /** Starts every worker not yet started whose dependencies have all been ready. */
+  /**
+   * Starts every worker not yet started. One with dependencies waits, in its start, until each of
+   * them is ready on the code on disk (see depCheck), and does so again on every later start.
+   */
   private async startEligible(): Promise<void> {
     if (!this.running) return;
-    const ready = (n: string): boolean => this.slots.get(n)?.everReady ?? true;
-    const due = [...this.slots.values()].filter((s) => !s.started && (s.entry.dependsOn ?? []).every(ready));
+    const due = [...this.slots.values()].filter((s) => !s.started);
     for (const s of due) s.started = true;
     await Promise.all(due.map((s) => s.worker.start('initial')));
   }
 
+  /**
+   * Whether each named worker is ready on the code on disk now: a service running, ready and not
+   * stale (unless its policy keeps it running stale on purpose), a task whose last result on the
+   * current code passed. The code id of each is what a task run records it ran against.
+   */
+  private depCheck(names: readonly string[]): DepCheck {
+    const codes: Record<string, string> = {};
+    const waiting: string[] = [];
+    for (const n of names) {
+      const d = this.slots.get(n);
+      if (!d) continue;
+      const code = readyCode(d);
+      if (code === undefined) waiting.push(n);
+      else codes[n] = code;
+    }
+    return waiting.length > 0 ? { ok: false, waiting } : { ok: true, codes };
+  }
+
   private route(e: DevsupEvent): void {
-    if (e.type === 'ready') {
-      const slot = this.slots.get(e.worker);
-      if (slot && !slot.everReady) {
-        slot.everReady = true;
-        void this.startEligible();
-      }
-    } else if (e.type === 'worker-started') {
+    if (e.type === 'worker-started') {
       const slot = this.slots.get(e.worker);
       slot?.logs.push({ generation: e.generation, stream: 'devsup', text: `── generation ${e.generation} started (pid ${e.pid}, code ${e.codeId}) ──`, t: Date.now() });
+    }
+    if (e.type !== 'output' && 'worker' in e && e.worker !== undefined) this.dependencyMoved(e.worker, e);
+  }
+
+  /**
+   * Something happened to `name`: starts waiting for it may go on; a task run that began on what it
+   * no longer is gets cancelled and runs again; a finished task runs again once `name` is ready on
+   * code its last run did not see.
+   */
+  private dependencyMoved(name: string, e: DevsupEvent): void {
+    if (!this.running) return;
+    for (const d of this.slots.values()) {
+      const deps = d.entry.dependsOn ?? [];
+      if (!deps.includes(name)) continue;
+      d.worker.depsChanged();
+      if (d.entry.spec.kind !== 'task' || !d.started) continue;
+      const cur = d.worker.current;
+      const lost = e.type === 'worker-starting' || e.type === 'stopping' || e.type === 'exited' || (e.type === 'stale' && e.restarting);
+      if (lost && (cur.kind === 'running' || (cur.kind === 'starting' && cur.step !== 'deps'))) {
+        void d.worker.restart('dependency');
+      } else if ((e.type === 'ready' || e.type === 'fresh') && cur.kind === 'exited') {
+        const check = this.depCheck(deps);
+        const last = d.worker.status().tasks.at(-1);
+        if (check.ok && last && !sameCodes(last.deps, check.codes)) void d.worker.restart('dependency');
+      }
     }
   }
 
@@ -212,6 +268,17 @@ export class Supervisor implements SupervisorApi {
     await Promise.all(slots.map((s) => ((s.started = true), s.worker.restart())));
   }
 
+  writeInput(name: string, text: string): boolean {
+    const stdin = this.slot(name).worker.stdin;
+    if (!stdin || stdin.destroyed) return false;
+    stdin.write(text);
+    return true;
+  }
+
+  endInput(name: string): void {
+    this.slot(name).worker.stdin?.end();
+  }
+
   async stop(name: string): Promise<void> {
     await this.slot(name).worker.stop();
   }
@@ -254,12 +321,33 @@ export class Supervisor implements SupervisorApi {
    * during a hold it would start the workers on the half-written state the hold is there to hide.
    */
   async waitFresh(names: string[], timeoutMs: number): Promise<WaitFreshResult> {
-    const slots = names.length === 0 ? [...this.slots.values()] : names.map((n) => this.slot(n));
+    const slots = this.withDependencies(names.length === 0 ? [...this.slots.values()] : names.map((n) => this.slot(n)));
     const t0 = Date.now();
     if (!(await holdsReleased(this.bus, () => this.holders.size, timeoutMs))) {
       return { ok: false, tasks: [], waiting: [...this.holders.values()].map((h) => `the release of the hold by ${h}`) };
     }
-    return waitFresh(this.bus, slots, Math.max(0, timeoutMs - (Date.now() - t0)));
+    return waitFresh(this.bus, slots, Math.max(0, timeoutMs - (Date.now() - t0)), (s) => {
+      const deps = s.entry.dependsOn ?? [];
+      return deps.length > 0 ? this.depCheck(deps) : undefined;
+    });
+  }
+
+  /**
+   * The slots and everything they depend on, transitively: a worker is fresh only on the current
+   * code of what it depends on, so an edit there must be part of the barrier too.
+   */
+  private withDependencies(slots: Slot[]): Slot[] {
+    const out = new Map<string, Slot>();
+    const add = (s: Slot): void => {
+      if (out.has(s.entry.spec.name)) return;
+      out.set(s.entry.spec.name, s);
+      for (const d of s.entry.dependsOn ?? []) {
+        const dep = this.slots.get(d);
+        if (dep) add(dep);
+      }
+    };
+    for (const s of slots) add(s);
+    return [...out.values()];
   }
 
   /** Idempotent: every caller waits for the same shutdown. */
@@ -284,6 +372,23 @@ export class UnknownWorkerError extends DevsupError {
   constructor(name: string, known: string[]) {
     super(`unknown worker "${name}"; workers: ${known.join(', ') || 'none'}`, 'unknown-worker', 2);
   }
+}
+
+/** The code id a worker is ready on, or undefined while it is not ready on the code on disk. */
+function readyCode(slot: Slot): string | undefined {
+  const w = slot.worker;
+  if (w.kind === 'task') {
+    const last = lastResult({ runs: w.status().tasks });
+    return last?.result === 'passed' && last.snapshot.codeId === slot.tree.latest.codeId ? last.snapshot.codeId : undefined;
+  }
+  const st = w.status();
+  if (st.state !== 'running' || !st.ready || st.codeId === null) return undefined;
+  if (st.staleFiles.length > 0 && slot.entry.spec.restartOnChange) return undefined;
+  return st.codeId;
+}
+
+function sameCodes(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>>): boolean {
+  return Object.entries(b).every(([k, v]) => a?.[k] === v);
 }
 
 async function unreliableRoots(roots: string[]): Promise<string[]> {

@@ -8,7 +8,7 @@ export function viewOf(worker: Worker): WorkerView {
   const last = st.tasks.at(-1);
   return {
     name: st.name,
-    kind: worker.spec.kind,
+    kind: worker.kind,
     state: st.state === 'running' && st.ready ? 'ready' : st.state,
     generation: st.generation,
     pid: st.pid,
@@ -22,7 +22,7 @@ export function viewOf(worker: Worker): WorkerView {
     lastExit: st.lastExit ? { code: st.lastExit.code, signal: st.lastExit.signal } : null,
     lastTask: last ? { result: last.result, durationMs: last.durationMs, code: last.code, generation: last.generation } : null,
     taskHistory: st.tasks.slice(-20).map((t) => ({ result: t.result, durationMs: t.durationMs })),
-    message: s.kind === 'start-failed' ? s.message : null,
+    message: s.kind === 'start-failed' ? s.message : s.kind === 'starting' && s.waitingFor?.length ? `waiting for ${s.waitingFor.join(', ')} to be ready` : null,
     captured: worker.spec.output === 'pipe',
   };
 }

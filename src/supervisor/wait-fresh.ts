@@ -1,4 +1,5 @@
 import type { Bus } from '../core/bus.js';
+import type { DepCheck } from '../worker/machine.js';
 import type { Snapshot } from '../watch/snapshot.js';
 import type { WaitFreshResult } from './api.js';
 import type { Slot } from './supervisor.js';
@@ -13,7 +14,7 @@ function covers(spawned: Snapshot | null | undefined, target: Snapshot): boolean
  * runs (and is ready) on code that includes that snapshot — or, for a task, until a run on that code
  * has finished. Clocks and mtimes are never compared.
  */
-export async function waitFresh(bus: Bus, slots: Slot[], timeoutMs: number): Promise<WaitFreshResult> {
+export async function waitFresh(bus: Bus, slots: Slot[], timeoutMs: number, deps?: (s: Slot) => DepCheck | undefined): Promise<WaitFreshResult> {
   const targets = await Promise.all(slots.map(async (s) => ({ slot: s, snap: await s.tree.barrier() })));
   const tasks: WaitFreshResult['tasks'] = [];
 
@@ -24,8 +25,15 @@ export async function waitFresh(bus: Bus, slots: Slot[], timeoutMs: number): Pro
       const w = slot.worker;
       const st = w.status();
       const name = w.spec.name;
-      if (w.spec.kind === 'task') {
-        const run = [...st.tasks].reverse().find((r) => r.result !== 'cancelled' && covers(r.snapshot, snap));
+      if (st.runsAsTask) {
+        // A task's result is about what it depends on too: only a run against their current code counts.
+        const now = deps?.(slot);
+        if (now && !now.ok) {
+          waiting.push(`${name}: ${now.waiting.join(', ')} ready`);
+          continue;
+        }
+        const current = (r: { deps?: Readonly<Record<string, string>> }): boolean => !now || Object.entries(now.codes).every(([k, v]) => r.deps?.[k] === v);
+        const run = [...st.tasks].reverse().find((r) => r.result !== 'cancelled' && covers(r.snapshot, snap) && current(r));
         if (run) tasks.push({ worker: name, result: run.result, code: run.code });
         else waiting.push(`${name}: a finished run on code ${snap.codeId}`);
       } else if (!(st.state === 'running' && covers(st.spawnSnapshot, snap))) {

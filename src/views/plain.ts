@@ -61,7 +61,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       }
       case 'spawn-failed':
-        say(e, `${st.red(e.message)}${st.dim('; waiting for a change (or type rs)')}`);
+        say(e, e.exitCode === undefined ? `${st.red(e.message)}${st.dim('; waiting for a change (or type rs)')}` : st.red(e.message));
         return;
       case 'ready':
         if (opts.verbose || e.how !== 'started') note(e, `ready (${e.how})`);

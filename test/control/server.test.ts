@@ -26,6 +26,8 @@ function fakeApi(): SupervisorApi & { bus: Bus; holds: Map<number, string>; call
     restart: async () => void calls.push('restart'),
     stop: async () => undefined,
     start: async () => undefined,
+    writeInput: () => false,
+    endInput: () => undefined,
     clearCaches: async () => ({ paths: [], bytes: 0 }),
     logs: () => [],
     hold: (holder) => {

@@ -9,7 +9,8 @@ import { withClient } from './connect.js';
  */
 export function classify(w: WorkerView): { status: string; ok: boolean } {
   if (w.verdict === 'stale') return { status: 'STALE', ok: false };
-  if (w.verdict === 'fresh') return { status: w.kind === 'task' ? 'running' : 'fresh', ok: true };
+  // A task (or a one-shot `run` command) still running on the current code has no result yet.
+  if (w.verdict === 'fresh') return w.kind === 'task' ? { status: 'running', ok: false } : { status: 'fresh', ok: true };
   if (w.verdict === 'checking') return { status: 'checking', ok: false };
   if (w.kind === 'task' && w.lastTask && w.lastTask.result !== 'cancelled' && w.state !== 'starting' && w.state !== 'stopping') {
     return w.lastTask.result === 'passed' ? { status: 'passed', ok: true } : { status: 'failed', ok: false };

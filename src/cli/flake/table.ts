@@ -28,6 +28,13 @@ function changedCount(r: RunRecord): number {
   return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : r.changedFiles.length;
 }
 
+/** "  passed against api 9f2c41d0ab": what a task's result was about besides its own code. */
+function againstText(r: RunRecord): string {
+  const deps = r.deps ? Object.entries(r.deps) : [];
+  if (deps.length === 0) return '';
+  return `  ${r.result} against ${deps.map(([name, code]) => `${name} ${code}`).join(', ')}`;
+}
+
 export interface TableOptions {
   now: number;
   style: Styler;
@@ -52,6 +59,7 @@ export function historyTable(records: readonly RunRecord[], opts: TableOptions):
     String(changedCount(r)),
     r.log === undefined ? '-' : opts.showPath(r.log),
   ]);
+  const against = records.map((r) => againstText(r));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]): string =>
     cells
@@ -66,7 +74,7 @@ export function historyTable(records: readonly RunRecord[], opts: TableOptions):
       const text = line(row);
       // Only the mark is coloured, so padding computed on plain text stays right.
       const mark = row[0]!;
-      return paint(records[i]!, mark) + text.slice(mark.length);
+      return paint(records[i]!, mark) + text.slice(mark.length) + against[i]!;
     }),
   ];
 }

@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseClearSpec, presetsForCommand, isPythonCommand } from '../../caches/presets.js';
 import { Bus } from '../../core/bus.js';
 import { UsageError } from '../../core/errors.js';
-import { Supervisor, type WorkerEntry } from '../../supervisor/supervisor.js';
+import type { SupervisorApi } from '../../supervisor/api.js';
+import { runEntry } from '../../supervisor/entries.js';
+import { Supervisor } from '../../supervisor/supervisor.js';
 import { jsonView } from '../../views/json.js';
 import { plainView } from '../../views/plain.js';
 import type { RunOptions } from './command.js';
@@ -24,38 +25,32 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   for (const [i, file] of envFiles.entries()) {
     if (!existsSync(file) || statSync(file).isDirectory()) throw new UsageError(`env file does not exist: ${opts.envFile?.[i] ?? file}`);
   }
-  const explicit = opts.clear === false ? undefined : opts.clear;
-  const { presets, globs } = explicit ? parseClearSpec(explicit) : { presets: presetsForCommand(command), globs: [] };
   const stdinOpen = !process.stdin.destroyed;
   // Reading the output (for JSON, or to spot a ready line) means a pipe instead of the terminal.
   const piped = Boolean(opts.json || opts.ready);
   const env: Record<string, string | undefined> = {};
   if (piped && process.stdout.isTTY && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR === undefined) env.FORCE_COLOR = '1';
-
-  const entry: WorkerEntry = {
-    spec: {
-      name: 'main',
-      command,
-      cwd,
-      env,
-      envFiles,
-      kind: 'service',
-      onExit: opts.onExit,
-      exitIsResult: opts.onExit === 'wait',
-      restartOnChange: true,
-      signal: opts.signal,
-      graceMs: opts.grace,
-      clear: { enabled: opts.clear !== false, roots, presets, globs, command: opts.clearCmd },
-      python: isPythonCommand(command),
-      stateDir: resolve(cwd, '.devsup'),
-      stdin: stdinOpen ? 'pipe' : 'ignore',
-      output: piped ? 'pipe' : 'inherit',
-      ready: opts.ready ? { log: opts.ready } : opts.readyPort ? { port: opts.readyPort, host: '127.0.0.1' } : undefined,
-    },
-    // Whatever devsup clears must not look like a source change, or clearing would restart forever.
-    // Env files are watched by themselves (they are usually gitignored): an edit restarts the child.
-    watch: { roots: [...roots, ...envFiles], ignore: [...(opts.ignore ?? []), ...globs], ext: opts.ext, settleMs: opts.settle, poll: opts.poll, backend: opts.backend },
-  };
+  const entry = runEntry({
+    command,
+    cwd,
+    roots,
+    ignore: opts.ignore ?? [],
+    ext: opts.ext,
+    settleMs: opts.settle,
+    poll: opts.poll,
+    backend: opts.backend,
+    signal: opts.signal,
+    graceMs: opts.grace,
+    clear: opts.clear,
+    clearCmd: opts.clearCmd,
+    onExit: opts.onExit,
+    ready: opts.ready,
+    readyPort: opts.readyPort,
+    stdin: stdinOpen,
+    piped,
+    env,
+    envFiles,
+  });
 
   const bus = new Bus();
   // With --json the child's output goes to stderr as it is, so it is not repeated as events.
@@ -67,6 +62,8 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   const sup = new Supervisor(bus, [entry], {
     root: cwd,
     version: packageVersion(),
+    // The child's bytes pass through untouched; with --json, stdout belongs to the events.
+    passThrough: piped ? { stdout: opts.json ? process.stderr : process.stdout, stderr: process.stderr } : undefined,
     onQuit: (code) => {
       quitCode = code;
       void sup.shutdown().then(() => finish(code));
@@ -83,19 +80,6 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   );
   const detachStdin = stdinOpen ? forwardStdin(sup) : () => undefined;
 
-  if (piped) {
-    // The child's bytes pass through untouched; with --json, stdout belongs to the events.
-    const out = opts.json ? process.stderr : process.stdout;
-    bus.on((e) => {
-      if (e.type !== 'worker-started') return;
-      const s = sup.worker('main')?.current;
-      if (s?.kind === 'running') {
-        s.child.stdout?.pipe(out, { end: false });
-        s.child.stderr?.pipe(process.stderr, { end: false });
-      }
-    });
-  }
-
   try {
     await sup.startAll();
     const code = await finished;
@@ -109,18 +93,16 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
 }
 
 /** `rs` + Enter restarts by hand; every other line goes to the child. */
-function forwardStdin(sup: Supervisor): () => void {
+function forwardStdin(sup: SupervisorApi): () => void {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
   rl.on('line', (line) => {
-    const w = sup.worker('main');
-    if (!w) return;
     if (line.trim() === 'rs') {
-      void w.restart();
+      void sup.restart(['main']);
       return;
     }
-    w.stdin?.write(`${line}\n`);
+    sup.writeInput('main', `${line}\n`);
   });
-  rl.on('close', () => sup.worker('main')?.stdin?.end());
+  rl.on('close', () => sup.endInput('main'));
   return () => {
     rl.close();
     process.stdin.unref?.();
