@@ -16,7 +16,13 @@ export function onShutdownSignals(onSignal: (signal: NodeJS.Signals, exitCode: n
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   for (const s of signals) process.on(s, handler);
+  // Once detached the trees are stopped and devsup is about to exit: a late signal ends it with the
+  // shell's code at once instead of killing it by the signal, which a caller would read as a crash.
+  const late = (signal: NodeJS.Signals): void => process.exit(SIGNAL_EXIT[signal] ?? 1);
   return () => {
-    for (const s of signals) process.off(s, handler);
+    for (const s of signals) {
+      process.off(s, handler);
+      process.on(s, late);
+    }
   };
 }

@@ -35,7 +35,7 @@ describe('ASCII fallbacks', () => {
     view({ type: 'worker-started', worker: 't', generation: 3, pid: 1, codeId: 'c', startedAt: '', spawnMs: 1, restart: { reason: 'manual' } });
     expect(text).toContain('[devsup] + passed');
     expect(text).toContain('[devsup] x failed (exit 1)');
-    expect(text).toContain('[devsup] * restart restart requested - started in 1 ms -> pid 1');
+    expect(text).toContain('[devsup] * restart restart requested - started in 1ms -> pid 1');
     expect(text).not.toMatch(/[^\x00-\x7f]/);
   });
 });
