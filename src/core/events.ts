@@ -10,6 +10,17 @@ export interface ChangeSet {
   removed: string[];
 }
 
+/** What a process tree accepts connections on: TCP ports, and unix socket paths (`@name`: abstract). */
+export interface Listeners {
+  tcp: number[];
+  unix: string[];
+}
+
+/** `:4310 /tmp/app.sock`: how every view names what a worker listens on. */
+export function describeListeners(l: Listeners | undefined): string {
+  return l ? [...l.tcp.map((p) => `:${p}`), ...l.unix].join(' ') : '';
+}
+
 export type StopHow = 'signal' | 'killed' | 'gave-up' | 'already-exited';
 export type TaskResult = 'passed' | 'failed' | 'cancelled';
 /** `caches`: caches were found after a start that did not wait for the cache search (an early start). */
@@ -44,7 +55,15 @@ export type DevsupEvent =
       provisional?: true;
     }
   | { type: 'spawn-failed'; worker: string; generation: number; message: string }
-  | { type: 'ready'; worker: string; generation: number; how: 'log' | 'port' | 'started' }
+  | {
+      type: 'ready';
+      worker: string;
+      generation: number;
+      /** `ports`: its tree listens again on what the previous generation listened on (nothing configured). */
+      how: 'log' | 'port' | 'ports' | 'started';
+      /** What its tree listens on at that moment (TCP ports, unix socket paths), when anything. */
+      listening?: Listeners;
+    }
   | { type: 'change'; worker: string; changes: ChangeSet; seq: number }
   | { type: 'stale'; worker: string; generation: number; files: string[]; /** false when the worker's policy keeps it running stale */ restarting: boolean }
   | { type: 'fresh'; worker: string; generation: number }

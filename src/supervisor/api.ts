@@ -1,4 +1,4 @@
-import type { DevsupEvent, TaskResult } from '../core/events.js';
+import type { DevsupEvent, Listeners, TaskResult } from '../core/events.js';
 
 /** What a view or a remote client may know of one worker. */
 export interface WorkerView {
@@ -25,6 +25,8 @@ export interface WorkerView {
   /** Recent task results, oldest first (for the dashboard's row of marks). */
   taskHistory: { result: TaskResult; durationMs: number }[];
   message: string | null;
+  /** What the running generation's process tree listens on (Linux; empty elsewhere and when nothing runs). */
+  listening: Listeners;
 }
 
 export interface SupervisorSnapshot {

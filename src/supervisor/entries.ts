@@ -2,6 +2,7 @@ import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/pr
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
 import { join } from 'node:path';
 import type { WorkerEntry } from './supervisor.js';
+import { learnedPortsPath } from '../worker/learned-ready.js';
 
 /** What `restart` in the config means for the worker's two triggers. */
 const POLICY = {
@@ -11,11 +12,11 @@ const POLICY = {
 } as const;
 
 /** Turns a validated config into what the supervisor runs. */
-export function entriesFromConfig(config: ResolvedConfig, opts: { color: boolean }): WorkerEntry[] {
+export function entriesFromConfig(config: ResolvedConfig, opts: { color: boolean; name?: string }): WorkerEntry[] {
   return config.workers.map((w) => entryOf(w, config.dir, opts));
 }
 
-function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): WorkerEntry {
+function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean; name?: string }): WorkerEntry {
   const clear = w.clear === false ? { presets: [], globs: [] } : w.clear === 'auto' ? { presets: presetsForCommand(w.cmd), globs: [] } : parseClearSpec(w.clear);
   const policy = POLICY[w.restart];
   const env: Record<string, string | undefined> = { ...w.env };
@@ -39,6 +40,7 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }): Work
       output: 'pipe',
       repeat: w.repeat,
       ready: w.ready === null ? undefined : 'log' in w.ready ? { log: new RegExp(w.ready.log) } : { port: w.ready.port, host: w.ready.host ?? '127.0.0.1' },
+      portsFile: learnedPortsPath(join(dir, '.devsup'), opts.name ?? 'default', w.name),
     },
     watch: {
       roots: w.watch,

@@ -23,5 +23,6 @@ export function viewOf(worker: Worker): WorkerView {
     lastTask: last ? { result: last.result, durationMs: last.durationMs, code: last.code, generation: last.generation } : null,
     taskHistory: st.tasks.slice(-20).map((t) => ({ result: t.result, durationMs: t.durationMs })),
     message: s.kind === 'start-failed' ? s.message : null,
+    listening: st.listening,
   };
 }

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { assertNever, type ChangeSet, type DevsupEvent } from '../core/events.js';
+import { assertNever, describeListeners, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
 import { formatBytes, formatFiles, formatMs, plural } from './format.js';
 import { stylerFor } from './style.js';
@@ -59,9 +59,12 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
       case 'spawn-failed':
         say(e, `${st.red(e.message)}${st.dim('; waiting for a change (or type rs)')}`);
         return;
-      case 'ready':
-        if (opts.verbose || e.how !== 'started') note(e, `ready (${e.how})`);
+      case 'ready': {
+        const on = describeListeners(e.listening);
+        if (e.how === 'ports') note(e, `ready: listening again on ${on}`);
+        else if (opts.verbose || e.how !== 'started' || on !== '') note(e, `ready (${e.how})${on ? `, listening on ${on}` : ''}`);
         return;
+      }
       case 'change':
         if (opts.verbose) note(e, `change: ${describeChanges(e.changes)}`);
         return;

@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Bus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
-import type { ChangeSet, RestartContext, StartReason, TaskResult } from '../core/events.js';
+import { describeListeners, type ChangeSet, type RestartContext, type StartReason, type TaskResult } from '../core/events.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { Backoff } from './backoff.js';
 import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
@@ -13,6 +13,8 @@ import type { ExitRecord, ProcId } from '../process/types.js';
 import { readLines } from '../process/lines.js';
 import { relativeChanges } from './paths.js';
 import { waitForPort } from './ready.js';
+import { LearnedReadiness } from './learned-ready.js';
+import { NO_LISTENERS, type Listeners } from '../process/listening.js';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
 
 /**
@@ -45,8 +47,15 @@ export interface WorkerSpec {
   exitIsResult?: boolean;
   /** Tasks: how many runs each new code gets (flake hunting). */
   repeat?: number;
-  /** What marks a service ready; without it a service is ready once spawned. */
+  /**
+   * What marks a service ready. Without it a service is ready once its tree listens again on what
+   * the previous generation listened on (see learned-ready.ts), or once spawned if nothing was.
+   */
   ready?: { log: RegExp } | { port: number; host: string };
+  /** Where the ports learned for the ready check are kept between runs. */
+  portsFile?: string;
+  /** How long a generation may take to reopen the learned ports (LEARNED_READY_TIMEOUT_MS). */
+  learnedReadyTimeoutMs?: number;
 }
 
 export type WorkerState =
@@ -102,6 +111,8 @@ export interface WorkerStatus {
   /** The snapshot the running (or last) generation was started on. */
   spawnSnapshot: Snapshot | null;
   tasks: readonly TaskRun[];
+  /** What the running generation's tree listens on (as last looked at; empty outside Linux). */
+  listening: Listeners;
 }
 
 /**
@@ -128,6 +139,8 @@ export class Worker {
   private staleSince: number | null = null;
   private readyProbe: AbortController | undefined;
   private readonly taskRuns: TaskRun[] = [];
+  /** Services: what the tree listens on, learned to tell readiness when none is configured. */
+  private readonly learned: LearnedReadiness | undefined;
 
   constructor(
     readonly spec: WorkerSpec,
@@ -136,6 +149,15 @@ export class Worker {
   ) {
     const c = spec.clear;
     this.cacheSearch = new SavedSearch(searchesCaches(c) ? searchMemoPath(spec.stateDir, c.roots, c.presets, c.globs) : undefined);
+    if (spec.kind === 'service') {
+      this.learned = new LearnedReadiness({
+        file: spec.portsFile,
+        command: JSON.stringify(spec.command),
+        cwd: spec.cwd,
+        timeoutMs: spec.learnedReadyTimeoutMs,
+        onWarning: (message) => this.bus.emit({ type: 'warning', worker: spec.name, message }),
+      });
+    }
   }
 
   get current(): WorkerState {
@@ -196,6 +218,7 @@ export class Worker {
       if (this.state.kind === 'running') await this.stopCurrent('shutting down');
       await this.sweepLeftovers();
       this.cancelTimer();
+      await this.learned?.close();
       this.setState({ kind: 'done' });
     });
   }
@@ -228,6 +251,7 @@ export class Worker {
       restarts: this.restarts,
       spawnSnapshot: this.spawnSnap ?? null,
       tasks: this.taskRuns,
+      listening: running ? (this.learned?.listening() ?? NO_LISTENERS) : NO_LISTENERS,
     };
   }
 
@@ -284,6 +308,7 @@ export class Worker {
     this.spawnSnap = snapshot;
     this.setState({ kind: 'running', gen, pid: child.pid, startedAt, snapshot, child });
     this.hooks.onChild?.(child, gen);
+    this.learned?.observe(gen, child.pid);
     if (snapshot.provisional) this.confirmLater(snapshot);
     if (searchAfter) this.searchCachesAfter(gen);
     const restart: RestartContext = { ...ctx, cleared: cleared.count > 0 ? { count: cleared.count, bytes: cleared.bytes } : undefined };
@@ -373,7 +398,7 @@ export class Worker {
     const ready = this.spec.ready;
     if (this.spec.kind === 'task') return;
     if (!ready) {
-      this.markReady(gen, 'started');
+      this.waitLearnedPorts(child, gen);
     } else if ('port' in ready) {
       const ac = new AbortController();
       this.readyProbe = ac;
@@ -384,13 +409,29 @@ export class Worker {
     }
   }
 
+  /** No readiness configured: ready once the ports the last generation listened on are open again. */
+  private waitLearnedPorts(child: Child, gen: number): void {
+    const ac = new AbortController();
+    this.readyProbe = ac;
+    void child.exited.then(() => ac.abort());
+    void this.learned?.waitReady(gen, child.pid, ac.signal).then((r) => {
+      if (!this.isRunning(gen) || ac.signal.aborted) return;
+      if (r && r.missing.tcp.length + r.missing.unix.length > 0) {
+        const what = describeListeners(r.missing);
+        this.bus.emit({ type: 'warning', worker: this.spec.name, message: `ready without ${what}: the previous generation listened there, this one did not within ${Math.round((this.spec.learnedReadyTimeoutMs ?? 20_000) / 1000)} s; no longer awaited` });
+      }
+      this.markReady(gen, r ? 'ports' : 'started', r?.listening);
+    });
+  }
+
   private isRunning(gen: number): boolean {
     return this.state.kind === 'running' && this.state.gen === gen;
   }
 
-  private markReady(gen: number, how: 'log' | 'port' | 'started'): void {
+  private markReady(gen: number, how: 'log' | 'port' | 'ports' | 'started', listening?: Listeners): void {
     this.readyGen = gen;
-    this.bus.emit({ type: 'ready', worker: this.spec.name, generation: gen, how });
+    const l = listening ?? this.learned?.listening();
+    this.bus.emit({ type: 'ready', worker: this.spec.name, generation: gen, how, ...(l && l.tcp.length + l.unix.length > 0 ? { listening: l } : {}) });
   }
 
   /** The child ended by itself (a stop we asked for is handled in stopCurrent). */

@@ -5,6 +5,7 @@ import { parseClearSpec, presetsForCommand, isPythonCommand } from '../../caches
 import { Bus } from '../../core/bus.js';
 import { UsageError } from '../../core/errors.js';
 import { Supervisor, type WorkerEntry } from '../../supervisor/supervisor.js';
+import { learnedPortsPath } from '../../worker/learned-ready.js';
 import { jsonView } from '../../views/json.js';
 import { plainView } from '../../views/plain.js';
 import type { RunOptions } from './command.js';
@@ -46,6 +47,7 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
       stdin: stdinOpen ? 'pipe' : 'ignore',
       output: piped ? 'pipe' : 'inherit',
       ready: opts.ready ? { log: opts.ready } : opts.readyPort ? { port: opts.readyPort, host: '127.0.0.1' } : undefined,
+      portsFile: learnedPortsPath(resolve(cwd, '.devsup'), opts.name, 'main'),
     },
     // Whatever devsup clears must not look like a source change, or clearing would restart forever.
     watch: { roots, ignore: [...(opts.ignore ?? []), ...globs], ext: opts.ext, settleMs: opts.settle, poll: opts.poll, backend: opts.backend },

@@ -21,7 +21,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const bus = new Bus();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
-  const sup = new Supervisor(bus, entriesFromConfig(config, { color }), { root: config.dir, version: packageVersion() });
+  const sup = new Supervisor(bus, entriesFromConfig(config, { color, name: opts.name }), { root: config.dir, version: packageVersion() });
 
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
@@ -50,7 +50,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
         config = next;
         if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
         bus.emit({ type: 'warning', message: `config reloaded: ${describe(diff)}` });
-        await sup.reconcile(entriesFromConfig(next, { color }), diff);
+        await sup.reconcile(entriesFromConfig(next, { color, name: opts.name }), diff);
       } catch (err) {
         const text = err instanceof ConfigError ? err.problems.join('; ') : errorMessage(err);
         bus.emit({ type: 'warning', message: `config not applied, keeping the running set: ${text}` });
