@@ -95,6 +95,8 @@ export type DevsupEvent =
   | { type: 'release'; holder: string; holds: number }
   | { type: 'output'; worker: string; generation: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'warning'; worker?: string; message: string }
+  /** Something devsup decided that the user would want to know, though nothing is wrong. */
+  | { type: 'note'; worker?: string; message: string }
   | { type: 'shutdown'; signal: string | null };
 
 export type EventType = DevsupEvent['type'];

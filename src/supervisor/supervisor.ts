@@ -4,6 +4,7 @@ import type { DevsupEvent } from '../core/events.js';
 import { Ring } from '../core/ring.js';
 import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
+import { explainNoFiles } from '../watch/explain.js';
 import { indexPath } from '../watch/index-file.js';
 import { TreeClosedError, WatchedTree, type TreeOptions } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
@@ -120,6 +121,7 @@ export class Supervisor implements SupervisorApi {
       files: snap.files.size,
       fallbackReason: slot.tree.fallbackReason,
     });
+    if (snap.files.size === 0) this.bus.emit({ type: 'warning', worker: name, message: explainNoFiles({ ...slot.entry.watch, gitignore: true }) });
   }
 
   /** Starts every worker not yet started whose dependencies have all been ready. */

@@ -121,6 +121,9 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
       case 'warning':
         say(e, st.yellow(`warning: ${e.message}`));
         return;
+      case 'note':
+        note(e, `note: ${e.message}`);
+        return;
       case 'shutdown':
         if (opts.verbose) note(e, `shutting down${e.signal ? ` on ${e.signal}` : ''}`);
         return;

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../../caches/presets.js';
 import { Bus } from '../../core/bus.js';
 import { UsageError } from '../../core/errors.js';
 import { Supervisor, type WorkerEntry } from '../../supervisor/supervisor.js';
 import { learnedPortsPath } from '../../worker/learned-ready.js';
+import { commandFiles, describeExclusion, namedButIgnored } from '../../watch/explain.js';
 import { jsonView } from '../../views/json.js';
 import { plainView } from '../../views/plain.js';
 import type { RunOptions } from './command.js';
@@ -21,6 +22,9 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   for (const [i, root] of roots.entries()) {
     if (!existsSync(root)) throw new UsageError(`watch path does not exist: ${opts.watch?.[i] ?? root}`);
   }
+  // The file the command runs is watched whatever the ignore rules say (`node dist/server.js`).
+  const words = opts.shell ? argv.flatMap((w) => w.split(/\s+/)) : argv;
+  const named = namedButIgnored(commandFiles(words, cwd), { roots, ignore: opts.ignore, ext: opts.ext });
   const explicit = opts.clear === false ? undefined : opts.clear;
   const { presets, globs } = explicit ? parseClearSpec(explicit) : { presets: presetsForCommand(command), globs: [] };
   const stdinOpen = !process.stdin.destroyed;
@@ -50,7 +54,7 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
       portsFile: learnedPortsPath(resolve(cwd, '.devsup'), opts.name, 'main'),
     },
     // Whatever devsup clears must not look like a source change, or clearing would restart forever.
-    watch: { roots, ignore: [...(opts.ignore ?? []), ...globs], ext: opts.ext, settleMs: opts.settle, poll: opts.poll, backend: opts.backend },
+    watch: { roots: [...roots, ...named.map((n) => n.path)], ignore: [...(opts.ignore ?? []), ...globs], ext: opts.ext, settleMs: opts.settle, poll: opts.poll, backend: opts.backend },
   };
 
   const bus = new Bus();
@@ -69,6 +73,9 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
     },
   });
 
+  for (const n of named) {
+    bus.emit({ type: 'note', worker: 'main', message: `watching ${relative(cwd, n.path)} although ${describeExclusion(n.why, cwd)}: the command runs it` });
+  }
   const session = await openSession(bus, sup, { root: cwd, name: opts.name, stateDir: entry.spec.stateDir });
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });

@@ -79,6 +79,9 @@ export class Controller implements KeyActions {
       case 'warning':
         this.status.say(`${e.worker ? `${e.worker}: ` : ''}${e.message}`, 'warn', 8000);
         break;
+      case 'note':
+        this.status.say(`${e.worker ? `${e.worker}: ` : ''}${e.message}`, 'info', 8000);
+        break;
       default:
         break;
     }
