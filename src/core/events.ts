@@ -21,6 +21,22 @@ export function describeListeners(l: Listeners | undefined): string {
   return l ? [...l.tcp.map((p) => `:${p}`), ...l.unix].join(' ') : '';
 }
 
+/** A process found listening on a port a worker needed. */
+export interface PortHolderInfo {
+  pid: number;
+  /** Its command line, quoted for a shell. */
+  command: string;
+  startedAt: string;
+  /** Started by devsup (it carries devsup's environment): a leftover, with the generation and code it ran. */
+  devsup?: { generation?: number; codeId?: string };
+  /** It belongs to the project, as `devsup ps` judges (works in it or runs a file of it). */
+  inProject: boolean;
+  /** Set for a project process: whether files it runs changed since it started. */
+  stale?: boolean;
+  /** The command that stops it. */
+  stop: string;
+}
+
 export type StopHow = 'signal' | 'killed' | 'gave-up' | 'already-exited';
 export type TaskResult = 'passed' | 'failed' | 'cancelled';
 /** `caches`: caches were found after a start that did not wait for the cache search (an early start). */
@@ -95,6 +111,8 @@ export type DevsupEvent =
   | { type: 'release'; holder: string; holds: number }
   | { type: 'output'; worker: string; generation: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'warning'; worker?: string; message: string }
+  /** A child failed for a port another process holds; `otherUsers`: uids of holders devsup cannot see. */
+  | { type: 'port-taken'; worker: string; generation: number; port: number; holders: PortHolderInfo[]; otherUsers: number[] }
   /** Something devsup decided that the user would want to know, though nothing is wrong. */
   | { type: 'note'; worker?: string; message: string }
   | { type: 'shutdown'; signal: string | null };

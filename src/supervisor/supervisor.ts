@@ -11,6 +11,7 @@ import { relativeChanges } from '../worker/paths.js';
 import { BOOT_HEAD_START_MS, Worker, type WorkerSpec } from '../worker/worker.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
+import { watchPortConflicts } from './port-conflict.js';
 import { holdsReleased, waitFresh } from './wait-fresh.js';
 
 export interface WorkerEntry {
@@ -55,6 +56,7 @@ export class Supervisor implements SupervisorApi {
   ) {
     for (const e of entries) this.slots.set(e.spec.name, this.makeSlot(e));
     bus.on((e) => this.route(e));
+    watchPortConflicts(bus, { root: opts.root, spec: (name) => this.slots.get(name)?.entry.spec });
   }
 
   private makeSlot(e: WorkerEntry): Slot {

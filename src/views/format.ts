@@ -1,3 +1,5 @@
+import type { EventOf } from '../core/events.js';
+
 /** Small human formats shared by the text views. */
 
 export function formatBytes(n: number): string {
@@ -29,4 +31,34 @@ export function formatFiles(files: string[], shown = 3): string {
 
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
+}
+
+/**
+ * `port 4310 is taken by pid 812 (node server.js), started 14:02:11, left running by devsup
+ * (generation 3), runs stale code; stop it with: kill 812`, one sentence per holder.
+ */
+export function describePortTaken(e: EventOf<'port-taken'>): string[] {
+  const out = e.holders.map((h) => {
+    const parts = [`port ${e.port} is taken by pid ${h.pid} (${h.command || '?'}), started ${startText(h.startedAt)}`];
+    if (h.devsup) {
+      const gen = h.devsup.generation !== undefined ? `generation ${h.devsup.generation}` : '';
+      const code = h.devsup.codeId ? `code ${h.devsup.codeId}` : '';
+      parts.push(`a leftover of devsup${gen || code ? ` (${[gen, code].filter(Boolean).join(', ')})` : ''}`);
+    }
+    if (h.stale !== undefined) parts.push(h.stale ? 'runs stale code' : 'runs the code on disk');
+    else if (!h.inProject) parts.push('not a process of this project');
+    return `${parts.join(', ')}; stop it with: ${h.stop}`;
+  });
+  for (const uid of e.otherUsers) out.push(`port ${e.port} is taken by a process of uid ${uid}, which devsup cannot look at`);
+  return out;
+}
+
+/** `14:02:11, 3m12s ago` today, with the date on other days (local time). */
+function startText(iso: string, now = Date.now()): string {
+  const d = new Date(iso);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const today = new Date(now).toDateString() === d.toDateString();
+  return `${today ? time : `${day} ${time}`} (${formatMs(Math.max(0, now - d.getTime()))} ago)`;
 }

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { assertNever, describeListeners, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { formatBytes, formatFiles, formatMs, plural } from './format.js';
+import { describePortTaken, formatBytes, formatFiles, formatMs, plural } from './format.js';
 import { stylerFor } from './style.js';
 
 export interface PlainViewOptions {
@@ -120,6 +120,9 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'warning':
         say(e, st.yellow(`warning: ${e.message}`));
+        return;
+      case 'port-taken':
+        for (const line of describePortTaken(e)) say(e, st.red(line));
         return;
       case 'note':
         note(e, `note: ${e.message}`);

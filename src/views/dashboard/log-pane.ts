@@ -1,7 +1,7 @@
 import type { DevsupEvent } from '../../core/events.js';
 import type { LogLine } from '../../supervisor/api.js';
 import { sanitizeLine, truncate } from './ansi.js';
-import { plural } from '../format.js';
+import { describePortTaken, plural } from '../format.js';
 import { exitText, formatDuration, generationBanner, restartBanner } from './format.js';
 import { Ring } from '../../core/ring.js';
 import { highlightLine, lineMatches, type PaneSearch } from './search.js';
@@ -117,6 +117,11 @@ export class LogStore {
     // Why output stopped belongs in the log too, between the last line and the next banner.
     if (e.type === 'exited') {
       this.get(e.worker).note(`── exited (${exitText({ code: e.code, signal: e.signal })}) after ${formatDuration(e.durationMs)} ──`);
+      return e.worker;
+    }
+    if (e.type === 'port-taken') {
+      const log = this.get(e.worker);
+      for (const line of describePortTaken(e)) log.note(`── ${line} ──`);
       return e.worker;
     }
     if (e.type === 'spawn-failed') {
