@@ -10,10 +10,13 @@ import type { WorkerSpec } from '../worker/worker.js';
 /** `listen EADDRINUSE: address already in use :::4310`, `[Errno 98] Address already in use`, ... */
 const IN_USE = /EADDRINUSE|address already in use|port \d+ is (already )?in use/i;
 
-/** The port an "in use" line names: `:4310`, `('0.0.0.0', 8000)`, `port 5000`; undefined when none. */
+/**
+ * The port an "in use" line names: `:4310`, `('0.0.0.0', 8000)`, `port 5000`; undefined when none.
+ * The last candidate wins: a timestamp (`12:30:45`) comes first on a log line, the address after.
+ */
 export function portInLine(line: string): number | undefined {
-  const m = /(?::|,\s*|port\s+)(\d{1,5})\)?\s*\.?\s*$/i.exec(line) ?? /(?::|port\s+)(\d{1,5})\b/i.exec(line);
-  const port = m ? Number(m[1]) : NaN;
+  const all = [...line.matchAll(/(?::|,\s*|\bport\s+)(\d{1,5})\b/gi)];
+  const port = Number(all.at(-1)?.[1] ?? NaN);
   return port > 0 && port < 65536 ? port : undefined;
 }
 
