@@ -34,12 +34,13 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 }
 
 /**
- * `port 4310 is taken by pid 812 (node server.js), started 14:02:11, left running by devsup
- * (generation 3), runs stale code; stop it with: kill 812`, one sentence per holder.
+ * `port 4310 is taken by pid 812, started 14:02:11 (3m12s ago), a leftover of devsup (generation 3),
+ * runs stale code; stop it with: kill 812 · node server.js`, one line per holder. The command comes
+ * last: a narrow status line cuts it, never the way to stop it.
  */
 export function describePortTaken(e: EventOf<'port-taken'>): string[] {
   const out = e.holders.map((h) => {
-    const parts = [`port ${e.port} is taken by pid ${h.pid} (${h.command || '?'}), started ${startText(h.startedAt)}`];
+    const parts = [`port ${e.port} is taken by pid ${h.pid}, started ${startText(h.startedAt)}`];
     if (h.devsup) {
       const gen = h.devsup.generation !== undefined ? `generation ${h.devsup.generation}` : '';
       const code = h.devsup.codeId ? `code ${h.devsup.codeId}` : '';
@@ -47,7 +48,8 @@ export function describePortTaken(e: EventOf<'port-taken'>): string[] {
     }
     if (h.stale !== undefined) parts.push(h.stale ? 'runs stale code' : 'runs the code on disk');
     else if (!h.inProject) parts.push('not a process of this project');
-    return `${parts.join(', ')}; stop it with: ${h.stop}`;
+    const cmd = h.command.length > 100 ? `${h.command.slice(0, 99)}…` : h.command;
+    return `${parts.join(', ')}; stop it with: ${h.stop}${cmd ? ` · ${cmd}` : ''}`;
   });
   for (const uid of e.otherUsers) out.push(`port ${e.port} is taken by a process of uid ${uid}, which devsup cannot look at`);
   return out;

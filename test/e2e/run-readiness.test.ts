@@ -120,9 +120,9 @@ describe('run without --ready', () => {
       await new Promise((r) => old.stdout!.once('data', r));
       const p = start(root, ['--', 'node', 'server.mjs']);
       const line = await p.waitForLine(/port \d+ is taken/, 'the holder named');
-      expect(line).toContain(`port ${port} is taken by pid ${old.pid} (`);
+      expect(line).toContain(`port ${port} is taken by pid ${old.pid}, started `);
       expect(line).toContain('not a process of this project');
-      expect(line).toMatch(new RegExp(`stop it with: kill ${old.pid}$`));
+      expect(line).toContain(`stop it with: kill ${old.pid} · ${process.execPath} -e `);
     } finally {
       old.kill('SIGKILL');
       await waitFor(() => !isAlive(old.pid!), 'the old server to die');
