@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
+import { describeListeners } from '../core/events.js';
 import { listeningSupported, NO_LISTENERS, treeListeners, type Listeners } from '../process/listening.js';
 import { isAlive, procId, readProcText } from '../process/proc-start.js';
 import type { ProcId } from '../process/types.js';
@@ -20,6 +21,14 @@ const WAIT_POLL_MS = 20;
 const WAIT_POLL_SLOW_MS = 100;
 /** After this long the wait polls more slowly: a slow boot does not need a fast answer. */
 const FAST_POLL_FOR_MS = 2000;
+/**
+ * How long a tree that listens somewhere new, while learned ports are still closed, is given to
+ * open them: the port most likely moved (an edit changed it), and waiting out the full bound for
+ * the old one would only delay the restart.
+ */
+const MOVED_GRACE_MS = 3000;
+/** How often the wait also reads everything the tree listens on, to see a port that moved. */
+const FULL_LOOK_MS = 250;
 /** When a running generation's sockets are looked at (ms after its start), then every LATER_MS. */
 const SAMPLE_AT_MS = [150, 400, 1000, 2000, 4000, 8000];
 const SAMPLE_LATER_MS = 15_000;
@@ -28,6 +37,8 @@ export interface ReadyOutcome {
   listening: Listeners;
   /** Learned endpoints not reopened before the bound (empty when all were). */
   missing: Listeners;
+  /** What the tree listens on that was not expected (a port that moved, a new one). */
+  added: Listeners;
 }
 
 /** `.devsup/<supervisor>.<worker>.ports.json`; the worker's name is escaped, it may be any string. */
@@ -43,23 +54,41 @@ export function learnPorts(rootPid: number): Promise<Listeners> {
 /**
  * Resolves once the tree under `rootPid` listens on every endpoint of `expected`, or when
  * `timeoutMs` has passed (then `missing` names what it never reopened), or when `signal` aborts
- * (the generation ended: the caller ignores the answer).
+ * (the generation ended: the caller ignores the answer). A tree that listens somewhere not
+ * expected gets MOVED_GRACE_MS more for the rest, not the whole bound.
  */
 export async function waitLearnedReady(rootPid: number, expected: Listeners, signal: AbortSignal, timeoutMs: number): Promise<ReadyOutcome> {
   const t0 = Date.now();
-  let seen: Listeners = NO_LISTENERS;
+  let lastFullLook = t0;
+  let movedAt: number | undefined;
   for (;;) {
-    seen = await treeListeners(rootPid, expected);
+    const seen = await treeListeners(rootPid, expected);
     const missing = minus(expected, seen);
-    if (isEmpty(missing)) return { listening: await treeListeners(rootPid), missing };
-    const elapsed = Date.now() - t0;
-    if (signal.aborted || elapsed >= timeoutMs) {
-      // `seen` is empty unless everything was open; what is open is worth telling all the same.
-      const now = await treeListeners(rootPid);
-      return { listening: now, missing: minus(expected, now) };
+    if (isEmpty(missing)) {
+      const all = await treeListeners(rootPid);
+      return { listening: all, missing, added: minus(all, expected) };
     }
-    await sleep(Math.min(elapsed < FAST_POLL_FOR_MS ? WAIT_POLL_MS : WAIT_POLL_SLOW_MS, timeoutMs - elapsed), signal);
+    const now = Date.now();
+    if (movedAt === undefined && now - lastFullLook >= FULL_LOOK_MS) {
+      lastFullLook = now;
+      if (!isEmpty(minus(await treeListeners(rootPid), expected))) movedAt = now;
+    }
+    const elapsed = now - t0;
+    const limit = movedAt === undefined ? timeoutMs : Math.min(timeoutMs, movedAt - t0 + MOVED_GRACE_MS);
+    if (signal.aborted || elapsed >= limit) {
+      // `seen` is empty unless everything was open; what is open is worth telling all the same.
+      const all = await treeListeners(rootPid);
+      return { listening: all, missing: minus(expected, all), added: minus(all, expected) };
+    }
+    await sleep(Math.min(elapsed < FAST_POLL_FOR_MS ? WAIT_POLL_MS : WAIT_POLL_SLOW_MS, limit - elapsed), signal);
   }
+}
+
+/** The warning for a generation ready without some learned endpoints; undefined when none is missing. */
+export function missingWarning(r: ReadyOutcome, timeoutMs = LEARNED_READY_TIMEOUT_MS): string | undefined {
+  if (isEmpty(r.missing)) return undefined;
+  const instead = isEmpty(r.added) ? `did not within ${Math.round(timeoutMs / 1000)} s` : `listens on ${describeListeners(r.added)} instead`;
+  return `ready without ${describeListeners(r.missing)}: the previous generation listened there, this one ${instead}; no longer awaited`;
 }
 
 interface SavedPorts {

@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Bus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
-import { describeListeners, type ChangeSet, type RestartContext, type StartReason, type TaskResult } from '../core/events.js';
+import { type ChangeSet, type RestartContext, type StartReason, type TaskResult } from '../core/events.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { Backoff } from './backoff.js';
 import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
@@ -13,7 +13,7 @@ import type { ExitRecord, ProcId } from '../process/types.js';
 import { readLines } from '../process/lines.js';
 import { relativeChanges } from './paths.js';
 import { waitForPort } from './ready.js';
-import { LearnedReadiness } from './learned-ready.js';
+import { LearnedReadiness, missingWarning } from './learned-ready.js';
 import { NO_LISTENERS, type Listeners } from '../process/listening.js';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
 
@@ -416,10 +416,8 @@ export class Worker {
     void child.exited.then(() => ac.abort());
     void this.learned?.waitReady(gen, child.pid, ac.signal).then((r) => {
       if (!this.isRunning(gen) || ac.signal.aborted) return;
-      if (r && r.missing.tcp.length + r.missing.unix.length > 0) {
-        const what = describeListeners(r.missing);
-        this.bus.emit({ type: 'warning', worker: this.spec.name, message: `ready without ${what}: the previous generation listened there, this one did not within ${Math.round((this.spec.learnedReadyTimeoutMs ?? 20_000) / 1000)} s; no longer awaited` });
-      }
+      const warning = r && missingWarning(r, this.spec.learnedReadyTimeoutMs);
+      if (warning) this.bus.emit({ type: 'warning', worker: this.spec.name, message: warning });
       this.markReady(gen, r ? 'ports' : 'started', r?.listening);
     });
   }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.js';
 import type { DevsupEvent } from '../../src/core/events.js';
 import type { Snapshot } from '../../src/watch/snapshot.js';
-import { learnedPortsPath, loadLearned, saveLearned, waitLearnedReady } from '../../src/worker/learned-ready.js';
+import { learnedPortsPath, loadLearned, missingWarning, saveLearned, waitLearnedReady } from '../../src/worker/learned-ready.js';
 import { Worker, type WorkerSpec } from '../../src/worker/worker.js';
 import { freeFixedPort, httpGet } from '../helpers/ports.js';
 import { trackPid } from '../helpers/procs.js';
@@ -43,7 +43,7 @@ describe('waitLearnedReady', () => {
     const c = startFixture([String(port), '400']);
     const r = await waitLearnedReady(c.pid!, { tcp: [port], unix: [] }, new AbortController().signal, 10_000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
-    expect(r).toEqual({ listening: { tcp: [port], unix: [] }, missing: { tcp: [], unix: [] } });
+    expect(r).toEqual({ listening: { tcp: [port], unix: [] }, missing: { tcp: [], unix: [] }, added: { tcp: [], unix: [] } });
     await expect(httpGet(port)).resolves.toMatch(/none/);
   });
 
@@ -55,6 +55,16 @@ describe('waitLearnedReady', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(750);
     expect(r.missing).toEqual({ tcp: [never], unix: ['/nonexistent/x.sock'] });
     expect(r.listening.tcp).toEqual([port]);
+  });
+
+  it('waits only a little longer when the tree listens on a new port instead (the port moved)', async () => {
+    const [moved, old] = [await freeFixedPort(), await freeFixedPort()];
+    const c = startFixture([String(moved), '0']);
+    const t0 = Date.now();
+    const r = await waitLearnedReady(c.pid!, { tcp: [old], unix: [] }, new AbortController().signal, 20_000);
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(r).toEqual({ listening: { tcp: [moved], unix: [] }, missing: { tcp: [old], unix: [] }, added: { tcp: [moved], unix: [] } });
+    expect(missingWarning(r)).toBe(`ready without :${old}: the previous generation listened there, this one listens on :${moved} instead; no longer awaited`);
   });
 
   it('stops waiting when aborted (the generation ended)', async () => {
@@ -176,7 +186,7 @@ describe('a worker without configured readiness', () => {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(650);
       expect(r.listening).toEqual({ tcp: [a], unix: [] });
       const warn = events.find((e) => e.type === 'warning');
-      expect(warn).toMatchObject({ worker: 'w', message: expect.stringContaining(`ready without :${b}`) });
+      expect(warn).toMatchObject({ worker: 'w', message: `ready without :${b}: the previous generation listened there, this one did not within 1 s; no longer awaited` });
       expect(await loadLearned(s.portsFile, JSON.stringify(s.command))).toEqual({ tcp: [a], unix: [] });
       await w.restart();
       const t1 = Date.now();
