@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { bootTimeMs, readProcText, readStat, ticksToMs } from './proc-start.js';
 import { readProcRows, readTreeRows, type ProcRow } from './table.js';
 
@@ -61,11 +61,22 @@ export function parseUnixTable(text: string): Socket[] {
  * made its own). Reading another process's tables needs no privilege beyond seeing the process.
  */
 function listeningSockets(pid: number, unix: boolean): Socket[] {
-  // Long tables (a busy machine) are read whole by readProcText all the same.
-  const read = (name: string): string => readProcText(`/proc/${pid}/net/${name}`) ?? readProcText(`/proc/net/${name}`) ?? '';
+  const read = (name: string): string => readTable(`/proc/${pid}/net/${name}`) ?? readTable(`/proc/net/${name}`) ?? '';
   const out = [...parseTcpTable(read('tcp')), ...parseTcpTable(read('tcp6'))];
   if (unix) out.push(...parseUnixTable(read('unix')));
   return out;
+}
+
+/**
+ * A /proc/net table, read to its end. The kernel hands these out a page at a time, so a short read
+ * is not the end of the file (as it is for /proc/PID/stat): readFileSync reads until EOF.
+ */
+function readTable(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The socket inodes among a process's open descriptors; empty when it is gone or not ours to read. */

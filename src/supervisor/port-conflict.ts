@@ -63,7 +63,7 @@ export function watchPortConflicts(bus: Bus, opts: { root: string; spec(worker: 
 
 async function learnedPorts(spec: WorkerSpec | undefined): Promise<number[]> {
   if (!spec || spec.kind !== 'service') return [];
-  return (await loadLearned(spec.portsFile, JSON.stringify(spec.command))).tcp;
+  return (await loadLearned(spec.portsFile, JSON.stringify(spec.command)))?.tcp ?? [];
 }
 
 /** Each holder with the verdict `devsup ps` would give it and the command that stops it. */

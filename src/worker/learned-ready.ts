@@ -16,6 +16,13 @@ import { ensurePrivateDir, writeFileAtomic } from '../state/files.js';
 
 /** How long a generation may take to reopen what the previous one listened on. */
 export const LEARNED_READY_TIMEOUT_MS = 20_000;
+/**
+ * How long a command never seen before is given to listen somewhere before it counts as ready
+ * anyway. Without this wait, a loop of `edit && wait-fresh && curl` run from the very first start
+ * kills every generation before it listens, and nothing would ever be learned. A command that
+ * never listens pays it once: after it, the file records that it listens on nothing.
+ */
+export const FIRST_LISTEN_WAIT_MS = 3000;
 /** The sockets are looked at this often while awaited (a /proc read of the tree each time). */
 const WAIT_POLL_MS = 20;
 const WAIT_POLL_SLOW_MS = 100;
@@ -104,8 +111,9 @@ interface SavedPorts {
  * only for services without configured readiness (learning) and for every service (display).
  */
 export class LearnedReadiness {
-  private learned: Listeners | undefined;
-  private loading: Promise<Listeners> | undefined;
+  /** Null: nothing known of this command yet (as opposed to known to listen on nothing). */
+  private learned: Listeners | null | undefined;
+  private loading: Promise<Listeners | null> | undefined;
   /** The previous generation's endpoints, for the "seen twice" rule of ephemeral ports. */
   private previous: Listeners = NO_LISTENERS;
   private gen = 0;
@@ -128,10 +136,10 @@ export class LearnedReadiness {
     },
   ) {}
 
-  /** The learned endpoints (loaded from the file the first time). */
-  expected(): Promise<Listeners> {
-    if (this.learned) return Promise.resolve(this.learned);
-    this.loading ??= loadLearned(this.opts.file, this.opts.command).then((l) => (this.learned ??= l));
+  /** The learned endpoints (loaded from the file the first time); null when nothing is known yet. */
+  expected(): Promise<Listeners | null> {
+    if (this.learned !== undefined) return Promise.resolve(this.learned);
+    this.loading ??= loadLearned(this.opts.file, this.opts.command).then((l) => (this.learned === undefined ? (this.learned = l) : this.learned));
     return this.loading;
   }
 
@@ -174,24 +182,45 @@ export class LearnedReadiness {
     const l = await treeListeners(root.pid);
     if (this.gen !== gen) return false;
     this.note(l);
-    await this.learn(this.keepable(this.seen), false);
+    // Seeing nothing yet proves nothing: a slow server may listen later.
+    const keep = this.keepable(this.seen);
+    if (!isEmpty(keep)) await this.learn(keep, false);
     return true;
   }
 
   /**
-   * Waits for the learned endpoints after a spawn. Undefined when there is nothing to wait for
-   * (nothing learned yet, or not on Linux): the generation is ready once spawned.
+   * Waits for the learned endpoints after a spawn; for a command never seen before, for it to
+   * listen anywhere (FIRST_LISTEN_WAIT_MS at most). Undefined when there is nothing to wait for
+   * (it is known to listen on nothing, or not on Linux): the generation is ready once spawned.
    */
   async waitReady(gen: number, rootPid: number, signal: AbortSignal): Promise<ReadyOutcome | undefined> {
     if (!listeningSupported) return undefined;
     const expected = await this.expected();
-    if (isEmpty(expected) || signal.aborted) return undefined;
+    if (signal.aborted) return undefined;
+    if (expected === null) return this.waitFirstListen(gen, rootPid, signal);
+    if (isEmpty(expected)) return undefined;
     const out = await waitLearnedReady(rootPid, expected, signal, this.opts.timeoutMs ?? LEARNED_READY_TIMEOUT_MS);
     if (signal.aborted || this.gen !== gen) return out;
     this.note(out.listening);
     // Never reopened: no longer awaited, so one removed listener costs one slow restart, not all.
     await this.learn(this.keepable(this.seen), !isEmpty(out.missing));
     return out;
+  }
+
+  private async waitFirstListen(gen: number, rootPid: number, signal: AbortSignal): Promise<ReadyOutcome | undefined> {
+    const t0 = Date.now();
+    let l: Listeners = NO_LISTENERS;
+    for (;;) {
+      l = await treeListeners(rootPid);
+      const elapsed = Date.now() - t0;
+      if (!isEmpty(l) || signal.aborted || elapsed >= FIRST_LISTEN_WAIT_MS) break;
+      await sleep(Math.min(elapsed < FAST_POLL_FOR_MS ? WAIT_POLL_MS : WAIT_POLL_SLOW_MS, FIRST_LISTEN_WAIT_MS - elapsed), signal);
+    }
+    if (signal.aborted || this.gen !== gen) return undefined;
+    this.note(l);
+    // Nothing within the wait: known to listen on nothing, so later starts are ready at spawn.
+    await this.learn(this.keepable(this.seen), false);
+    return isEmpty(l) ? undefined : { listening: l, missing: NO_LISTENERS, added: l };
   }
 
   /** Stops looking (the worker shuts down); waits for a save under way. */
@@ -225,8 +254,8 @@ export class LearnedReadiness {
   /** Adds to what is learned; `replace` drops what the generation did not listen on. */
   private async learn(from: Listeners, replace: boolean): Promise<void> {
     const before = await this.expected();
-    const next = replace ? from : union(before, from);
-    if (sameListeners(before, next)) return;
+    const next = replace || before === null ? from : union(before, from);
+    if (before !== null && sameListeners(before, next)) return;
     this.learned = next;
     const file = this.opts.file;
     if (!file) return;
@@ -239,9 +268,12 @@ export class LearnedReadiness {
   }
 }
 
-/** Nothing (not an error) when the file is missing, unreadable, a symlink, or for another command. */
-export async function loadLearned(file: string | undefined, command: string): Promise<Listeners> {
-  if (!file) return NO_LISTENERS;
+/**
+ * What the file says the command listens on; null (nothing known, not an error) when the file is
+ * missing, unreadable, a symlink, or for another command.
+ */
+export async function loadLearned(file: string | undefined, command: string): Promise<Listeners | null> {
+  if (!file) return null;
   let text: string;
   try {
     // O_NOFOLLOW: a symlink planted in .devsup must not make us read (and trust) another file.
@@ -252,17 +284,17 @@ export async function loadLearned(file: string | undefined, command: string): Pr
       await fh.close();
     }
   } catch {
-    return NO_LISTENERS;
+    return null;
   }
   try {
     const o = JSON.parse(text) as Partial<SavedPorts>;
-    if (o.v !== 1 || o.command !== command || !Array.isArray(o.tcp) || !Array.isArray(o.unix)) return NO_LISTENERS;
+    if (o.v !== 1 || o.command !== command || !Array.isArray(o.tcp) || !Array.isArray(o.unix)) return null;
     return {
       tcp: o.tcp.filter((p): p is number => Number.isInteger(p) && p > 0 && p < 65536).sort((a, b) => a - b),
       unix: o.unix.filter((u): u is string => typeof u === 'string' && u !== '').sort(),
     };
   } catch {
-    return NO_LISTENERS;
+    return null;
   }
 }
 

@@ -117,3 +117,24 @@ describe('parsing /proc/net', () => {
     ]);
   });
 });
+
+describe('a busy machine', () => {
+  it('finds a socket listed past the first page of /proc/net/unix', async () => {
+    const { createServer } = await import('node:net');
+    const dir = tempDir();
+    // Enough listening sockets of our own that the table runs over a page, ours among the last.
+    const servers = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => new Promise<import('node:net').Server>((resolve) => {
+        const s = createServer();
+        s.listen(join(dir, `filler-${i}.sock`), () => resolve(s));
+      })),
+    );
+    try {
+      const sock = join(dir, 'app.sock');
+      const { child } = await listener(['0', '0', sock]);
+      expect((await treeListeners(child.pid!)).unix).toEqual([sock]);
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+});
