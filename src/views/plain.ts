@@ -61,7 +61,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'ready': {
         const on = describeListeners(e.listening);
-        if (e.how === 'ports') note(e, `ready: listening again on ${on}`);
+        if (e.how === 'ports') note(e, `ready: listening on ${on}`);
         else if (opts.verbose || e.how !== 'started' || on !== '') note(e, `ready (${e.how})${on ? `, listening on ${on}` : ''}`);
         return;
       }
