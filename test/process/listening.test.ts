@@ -138,3 +138,23 @@ describe('a busy machine', () => {
     }
   });
 });
+
+describe('a tree that changes while it is read', () => {
+  it('is read without error while its children come and go, and still shows the port', async () => {
+    // A parent that forks short-lived children as fast as it can, listening itself.
+    const churn = spawn(
+      process.execPath,
+      ['-e', `const { spawn } = require('child_process'); require('net').createServer().listen(0, '127.0.0.1', function () { console.log('PORT ' + this.address().port); }); setInterval(() => spawn('sleep', ['0.03'], { stdio: 'ignore' }), 10);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    started.push(churn);
+    trackPid(churn.pid);
+    let out = '';
+    churn.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const own = Number((await waitFor(() => /PORT (\d+)/.exec(out), 'the churning parent to listen'))[1]);
+    for (let i = 0; i < 40; i++) {
+      const l = await treeListeners(churn.pid!);
+      expect(l.tcp).toEqual([own]);
+    }
+  });
+});
