@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Bus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
-import { type ChangeSet, type RestartContext, type StartReason, type TaskResult } from '../core/events.js';
+import type { ChangeSet, RestartContext, StartReason, TaskResult } from '../core/events.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { Backoff } from './backoff.js';
 import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
