@@ -114,22 +114,52 @@ export async function treePids(rootPid: number): Promise<number[]> {
   return out;
 }
 
-/**
- * What the tree under `rootPid` listens on now. Empty outside Linux, and for a tree that is gone.
- * `want` (optional) lets a caller that waits for known ports skip reading the tree's descriptors
- * until every one of them is listened on by someone.
- */
-export async function treeListeners(rootPid: number, want?: Listeners): Promise<Listeners> {
-  if (!listeningSupported || readStat(rootPid) === undefined) return { tcp: [], unix: [] };
-  const sockets = listeningSockets(rootPid, want === undefined || want.unix.length > 0);
-  if (want) {
-    const open = new Set(sockets.map((s) => (s.tcp !== undefined ? `t${s.tcp}` : `u${s.unix}`)));
-    const all = want.tcp.every((p) => open.has(`t${p}`)) && want.unix.every((u) => open.has(`u${u}`));
-    if (!all) return { tcp: [], unix: [] };
-  }
+/** What the tree under `rootPid` listens on now. Empty outside Linux, and for a tree that is gone. */
+export async function treeListeners(rootPid: number): Promise<Listeners> {
+  return new TreeSockets(rootPid).look();
+}
+
+/** Socket inodes of every process of the tree, and the key that tells whether they changed. */
+async function treeInodes(rootPid: number): Promise<Set<string>> {
   const inodes = new Set<string>();
   for (const pid of await treePids(rootPid)) for (const i of socketInodes(pid)) inodes.add(i);
-  return listenersOf(sockets, inodes);
+  return inodes;
+}
+
+/**
+ * Repeated looks at one tree, cheap enough to poll every few milliseconds. Reading the kernel's TCP
+ * tables costs milliseconds however few sockets they list (it walks the whole hash table), while a
+ * tree's descriptors take a fraction of that: the tables are read only when the tree's set of
+ * sockets changed (and for a short while after, as listen() follows socket()), and otherwise at
+ * most every TABLES_EVERY_MS. A tree without any socket listens on nothing: no table is read.
+ */
+export class TreeSockets {
+  private key = '';
+  private hotUntil = 0;
+  private tablesAt = -Infinity;
+  private last: Listeners = { tcp: [], unix: [] };
+
+  constructor(
+    private readonly rootPid: number,
+    private readonly opts: { tablesEveryMs?: number; hotMs?: number } = {},
+  ) {}
+
+  async look(): Promise<Listeners> {
+    if (!listeningSupported || readStat(this.rootPid) === undefined) return (this.last = { tcp: [], unix: [] });
+    const inodes = await treeInodes(this.rootPid);
+    const now = Date.now();
+    const key = [...inodes].sort().join(',');
+    if (key !== this.key) {
+      this.key = key;
+      this.hotUntil = now + (this.opts.hotMs ?? 150);
+    }
+    if (inodes.size === 0) return (this.last = { tcp: [], unix: [] });
+    if (now < this.hotUntil || now - this.tablesAt >= (this.opts.tablesEveryMs ?? 250)) {
+      this.tablesAt = now;
+      this.last = listenersOf(listeningSockets(this.rootPid, true), inodes);
+    }
+    return this.last;
+  }
 }
 
 function listenersOf(sockets: Socket[], inodes: Set<string>): Listeners {

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import { describeListeners } from '../core/events.js';
-import { listeningSupported, NO_LISTENERS, treeListeners, type Listeners } from '../process/listening.js';
+import { listeningSupported, NO_LISTENERS, treeListeners, TreeSockets, type Listeners } from '../process/listening.js';
 import { isAlive, procId, readProcText } from '../process/proc-start.js';
 import type { ProcId } from '../process/types.js';
 import { ensurePrivateDir, writeFileAtomic } from '../state/files.js';
@@ -34,8 +34,6 @@ const FAST_POLL_FOR_MS = 2000;
  * the old one would only delay the restart.
  */
 const MOVED_GRACE_MS = 3000;
-/** How often the wait also reads everything the tree listens on, to see a port that moved. */
-const FULL_LOOK_MS = 250;
 /** When a running generation's sockets are looked at (ms after its start), then every LATER_MS. */
 const SAMPLE_AT_MS = [150, 400, 1000, 2000, 4000, 8000];
 const SAMPLE_LATER_MS = 15_000;
@@ -66,27 +64,18 @@ export function learnPorts(rootPid: number): Promise<Listeners> {
  */
 export async function waitLearnedReady(rootPid: number, expected: Listeners, signal: AbortSignal, timeoutMs: number): Promise<ReadyOutcome> {
   const t0 = Date.now();
-  let lastFullLook = t0;
+  const tree = new TreeSockets(rootPid);
   let movedAt: number | undefined;
   for (;;) {
-    const seen = await treeListeners(rootPid, expected);
-    const missing = minus(expected, seen);
-    if (isEmpty(missing)) {
-      const all = await treeListeners(rootPid);
-      return { listening: all, missing, added: minus(all, expected) };
-    }
+    const all = await tree.look();
+    const missing = minus(expected, all);
+    const added = minus(all, expected);
+    if (isEmpty(missing)) return { listening: all, missing, added };
     const now = Date.now();
-    if (movedAt === undefined && now - lastFullLook >= FULL_LOOK_MS) {
-      lastFullLook = now;
-      if (!isEmpty(minus(await treeListeners(rootPid), expected))) movedAt = now;
-    }
+    if (movedAt === undefined && !isEmpty(added)) movedAt = now;
     const elapsed = now - t0;
     const limit = movedAt === undefined ? timeoutMs : Math.min(timeoutMs, movedAt - t0 + MOVED_GRACE_MS);
-    if (signal.aborted || elapsed >= limit) {
-      // `seen` is empty unless everything was open; what is open is worth telling all the same.
-      const all = await treeListeners(rootPid);
-      return { listening: all, missing: minus(expected, all), added: minus(all, expected) };
-    }
+    if (signal.aborted || elapsed >= limit) return { listening: all, missing, added };
     await sleep(Math.min(elapsed < FAST_POLL_FOR_MS ? WAIT_POLL_MS : WAIT_POLL_SLOW_MS, limit - elapsed), signal);
   }
 }
@@ -209,9 +198,10 @@ export class LearnedReadiness {
 
   private async waitFirstListen(gen: number, rootPid: number, signal: AbortSignal): Promise<ReadyOutcome | undefined> {
     const t0 = Date.now();
+    const tree = new TreeSockets(rootPid);
     let l: Listeners = NO_LISTENERS;
     for (;;) {
-      l = await treeListeners(rootPid);
+      l = await tree.look();
       const elapsed = Date.now() - t0;
       if (!isEmpty(l) || signal.aborted || elapsed >= FIRST_LISTEN_WAIT_MS) break;
       await sleep(Math.min(elapsed < FAST_POLL_FOR_MS ? WAIT_POLL_MS : WAIT_POLL_SLOW_MS, FIRST_LISTEN_WAIT_MS - elapsed), signal);

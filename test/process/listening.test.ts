@@ -67,7 +67,8 @@ describe('treeListeners', () => {
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
     started.push(other);
     trackPid(other.pid);
-    const l = await treeListeners(other.pid!, { tcp: [port], unix: [] });
+    const l = await treeListeners(other.pid!);
+    expect(port).toBeGreaterThan(0);
     expect(l.tcp).toEqual([]);
   });
 });
