@@ -12,6 +12,10 @@ import { ensurePrivateDir, writeFileAtomic } from '../state/files.js';
  * listened on ports teaches them; the next one (in this run or the next, since they are kept in the
  * state directory) is ready once its tree listens on all of them again. A generation that does not
  * reopen one within the bound is ready anyway, with a warning, and the port is no longer awaited.
+ * A command never seen before is ready once it listens anywhere (or after FIRST_LISTEN_WAIT_MS).
+ *
+ * The worker uses it in three places: observe() when a generation is spawned, waitReady() in place
+ * of "ready at spawn" when no readiness is configured, listening() for its status.
  */
 
 /** How long a generation may take to reopen what the previous one listened on. */
