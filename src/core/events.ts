@@ -10,6 +10,33 @@ export interface ChangeSet {
   removed: string[];
 }
 
+/** What a process tree accepts connections on: TCP ports, and unix socket paths (`@name`: abstract). */
+export interface Listeners {
+  tcp: number[];
+  unix: string[];
+}
+
+/** `:4310 /tmp/app.sock`: how every view names what a worker listens on. */
+export function describeListeners(l: Listeners | undefined): string {
+  return l ? [...l.tcp.map((p) => `:${p}`), ...l.unix].join(' ') : '';
+}
+
+/** A process found listening on a port a worker needed. */
+export interface PortHolderInfo {
+  pid: number;
+  /** Its command line, quoted for a shell. */
+  command: string;
+  startedAt: string;
+  /** Started by devsup (it carries devsup's environment): a leftover, with the generation and code it ran. */
+  devsup?: { generation?: number; codeId?: string };
+  /** It belongs to the project, as `devsup ps` judges (works in it or runs a file of it). */
+  inProject: boolean;
+  /** Set for a project process: whether files it runs changed since it started. */
+  stale?: boolean;
+  /** The command that stops it. */
+  stop: string;
+}
+
 export type StopHow = 'signal' | 'killed' | 'gave-up' | 'already-exited';
 export type TaskResult = 'passed' | 'failed' | 'cancelled';
 /** `caches`: caches were found after a start that did not wait for the cache search (an early start). */
@@ -56,9 +83,12 @@ export type DevsupEvent =
       type: 'ready';
       worker: string;
       generation: number;
-      how: 'log' | 'port' | 'started';
+      /** `ports`: its tree listens again on what the previous generation listened on (nothing configured). */
+      how: 'log' | 'port' | 'ports' | 'started';
       /** The TCP ports the probe saw accepting connections, when it looked at ports. */
       ports?: number[];
+      /** What its tree listens on at that moment (TCP ports, unix socket paths), when anything. */
+      listening?: Listeners;
     }
   | { type: 'change'; worker: string; changes: ChangeSet; seq: number }
   | { type: 'stale'; worker: string; generation: number; files: string[]; /** false when the worker's policy keeps it running stale */ restarting: boolean }
@@ -126,6 +156,10 @@ export type DevsupEvent =
       problems: string[];
     }
   | { type: 'warning'; worker?: string; message: string }
+  /** A child failed for a port another process holds; `otherUsers`: uids of holders devsup cannot see. */
+  | { type: 'port-taken'; worker: string; generation: number; port: number; holders: PortHolderInfo[]; otherUsers: number[] }
+  /** Something devsup decided that the user would want to know, though nothing is wrong. */
+  | { type: 'note'; worker?: string; message: string }
   | { type: 'shutdown'; signal: string | null };
 
 export type EventType = DevsupEvent['type'];

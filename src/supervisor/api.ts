@@ -1,4 +1,4 @@
-import type { DevsupEvent, TaskResult } from '../core/events.js';
+import type { DevsupEvent, Listeners, TaskResult } from '../core/events.js';
 
 /** What a view or a remote client may know of one worker. */
 export interface WorkerView {
@@ -27,6 +27,8 @@ export interface WorkerView {
   message: string | null;
   /** False when the output goes straight to the terminal of `devsup run`, so `logs` has none of it. */
   captured?: boolean;
+  /** What the running generation's process tree listens on (Linux; empty elsewhere and when nothing runs). */
+  listening: Listeners;
 }
 
 export interface SupervisorSnapshot {

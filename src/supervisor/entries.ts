@@ -5,6 +5,7 @@ import { stateDirOf } from '../state/paths.js';
 import type { TreeOptions } from '../watch/tree.js';
 import { looksOneShot } from '../worker/one-shot.js';
 import type { WorkerEntry } from './supervisor.js';
+import { learnedPortsPath } from '../worker/learned-ready.js';
 
 /** What `restart` in the config means for the worker's two triggers. */
 const POLICY = {
@@ -14,11 +15,11 @@ const POLICY = {
 } as const;
 
 /** Turns a validated config into what the supervisor runs. */
-export function entriesFromConfig(config: ResolvedConfig, opts: { color: boolean }): WorkerEntry[] {
+export function entriesFromConfig(config: ResolvedConfig, opts: { color: boolean; name?: string }): WorkerEntry[] {
   return config.workers.map((w) => entryOf(w, config.dir, opts, config.file));
 }
 
-function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }, configFile: string): WorkerEntry {
+function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean; name?: string }, configFile: string): WorkerEntry {
   const clear = w.clear === false ? { presets: [], globs: [] } : w.clear === 'auto' ? { presets: presetsForCommand(w.cmd), globs: [] } : parseClearSpec(w.clear);
   const policy = POLICY[w.restart];
   const env: Record<string, string | undefined> = { ...w.env };
@@ -43,6 +44,7 @@ function entryOf(w: ResolvedWorker, dir: string, opts: { color: boolean }, confi
       output: 'pipe',
       repeat: w.repeat,
       ready: w.ready === null ? undefined : 'log' in w.ready ? { log: new RegExp(w.ready.log) } : { port: w.ready.port, host: w.ready.host ?? '127.0.0.1' },
+      portsFile: learnedPortsPath(stateDirOf(dir), opts.name ?? 'default', w.name),
     },
     watch: {
       // An env file is watched by itself (it is usually gitignored): its edit restarts the worker.
@@ -93,6 +95,10 @@ export interface RunEntryOptions {
   env: Record<string, string | undefined>;
   /** `.env` files (absolute), read before every start and watched by themselves. */
   envFiles?: string[];
+  /** Files watched whatever the ignore rules say: those the command names (`node dist/server.js`). */
+  alsoWatch?: string[];
+  /** Where the ports learned for readiness are kept. */
+  portsFile?: string;
 }
 
 /**
@@ -123,9 +129,10 @@ export function runEntry(o: RunEntryOptions): WorkerEntry {
       stdin: o.stdin ? 'pipe' : 'ignore',
       output: o.piped ? 'pipe' : 'inherit',
       ready: o.ready ? { log: o.ready } : o.readyPort ? { port: o.readyPort, host: '127.0.0.1' } : undefined,
+      portsFile: o.portsFile,
     },
     // Whatever devsup clears must not look like a source change, or clearing would restart forever.
     // Env files are watched by themselves (they are usually gitignored): an edit restarts the child.
-    watch: { roots: [...o.roots, ...(o.envFiles ?? [])], ignore: [...o.ignore, ...globs], ext: o.ext, settleMs: o.settleMs, poll: o.poll, backend: o.backend },
+    watch: { roots: [...o.roots, ...(o.alsoWatch ?? []), ...(o.envFiles ?? [])], ignore: [...o.ignore, ...globs], ext: o.ext, settleMs: o.settleMs, poll: o.poll, backend: o.backend },
   };
 }

@@ -16,7 +16,7 @@ export function followConfigFile(
   initial: ResolvedConfig,
   sup: Pick<Supervisor, 'reconcile'>,
   bus: Bus,
-  opts: { color: boolean },
+  opts: { color: boolean; name?: string },
 ): { close(): void; current(): ResolvedConfig } {
   let config = initial;
   // An invalid edit stays on show (a `config-check` with its problems) until a valid one clears it.

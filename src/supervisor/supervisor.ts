@@ -4,6 +4,7 @@ import type { DevsupEvent } from '../core/events.js';
 import { Ring } from '../core/ring.js';
 import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
+import { explainNoFiles } from '../watch/explain.js';
 import { indexPath } from '../watch/index-file.js';
 import { TreeClosedError, WatchedTree, type TreeOptions } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
@@ -14,6 +15,7 @@ import { BOOT_HEAD_START_MS, Worker, type WorkerSpec } from '../worker/worker.js
 import { guardLoops } from './loop-guard.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
+import { watchPortConflicts } from './port-conflict.js';
 import { holdsReleased, waitFresh } from './wait-fresh.js';
 
 export interface WorkerEntry {
@@ -58,6 +60,7 @@ export class Supervisor implements SupervisorApi {
   ) {
     for (const e of entries) this.slots.set(e.spec.name, this.makeSlot(e));
     bus.on((e) => this.route(e));
+    watchPortConflicts(bus, { root: opts.root, spec: (name) => this.slots.get(name)?.entry.spec });
   }
 
   private makeSlot(e: WorkerEntry): Slot {
@@ -139,6 +142,7 @@ export class Supervisor implements SupervisorApi {
       files: snap.files.size,
       fallbackReason: slot.tree.fallbackReason,
     });
+    if (snap.files.size === 0) this.bus.emit({ type: 'warning', worker: name, message: explainNoFiles({ ...slot.entry.watch, gitignore: true }) });
   }
 
   /**

@@ -24,5 +24,6 @@ export function viewOf(worker: Worker): WorkerView {
     taskHistory: st.tasks.slice(-20).map((t) => ({ result: t.result, durationMs: t.durationMs })),
     message: s.kind === 'start-failed' ? s.message : s.kind === 'starting' && s.waitingFor?.length ? `waiting for ${s.waitingFor.join(', ')} to be ready` : null,
     captured: worker.spec.output === 'pipe',
+    listening: st.listening,
   };
 }

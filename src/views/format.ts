@@ -1,3 +1,5 @@
+import type { EventOf } from '../core/events.js';
+
 /** Small human formats shared by the text views. */
 
 export function formatBytes(n: number): string {
@@ -12,7 +14,8 @@ export function formatBytes(n: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
-export { formatDuration } from '../core/duration.js';
+import { formatDuration } from '../core/duration.js';
+export { formatDuration };
 
 /** The first few names and how many more, so one line stays one line. */
 export function formatFiles(files: string[], shown = 3): string {
@@ -30,4 +33,36 @@ export function loopSentence(e: { files: string[]; generations: number; ignore: 
   const fix = e.ignore.map((g) => `--ignore ${g}`).join(' ');
   if (short) return `restart loop on ${formatFiles(e.files)}: no longer watched; fix: ${fix}`;
   return `restart loop: ${formatFiles(e.files)} changed right after each of ${e.generations} starts (the child writes into its watched tree); no longer watching ${e.files.length === 1 ? 'it' : 'them'}. Fix: ${fix} (or "ignore" in the config)`;
+}
+
+/**
+ * `port 4310 is taken by pid 812, started 14:02:11 (3m12s ago), a leftover of devsup (generation 3),
+ * runs stale code; stop it with: kill 812 · node server.js`, one line per holder. The command comes
+ * last: a narrow status line cuts it, never the way to stop it.
+ */
+export function describePortTaken(e: EventOf<'port-taken'>): string[] {
+  const out = e.holders.map((h) => {
+    const parts = [`port ${e.port} is taken by pid ${h.pid}, started ${startText(h.startedAt)}`];
+    if (h.devsup) {
+      const gen = h.devsup.generation !== undefined ? `generation ${h.devsup.generation}` : '';
+      const code = h.devsup.codeId ? `code ${h.devsup.codeId}` : '';
+      parts.push(`a leftover of devsup${gen || code ? ` (${[gen, code].filter(Boolean).join(', ')})` : ''}`);
+    }
+    if (h.stale !== undefined) parts.push(h.stale ? 'runs stale code' : 'runs the code on disk');
+    else if (!h.inProject) parts.push('not a process of this project');
+    const cmd = h.command.length > 100 ? `${h.command.slice(0, 99)}…` : h.command;
+    return `${parts.join(', ')}; stop it with: ${h.stop}${cmd ? ` · ${cmd}` : ''}`;
+  });
+  for (const uid of e.otherUsers) out.push(`port ${e.port} is taken by a process of uid ${uid}, which devsup cannot look at`);
+  return out;
+}
+
+/** `14:02:11, 3m12s ago` today, with the date on other days (local time). */
+function startText(iso: string, now = Date.now()): string {
+  const d = new Date(iso);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const today = new Date(now).toDateString() === d.toDateString();
+  return `${today ? time : `${day} ${time}`} (${formatDuration(Math.max(0, now - d.getTime()))} ago)`;
 }

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
-import { assertNever, type ChangeSet, type DevsupEvent } from '../core/events.js';
+import { assertNever, describeListeners, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
+import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { stylerFor } from './style.js';
 
@@ -63,9 +63,12 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
       case 'spawn-failed':
         say(e, e.exitCode === undefined ? `${st.red(e.message)}${st.dim('; waiting for a change (or type rs)')}` : st.red(e.message));
         return;
-      case 'ready':
-        if (opts.verbose || e.how !== 'started') note(e, `ready (${e.how})`);
+      case 'ready': {
+        const on = describeListeners(e.listening);
+        if (e.how === 'ports') note(e, `ready: listening on ${on}`);
+        else if (opts.verbose || e.how !== 'started' || on !== '') note(e, `ready (${e.how})${on ? `, listening on ${on}` : ''}`);
         return;
+      }
       case 'change':
         if (opts.verbose) note(e, `change: ${describeChanges(e.changes)}`);
         return;
@@ -136,6 +139,12 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'warning':
         say(e, st.yellow(`warning: ${e.message}`));
+        return;
+      case 'port-taken':
+        for (const line of describePortTaken(e)) say(e, st.red(line));
+        return;
+      case 'note':
+        note(e, `note: ${e.message}`);
         return;
       case 'shutdown':
         if (opts.verbose) note(e, `shutting down${e.signal ? ` on ${e.signal}` : ''}`);

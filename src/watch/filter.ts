@@ -49,7 +49,23 @@ export function userGlob(raw: string): string {
   return g;
 }
 
-export function createFilter(opts: FilterOptions): PathFilter {
+/** Why a path is left out: what a user reads when a file they expected is not watched. */
+export type Exclusion =
+  | { rule: 'default-dir'; dir: string }
+  | { rule: 'editor-temp' }
+  | { rule: 'ignore'; glob: string; dir?: string }
+  | { rule: 'gitignore'; dir?: string }
+  | { rule: 'ext'; ext: string[] }
+  | { rule: 'outside' };
+
+export interface ExplainingFilter extends PathFilter {
+  /** Why `absPath` (a file) does not count; undefined when it does. For messages, not for walks. */
+  why(absPath: string): Exclusion | undefined;
+}
+
+type Rule = 'default-dir' | 'editor-temp' | 'ignore' | 'gitignore';
+
+export function createFilter(opts: FilterOptions): ExplainingFilter {
   const roots = opts.roots.map(classifyRoot).sort((a, b) => b.path.length - a.path.length);
   const defaults = new Set(DEFAULT_IGNORED_DIRS);
   const globs = (opts.ignore ?? []).filter((g) => g.trim() !== '').map(userGlob);
@@ -62,17 +78,29 @@ export function createFilter(opts: FilterOptions): PathFilter {
   const rootOf = (abs: string): Root | undefined =>
     roots.find((r) => abs === r.path || (!r.isFile && abs.startsWith(r.prefix)));
 
-  const ruledOut = (abs: string, root: Root, isDir: boolean): boolean => {
-    if (isDir ? defaults.has(basename(abs)) : isEditorTemp(basename(abs))) return true;
-    if (userMatch?.(toPosix(abs.slice(root.prefix.length)))) return true;
-    return git?.ignores(abs, root.path, isDir) ?? false;
+  const ruledOut = (abs: string, root: Root, isDir: boolean): Rule | undefined => {
+    if (isDir && defaults.has(basename(abs))) return 'default-dir';
+    if (!isDir && isEditorTemp(basename(abs))) return 'editor-temp';
+    if (userMatch?.(toPosix(abs.slice(root.prefix.length)))) return 'ignore';
+    return git?.ignores(abs, root.path, isDir) ? 'gitignore' : undefined;
+  };
+
+  const exclusion = (abs: string, root: Root, isDir: boolean): Exclusion | undefined => {
+    const rule = ruledOut(abs, root, isDir);
+    if (rule === undefined) return undefined;
+    if (rule === 'default-dir') return { rule, dir: abs };
+    if (rule === 'editor-temp') return { rule };
+    const dir = isDir ? { dir: abs } : {};
+    if (rule === 'gitignore') return { rule, ...dir };
+    const rel = toPosix(abs.slice(root.prefix.length));
+    return { rule, glob: opts.ignore?.find((g) => g.trim() !== '' && picomatch(userGlob(g), { dot: true })(rel)) ?? globs.join(', '), ...dir };
   };
 
   const dirSkipped = (dir: string, root: Root): boolean => {
     if (dir === root.path || !dir.startsWith(root.prefix)) return false;
     const hit = dirCache.get(dir);
     if (hit !== undefined) return hit;
-    const skipped = dirSkipped(dirname(dir), root) || ruledOut(dir, root, true);
+    const skipped = dirSkipped(dirname(dir), root) || ruledOut(dir, root, true) !== undefined;
     if (dirCache.size >= MAX_CACHED_DIRS) dirCache.clear();
     dirCache.set(dir, skipped);
     return skipped;
@@ -98,7 +126,23 @@ export function createFilter(opts: FilterOptions): PathFilter {
       // Naming a file explicitly beats every pattern that would leave it out.
       if (root.isFile) return true;
       if (abs === root.path || !extOk(abs)) return false;
-      return !dirSkipped(dirname(abs), root) && !ruledOut(abs, root, false);
+      return !dirSkipped(dirname(abs), root) && ruledOut(abs, root, false) === undefined;
+    },
+    why(absPath) {
+      const abs = normal(absPath);
+      const root = rootOf(abs);
+      if (!root) return { rule: 'outside' };
+      if (root.isFile) return undefined;
+      // The outermost directory left out is the one to name: nothing below it was looked at.
+      const dirs: string[] = [];
+      for (let d = dirname(abs); d !== root.path && d.startsWith(root.prefix); d = dirname(d)) dirs.unshift(d);
+      for (const d of dirs) {
+        const ex = exclusion(d, root, true);
+        if (ex) return ex;
+      }
+      const own = exclusion(abs, root, false);
+      if (own) return own;
+      return extOk(abs) ? undefined : { rule: 'ext', ext: exts };
     },
     ignoreGlobs: [`**/{${DEFAULT_IGNORED_DIRS.join(',')}}`, ...globs],
   };

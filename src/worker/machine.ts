@@ -1,4 +1,4 @@
-import { assertNever, type DevsupEvent, type RestartContext, type StartReason } from '../core/events.js';
+import { assertNever, type DevsupEvent, type Listeners, type RestartContext, type StartReason } from '../core/events.js';
 import type { ExitRecord } from '../process/types.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { backoffDelay } from './backoff.js';
@@ -121,7 +121,7 @@ class Transition {
       case 'spawnFailed':
         return this.onSpawnFailed(p, input);
       case 'readySeen':
-        return this.onReady(p, input.gen, input.how, input.ports);
+        return this.onReady(p, input.gen, input.how, input.ports, input.listening);
       case 'readyTimedOut':
         if (p.kind === 'running' && p.gen === input.gen) this.emit({ type: 'warning', worker: this.name, message: input.message });
         return;
@@ -392,12 +392,19 @@ class Transition {
 
   // Running
 
-  private onReady(p: Phase, gen: number, how: ReadyHow, ports?: number[]): void {
+  private onReady(p: Phase, gen: number, how: ReadyHow, ports?: number[], listening?: Listeners): void {
     if (p.kind !== 'running' || p.gen !== gen || p.ready) return;
     const signalled = how !== 'started';
     // A command that shows it serves is no one-shot, whatever an earlier generation did.
     this.patch({ ...p, ready: true, signalled, ports }, signalled ? { oneShot: false } : {});
-    this.emit({ type: 'ready', worker: this.name, generation: gen, how, ...(ports && ports.length > 0 ? { ports: [...ports] } : {}) });
+    this.emit({
+      type: 'ready',
+      worker: this.name,
+      generation: gen,
+      how,
+      ...(ports && ports.length > 0 ? { ports: [...ports] } : {}),
+      ...(listening && listening.tcp.length + listening.unix.length > 0 ? { listening } : {}),
+    });
   }
 
   private onConfirmed(p: Phase, provisional: Snapshot, real: Snapshot): void {

@@ -1,5 +1,6 @@
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
-import type { EventOf } from '../core/events.js';
+import type { EventOf, Listeners } from '../core/events.js';
+import { missingWarning, type LearnedReadiness } from './learned-ready.js';
 import type { Child } from './port.js';
 import { waitForPort } from './ready.js';
 import type { WorkerSpec } from './spec.js';
@@ -13,9 +14,9 @@ import type { WorkerSpec } from './spec.js';
 export type ReadyHow = EventOf<'ready'>['how'];
 
 export type ReadyOutcome =
-  | { kind: 'ready'; how: ReadyHow; ports?: number[] }
+  | { kind: 'ready'; how: ReadyHow; ports?: number[]; listening?: Listeners }
   /** Gave up waiting: the generation counts as ready, with this warning. */
-  | { kind: 'timed-out'; how: ReadyHow; message: string };
+  | { kind: 'timed-out'; how: ReadyHow; message: string; listening?: Listeners };
 
 /** Lines of the generation's output as they arrive (ANSI codes still in). */
 export interface LineTap {
@@ -24,6 +25,7 @@ export interface LineTap {
 
 export interface ReadyContext {
   spec: WorkerSpec;
+  gen: number;
   child: Child;
   lines: LineTap;
   /** Aborted when the generation stops or exits; the probe then resolves undefined. */
@@ -49,6 +51,20 @@ export function logProbe(re: RegExp): ReadinessProbe {
 /** Ready once something accepts TCP connections on host:port. */
 export function portProbe(port: number, host: string): ReadinessProbe {
   return async ({ signal }) => ((await waitForPort(port, host, signal)) ? { kind: 'ready', how: 'port', ports: [port] } : undefined);
+}
+
+/**
+ * Nothing configured: ready once the tree listens again on what earlier generations listened on
+ * (learned-ready.ts), or once spawned when nothing is known to be awaited.
+ */
+export function learnedProbe(learned: LearnedReadiness, timeoutMs?: number): ReadinessProbe {
+  return async ({ gen, child, signal }) => {
+    const r = await learned.waitReady(gen, child.pid, signal);
+    if (signal.aborted) return undefined;
+    if (!r) return { kind: 'ready', how: 'started' };
+    const warning = missingWarning(r, timeoutMs);
+    return warning ? { kind: 'timed-out', how: 'ports', message: warning, listening: r.listening } : { kind: 'ready', how: 'ports', listening: r.listening };
+  };
 }
 
 /**

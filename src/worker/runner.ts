@@ -278,13 +278,13 @@ export class Runner {
     void child.exited.then(() => ac.abort());
     const lines = { on: (l: (line: string) => void) => void this.taps.get(gen)?.add(l) };
     void Promise.resolve()
-      .then(() => probe({ spec: this.spec, child, lines, signal: ac.signal }))
+      .then(() => probe({ spec: this.spec, gen, child, lines, signal: ac.signal }))
       .then(
         (out) => {
           this.probes.delete(gen);
           if (!out || ac.signal.aborted) return;
           if (out.kind === 'timed-out') this.dispatch({ type: 'readyTimedOut', gen, message: out.message });
-          this.dispatch({ type: 'readySeen', gen, how: out.how, ports: out.kind === 'ready' ? out.ports : undefined });
+          this.dispatch({ type: 'readySeen', gen, how: out.how, ports: out.kind === 'ready' ? out.ports : undefined, listening: out.listening });
         },
         (err: unknown) => this.bus.emit({ type: 'warning', worker: this.spec.name, message: `readiness probe: ${errorMessage(err)}` }),
       );

@@ -33,4 +33,8 @@ export interface WorkerSpec {
   /** Tasks: how many runs each new code gets (flake hunting). */
   repeat?: number;
   ready?: ReadySpec;
+  /** Where the ports learned for readiness (when `ready` is not configured) are kept between runs. */
+  portsFile?: string;
+  /** How long a generation may take to reopen the learned ports (LEARNED_READY_TIMEOUT_MS). */
+  learnedReadyTimeoutMs?: number;
 }

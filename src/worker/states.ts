@@ -1,3 +1,4 @@
+import type { Listeners } from '../core/events.js';
 import { constants } from 'node:os';
 import { assertNever, type DevsupEvent, type RestartContext, type StartReason } from '../core/events.js';
 import type { SpawnFailure } from '../process/spawn.js';
@@ -138,7 +139,7 @@ export type Input =
   | { type: 'cleared'; gen: number; env: Record<string, string>; count: number; bytes: number; snapshot: Snapshot; searchAfter: boolean; error?: string }
   | { type: 'spawned'; gen: number; child: Child }
   | { type: 'spawnFailed'; gen: number; message: string; reason: SpawnFailure }
-  | { type: 'readySeen'; gen: number; how: ReadyHow; ports?: number[] }
+  | { type: 'readySeen'; gen: number; how: ReadyHow; ports?: number[]; listening?: Listeners }
   | { type: 'readyTimedOut'; gen: number; message: string }
   | { type: 'exited'; gen: number; exit: ExitRecord; leftovers?: Leftovers; depsNow?: DepCheck }
   | { type: 'stopped'; gen: number; attempt: number; result: StopResult; exit?: ExitRecord }

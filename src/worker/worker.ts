@@ -1,6 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { Bus } from '../core/bus.js';
-import type { StartReason } from '../core/events.js';
+import type { Listeners, StartReason } from '../core/events.js';
+import { NO_LISTENERS } from '../process/listening.js';
+import { LearnedReadiness } from './learned-ready.js';
+import { learnedProbe } from './readiness.js';
 import type { ExitRecord } from '../process/types.js';
 import { diffSnapshots, type Snapshot } from '../watch/snapshot.js';
 import { runsAsTask, spawnSnapshot, type Phase } from './machine.js';
@@ -38,6 +41,8 @@ export interface WorkerStatus {
   tasks: readonly TaskRun[];
   /** Judged like a task: a task, or a `run` command seen to exit by itself. */
   runsAsTask: boolean;
+  /** What the running generation's tree listens on (as last looked at; empty outside Linux). */
+  listening: Listeners;
 }
 
 /**
@@ -46,6 +51,8 @@ export interface WorkerStatus {
  */
 export class Worker {
   private readonly runner: Runner;
+  /** Services: what the tree listens on, learned to tell readiness when none is configured. */
+  private readonly learned: LearnedReadiness | undefined;
 
   constructor(
     readonly spec: WorkerSpec,
@@ -53,7 +60,30 @@ export class Worker {
     private readonly hooks: RunnerHooks,
     opts: RunnerOptions & { gated?: boolean } = {},
   ) {
-    this.runner = new Runner(spec, bus, hooks, opts);
+    const learned =
+      spec.kind === 'service'
+        ? new LearnedReadiness({
+            file: spec.portsFile,
+            command: JSON.stringify(spec.command),
+            cwd: spec.cwd,
+            timeoutMs: spec.learnedReadyTimeoutMs,
+            onWarning: (message) => bus.emit({ type: 'warning', worker: spec.name, message }),
+          })
+        : undefined;
+    this.learned = learned;
+    const onChild = hooks.onChild;
+    const runnerHooks: RunnerHooks = learned
+      ? {
+          ...hooks,
+          // Every generation's sockets are looked at now and then: for the views, and to learn them.
+          onChild: (child, gen) => {
+            learned.observe(gen, child.pid);
+            onChild?.(child, gen);
+          },
+        }
+      : hooks;
+    const unconfiguredProbe = opts.unconfiguredProbe ?? (learned ? learnedProbe(learned, spec.learnedReadyTimeoutMs) : undefined);
+    this.runner = new Runner(spec, bus, runnerHooks, { ...opts, unconfiguredProbe });
   }
 
   get current(): WorkerState {
@@ -84,8 +114,9 @@ export class Worker {
     return this.runner.command({ type: 'stop' });
   }
 
-  shutdown(): Promise<void> {
-    return this.runner.command({ type: 'shutdown' });
+  async shutdown(): Promise<void> {
+    await this.runner.command({ type: 'shutdown' });
+    await this.learned?.close();
   }
 
   /** A dependency changed state: a start waiting for it may go on. */
@@ -124,6 +155,7 @@ export class Worker {
       spawnSnapshot: spawnSnapshot(s) ?? null,
       tasks: m.tasks.runs,
       runsAsTask: runsAsTask(this.runner.config, m),
+      listening: running ? (this.learned?.listening() ?? NO_LISTENERS) : NO_LISTENERS,
     };
   }
 }

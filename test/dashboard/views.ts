@@ -19,6 +19,7 @@ export function workerView(over: Partial<WorkerView> = {}): WorkerView {
     lastTask: null,
     taskHistory: [],
     message: null,
+    listening: { tcp: [], unix: [] },
     ...over,
   };
 }

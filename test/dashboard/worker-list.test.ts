@@ -95,3 +95,22 @@ describe('renderList', () => {
     expect(stripSgr(renderList(model(), 150, 10)[0]!)).not.toContain('FAILING');
   });
 });
+
+describe('the PORTS column', () => {
+  it('shows what each running worker listens on, and only when one listens on something', () => {
+    const m = model();
+    expect(stripSgr(renderList(m, 120, 10)[0]!)).not.toContain('PORTS');
+    m.rows[0]!.view = { ...m.rows[0]!.view, listening: { tcp: [4310, 9229], unix: ['/p/app.sock'] } };
+    const lines = renderList(m, 140, 10).map(stripSgr);
+    expect(lines[0]).toMatch(/CODE\s+PORTS\s+UP/);
+    expect(lines[1]).toMatch(/fresh\s+:4310 :9229 \/p\/app\.sock\s+1m05s/);
+  });
+
+  it('keeps the ports longer than uptime and pid on a narrow screen', () => {
+    const m = model();
+    m.rows[0]!.view = { ...m.rows[0]!.view, listening: { tcp: [4310], unix: [] } };
+    const header = stripSgr(renderList(m, 60, 10)[0]!);
+    expect(header).toContain('PORTS');
+    expect(header).not.toContain('PID');
+  });
+});

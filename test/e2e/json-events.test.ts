@@ -33,6 +33,8 @@ describe('JSON events', () => {
     const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.mjs'], { cwd: root });
     running.push(p);
     await p.waitForLine(/^UP$/);
+    // A command never seen before is ready once it listens, or after a while when it does not.
+    await p.waitForEvent((e) => e.type === 'ready', 'ready');
     writeFileSync(join(root, 'app.mjs'), "console.log('DONE');\n");
     await p.waitForEvent((e) => e.type === 'task-finished', 'the second generation ends by itself');
     expect(await p.stop('SIGINT')).toBe(130);

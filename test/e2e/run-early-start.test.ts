@@ -43,7 +43,8 @@ async function firstRun(root: string): Promise<string> {
   const p = devsup(root);
   const started = await p.waitForEvent((e) => e.type === 'worker-started', 'the first start');
   expect(started.provisional).toBeUndefined();
-  await p.waitForEvent((e) => e.type === 'ready', 'ready');
+  // A one-shot command is never ready (it does not live to listen); its finished run says it ran.
+  await p.waitForEvent((e) => e.type === 'ready' || e.type === 'task-finished', 'ready, or the run finished');
   expect(await p.stop('SIGINT')).toBe(130);
   expect(existsSync(join(root, '.devsup', 'index'))).toBe(true);
   return started.codeId as string;

@@ -1,3 +1,4 @@
+import { describeListeners } from '../../core/events.js';
 import type { SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
 import { formatFiles, formatDuration } from '../../views/format.js';
 import type { ControlOptions } from './commands.js';
@@ -50,6 +51,7 @@ function render(snap: SupervisorSnapshot, rows: { w: WorkerView; status: string 
     parts.push(`gen ${w.generation}`);
     if (w.startedAt) parts.push(`started ${w.startedAt}`);
     if (w.codeId) parts.push(`code ${w.codeId}`);
+    if (w.pid !== null && (w.listening?.tcp.length ?? 0) + (w.listening?.unix.length ?? 0) > 0) parts.push(`listening ${describeListeners(w.listening)}`);
     if (w.pid !== null && !w.ready && w.kind === 'service') parts.push('not ready');
     if (w.lastTask && w.pid === null) parts.push(`last run ${w.lastTask.result} in ${formatDuration(w.lastTask.durationMs)}`);
     if (w.pid === null && w.lastExit && w.kind === 'service') parts.push(`exit ${w.lastExit.code ?? w.lastExit.signal}`);

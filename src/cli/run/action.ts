@@ -1,11 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Bus } from '../../core/bus.js';
 import { UsageError } from '../../core/errors.js';
+import { stateDirOf } from '../../state/paths.js';
 import type { SupervisorApi } from '../../supervisor/api.js';
 import { runEntry } from '../../supervisor/entries.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
+import { learnedPortsPath } from '../../worker/learned-ready.js';
+import { commandFiles, describeExclusion, namedButIgnored } from '../../watch/explain.js';
 import { jsonView } from '../../views/json.js';
 import { plainView } from '../../views/plain.js';
 import type { RunOptions } from './command.js';
@@ -25,6 +28,9 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   for (const [i, file] of envFiles.entries()) {
     if (!existsSync(file) || statSync(file).isDirectory()) throw new UsageError(`env file does not exist: ${opts.envFile?.[i] ?? file}`);
   }
+  // The file the command runs is watched whatever the ignore rules say (`node dist/server.js`).
+  const words = opts.shell ? argv.flatMap((w) => w.split(/\s+/)) : argv;
+  const named = namedButIgnored(commandFiles(words, cwd), { roots, ignore: opts.ignore, ext: opts.ext });
   const stdinOpen = !process.stdin.destroyed;
   // Reading the output (for JSON, or to spot a ready line) means a pipe instead of the terminal.
   const piped = Boolean(opts.json || opts.ready);
@@ -50,6 +56,8 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
     piped,
     env,
     envFiles,
+    alsoWatch: named.map((n) => n.path),
+    portsFile: learnedPortsPath(stateDirOf(cwd), opts.name, 'main'),
   });
 
   const bus = new Bus();
@@ -70,6 +78,9 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
     },
   });
 
+  for (const n of named) {
+    bus.emit({ type: 'note', worker: 'main', message: `watching ${relative(cwd, n.path)} although ${describeExclusion(n.why, cwd)}: the command runs it` });
+  }
   const session = await openSession(bus, sup, { root: cwd, name: opts.name, stateDir: entry.spec.stateDir });
   const detachSignals = onShutdownSignals(
     (signal, code) => {

@@ -25,7 +25,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const bus = new Bus();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
-  const sup = new Supervisor(bus, entriesFromConfig(config, { color }), { root: config.dir, version: packageVersion() });
+  const sup = new Supervisor(bus, entriesFromConfig(config, { color, name: opts.name }), { root: config.dir, version: packageVersion() });
 
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
@@ -56,7 +56,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       void d.closed.then(() => stopAll(0));
     }
 
-    reloader = followConfigFile(file, config, sup, bus, { color });
+    reloader = followConfigFile(file, config, sup, bus, { color, name: opts.name });
 
     await sup.startAll();
     return await finished;

@@ -13,6 +13,7 @@ import { ProcSampler, procStatsSupported } from './proc-stats.js';
 import { LogSearch, type SearchNote } from './search.js';
 import { StatusLine } from './status.js';
 import { renderList } from './worker-list.js';
+import { describePortTaken } from '../format.js';
 
 const WHEEL_LINES = 3;
 
@@ -99,6 +100,12 @@ export class Controller implements KeyActions {
         break;
       case 'warning':
         this.status.say(`${e.worker ? `${e.worker}: ` : ''}${e.message}`, 'warn', 8000);
+        break;
+      case 'port-taken':
+        this.status.say(`${e.worker}: ${describePortTaken(e)[0] ?? `port ${e.port} is taken`}`, 'warn', 15000);
+        break;
+      case 'note':
+        this.status.say(`${e.worker ? `${e.worker}: ` : ''}${e.message}`, 'info', 8000);
         break;
       default:
         break;

@@ -1,7 +1,7 @@
 import type { DevsupEvent } from '../../core/events.js';
 import type { LogLine } from '../../supervisor/api.js';
 import { sanitizeLine, truncate, wrapLine } from './ansi.js';
-import { loopSentence, plural } from '../format.js';
+import { describePortTaken, loopSentence, plural } from '../format.js';
 import { exitText, formatDuration, generationBanner, restartBanner } from './format.js';
 import { Ring } from '../../core/ring.js';
 import { highlightLine, lineMatches, type PaneSearch } from './search.js';
@@ -121,6 +121,11 @@ export class LogStore {
     }
     if (e.type === 'loop') {
       this.get(e.worker).note(`── ${loopSentence(e)} ──`);
+      return e.worker;
+    }
+    if (e.type === 'port-taken') {
+      const log = this.get(e.worker);
+      for (const line of describePortTaken(e)) log.note(`── ${line} ──`);
       return e.worker;
     }
     if (e.type === 'spawn-failed') {

@@ -1,4 +1,5 @@
 import type { EventOf } from '../../core/events.js';
+import { describeListeners } from '../../core/events.js';
 import type { WorkerView } from '../../supervisor/api.js';
 import { fit, stripSgr, visibleWidth } from './ansi.js';
 import { durationSparkline, failingTestsText, formatCpu, formatMem, stateWord, taskMarks, uptime, verdictWord, type Tone, type Word } from './format.js';
@@ -47,6 +48,7 @@ const COLUMNS: Column[] = [
   { title: 'NAME', min: 4, max: 18, align: 'left', dropRank: 0, cell: (r) => ({ text: r.view.name, tone: 'plain' }) },
   { title: 'STATE', min: 7, max: 24, align: 'left', dropRank: 0, cell: (r) => stateWord(r.view, { restarting: r.restarting }) },
   { title: 'CODE', min: 5, max: 20, align: 'left', dropRank: 0, cell: (r, m) => verdictWord(r.view, m.now) },
+  { title: 'PORTS', min: 5, max: 24, align: 'left', dropRank: 2, cell: (r) => ({ text: r.view.pid === null ? '' : describeListeners(r.view.listening), tone: 'plain' }) },
   { title: 'UP', min: 5, max: 6, align: 'right', dropRank: 3, cell: (r, m) => plainWord(uptime(r.view, m.now)) },
   { title: 'PID', min: 3, max: 7, align: 'right', dropRank: 4, cell: (r) => plainWord(r.view.pid === null ? '-' : String(r.view.pid)) },
   { title: 'CPU', min: 4, max: 5, align: 'right', dropRank: 5, cell: (r, m) => plainWord(stat(m, r, (s) => formatCpu(s.cpu))) },
@@ -89,6 +91,7 @@ function layoutColumns(m: ListModel, width: number): { col: Column; width: numbe
   const cols = COLUMNS.filter((c) => {
     if (c.title === 'RECENT' || c.title === 'TIMES') return m.rows.some((r) => r.view.taskHistory.length > 0);
     if (c.title === 'FAILING TESTS') return m.rows.some((r) => r.tests !== undefined);
+    if (c.title === 'PORTS') return m.rows.some((r) => r.view.pid !== null && describeListeners(r.view.listening) !== '');
     return true;
   });
   const natural = (c: Column): number => {
