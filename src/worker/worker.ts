@@ -60,8 +60,9 @@ export class Worker {
     private readonly hooks: RunnerHooks,
     opts: RunnerOptions & { gated?: boolean } = {},
   ) {
+    // Learning needs a place to keep what it learned: `run` and `up` give one, a bare worker is ready once spawned.
     const learned =
-      spec.kind === 'service'
+      spec.kind === 'service' && spec.portsFile !== undefined
         ? new LearnedReadiness({
             file: spec.portsFile,
             command: JSON.stringify(spec.command),

@@ -28,7 +28,7 @@ describe('describePortTaken', () => {
       ],
       otherUsers: [0],
     });
-    expect(lines[0]).toMatch(/^port 4310 is taken by pid 812, started \d\d:\d\d:\d\d \(\d\.\d s ago\), a leftover of devsup \(generation 3, code 9f2c41d0ab\), runs stale code; stop it with: devsup ps --kill \(or kill 812\) · node server\.js$/);
+    expect(lines[0]).toMatch(/^port 4310 is taken by pid 812, started \d\d:\d\d:\d\d \(\d\.\ds ago\), a leftover of devsup \(generation 3, code 9f2c41d0ab\), runs stale code; stop it with: devsup ps --kill \(or kill 812\) · node server\.js$/);
     expect(lines[1]).toMatch(/pid 900, .*, not a process of this project; stop it with: kill 900 · python3 -m http\.server 4310$/);
     expect(lines[2]).toBe('port 4310 is taken by a process of uid 0, which devsup cannot look at');
   });
