@@ -49,6 +49,12 @@ describe('devsup flake --compare', () => {
     const other = await runDevsup(['flake', '--compare', '--', 'node', 'other.mjs'], dir, CLI_TIMEOUT_MS);
     expect(other.stdout.trimEnd()).toBe('no flake sessions recorded for this command');
 
+    // history --flaky shows the same, for every command measured.
+    const h = await runDevsup(['history', '--flaky'], dir, CLI_TIMEOUT_MS);
+    expect(h.stdout.trimEnd()).toBe(c.stdout.trimEnd());
+    const none = await runDevsup(['history', '--flaky', 'some-task'], dir, CLI_TIMEOUT_MS);
+    expect(none.stdout.trimEnd()).toBe('no flake sessions or repeated task rounds recorded yet');
+
     // Is it fixed, against the rate recorded before the fix?
     const d = await runDevsup(['flake', '--baseline', 'last', '-j', '4', ...cmd], dir, CLI_TIMEOUT_MS);
     expect(d.stderr).toContain(`baseline ${((before / 40) * 100).toFixed(1)}%: ${before} of 40 runs failed on ${a} (1 session)`);

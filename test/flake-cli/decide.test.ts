@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sequentialDesign, sequentialTracker } from '../../src/flake/sequential.js';
 import { runDevsup } from '../helpers/devsup.js';
+import { isAlive, trackPid } from '../helpers/procs.js';
 import { expectedFailures } from '../flake/prng.js';
 import { CLI_TIMEOUT_MS, FLAKY, project } from './project.js';
 
@@ -65,6 +66,43 @@ describe('devsup flake --baseline', () => {
     expect(r.stdout.split('\n')[0]).toBe(
       'undecided at the cap of 30 runs: 1 failed, which tells neither "below 5.0%" nor "above 0.5%" at 95%; run again with a larger -n',
     );
+  }, 120_000);
+
+  it('stops the runs still going once the answer is in, grandchildren too', async () => {
+    const dir = project();
+    mkdirSync(join(dir, 'pids'));
+    // Runs 1 and 2 fail once runs 3 and 4 are up; those would run forever with a grandchild each.
+    writeFileSync(
+      join(dir, 'hang.mjs'),
+      [
+        "import { spawn } from 'node:child_process';",
+        "import { readdirSync, writeFileSync } from 'node:fs';",
+        'const run = Number(process.env.FLAKE_RUN);',
+        'if (run <= 2) {',
+        "  const t0 = Date.now();",
+        "  const wait = () => (readdirSync('pids').length >= 4 || Date.now() - t0 > 10000 ? process.exit(1) : setTimeout(wait, 20));",
+        '  wait();',
+        '} else {',
+        "  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });",
+        "  writeFileSync(`pids/${run}-${child.pid}`, '');",
+        "  writeFileSync(`pids/${run}-${process.pid}`, '');",
+        '  setInterval(() => {}, 1000);',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const r = await runDevsup(['flake', '--baseline', '5%', '-j', '4', '--', 'node', 'hang.mjs'], dir, CLI_TIMEOUT_MS);
+    const pids = readdirSync(join(dir, 'pids')).map((n) => Number(n.split('-')[1]));
+    for (const pid of pids) trackPid(pid);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout.split('\n')[0]).toMatch(/^not fixed: 2 failures in 2 runs/);
+    // Runs 3 and 4 at least (run 5 starts if run 1 ends before run 2 does).
+    expect(pids.length).toBeGreaterThanOrEqual(4);
+    expect(pids.filter(isAlive)).toEqual([]);
+    const recs = historyRecords(dir).sort((a, b) => a.generation - b.generation);
+    expect(recs.slice(0, 2).map((x) => x.result)).toEqual(['failed', 'failed']);
+    expect(recs.length).toBeGreaterThanOrEqual(4);
+    expect(recs.slice(2).every((x) => x.result === 'cancelled')).toBe(true);
   }, 120_000);
 
   it('usage errors are one line, exit 2, before anything runs', async () => {

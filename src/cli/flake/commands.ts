@@ -68,6 +68,7 @@ export function registerFlake(program: Command): void {
     .argument('[worker]', 'only this worker ("flake" for devsup flake runs)')
     .option('-n, --limit <n>', 'how many runs to show', parseCount, 20)
     .option('--json', 'print the records as a JSON array')
+    .option('--flaky', 'instead: the failure rate of each flake command and repeated task per code id, and whether the two latest differ')
     .action(async (worker: string | undefined, opts: HistoryOptions) => {
       const { historyCommand } = await import('./history.js');
       process.exitCode = await historyCommand(worker, opts);
