@@ -1,5 +1,7 @@
 import { isAlive, isDeadState, readStat } from './proc-start.js';
+import { holdersIn } from './sweep.js';
 import { readProcRows, readTreeRows, type ProcRow } from './table.js';
+import { forgetToken, tokenOf } from './token.js';
 import type { ProcId, StopResult } from './types.js';
 
 export interface StopOptions {
@@ -8,6 +10,13 @@ export interface StopOptions {
   giveUpMs?: number;
   /** A tree captured earlier (e.g. while the root was still alive); otherwise captured now. */
   captured?: ProcId[];
+  /**
+   * The tree's token (see token.ts): every process of this user holding it is part of the tree,
+   * wherever it was re-parented. By default the one spawnChild gave the root.
+   */
+  token?: string;
+  /** Signal the root's process group as a whole (default); false when the root is not known to be ours. */
+  group?: boolean;
 }
 
 /** Polls start 1 ms apart (a polite child is gone within a few ms) and slow down by 1 ms each to POLL_MS. */
@@ -26,7 +35,13 @@ const REAP_WAIT_MS = 5;
  */
 export async function captureTree(root: number | ProcId, table?: ProcRow[]): Promise<ProcId[]> {
   const rows = table ?? (await readProcRows());
-  return treeRows(root, rows).map(toId);
+  const tree = treeRows(root, rows).map(toId);
+  const token = typeof root === 'number' ? undefined : tokenOf(root);
+  if (token === undefined || typeof root === 'number') return tree;
+  const all = union(tree, holdersIn(token, rows, { notBefore: root.start }));
+  // Nobody holds the token and its root is dead: nobody ever will again.
+  if (all.length === 0 && !isAlive(root)) forgetToken(root);
+  return all;
 }
 
 /**
@@ -49,23 +64,30 @@ export async function stopTree(root: number | ProcId, opts: StopOptions = {}): P
   const rootPid = typeof root === 'number' ? root : root.pid;
   // The tree as it hangs from its root is enough to begin with; whatever else is in the group gets
   // the group signal, and the whole table is read as soon as the group outlives what is tracked.
-  const table = (opts.captured ? undefined : readTreeRows(rootPid)) ?? (await readProcRows());
+  const partial = opts.captured ? undefined : readTreeRows(rootPid);
+  const table = partial ?? (await readProcRows());
   const captured = opts.captured ?? treeRows(root, table).map(toId);
   const rootStart = typeof root === 'number' ? table.find((r) => r.pid === rootPid)?.start : root.start;
-  const tree = new Tree(rootPid, rootStart);
+  const rootId = rootStart === undefined ? undefined : { pid: rootPid, start: rootStart };
+  const token = opts.token ?? (rootId && tokenOf(rootId));
+  const tree = new Tree(rootPid, rootStart, opts.group !== false, token);
   tree.track(captured);
 
   let forced = false;
   let gone = false;
   if (signal !== 'SIGKILL') {
-    tree.sweep(signal, table);
+    tree.sweep(signal, table, partial === undefined);
+    // The tree as it hangs from the root has had the signal; now the rest of the machine is
+    // looked through for token holders, while the tree shuts down.
+    if (token !== undefined && !tree.sweptWhole) tree.sweep(signal, await readProcRows(), true);
     gone = await tree.waitGone(signal, started + graceMs);
     forced = !gone;
   }
   if (!gone) {
-    tree.sweep('SIGKILL', await readProcRows());
+    tree.sweep('SIGKILL', await readProcRows(), true);
     gone = await tree.waitGone('SIGKILL', performance.now() + giveUpMs);
   }
+  if (gone && rootId && token !== undefined && opts.token === undefined) forgetToken(rootId);
   return {
     signal,
     forced,
@@ -73,6 +95,7 @@ export async function stopTree(root: number | ProcId, opts: StopOptions = {}): P
     durationMs: performance.now() - started,
     treeSize: tree.size,
     survivors: tree.alive(),
+    signalled: tree.signalled(),
   };
 }
 
@@ -108,16 +131,28 @@ function closure(rows: ProcRow[], seed: (r: ProcRow) => boolean): ProcRow[] {
 const key = (id: ProcId) => `${id.pid}:${id.start}`;
 const toId = (r: ProcRow): ProcId => ({ pid: r.pid, start: r.start });
 
+function union(...lists: ProcId[][]): ProcId[] {
+  const m = new Map<string, ProcId>();
+  for (const l of lists) for (const id of l) m.set(key(id), id);
+  return [...m.values()];
+}
+
 /** The processes being stopped, and which signal each has had, so nobody gets the same one twice. */
 class Tree {
   private readonly members = new Map<string, ProcId>();
   private readonly sent = new Map<string, NodeJS.Signals>();
   private readonly groupSent = new Set<NodeJS.Signals>();
+  /** Processes a signal was delivered to: what a caller may report as stopped. */
+  private readonly delivered = new Map<string, ProcId>();
+  /** Whether the whole table has been looked through for token holders since the last signal. */
+  sweptWhole = false;
 
   constructor(
     private readonly rootPid: number,
     /** Undefined when the root was already gone when stopping began. */
     private readonly rootStart: string | undefined,
+    private readonly useGroup: boolean,
+    private readonly token: string | undefined,
   ) {}
 
   get size(): number {
@@ -132,11 +167,16 @@ class Tree {
     return [...this.members.values()].filter(isAlive);
   }
 
+  signalled(): ProcId[] {
+    return [...this.delivered.values()];
+  }
+
   /**
    * The group id is still ours unless its pid now belongs to another process: a group id stays
    * allocated while any member lives, so a reused root pid means our group has ended.
    */
   private groupIsOurs(table: ProcRow[]): boolean {
+    if (!this.useGroup) return false;
     const rootRow = table.find((r) => r.pid === this.rootPid);
     return !rootRow || rootRow.start === this.rootStart;
   }
@@ -148,7 +188,7 @@ class Tree {
    */
   private groupLives(): boolean {
     const pgid = this.rootPid;
-    if (pgid <= 1 || pgid === process.pid || pgid === readStat(process.pid)?.pgid) return false;
+    if (!this.useGroup || pgid <= 1 || pgid === process.pid || pgid === readStat(process.pid)?.pgid) return false;
     const rootNow = readStat(pgid);
     if (rootNow && rootNow.startTicks !== this.rootStart) return false;
     try {
@@ -159,8 +199,15 @@ class Tree {
     }
   }
 
-  /** Adds processes forked since the last look, then signals everyone not yet given `sig`. */
-  sweep(sig: NodeJS.Signals, table: ProcRow[]): void {
+  /**
+   * Adds processes forked since the last look (and, given the whole table, the token's holders),
+   * then signals everyone not yet given `sig`.
+   */
+  sweep(sig: NodeJS.Signals, table: ProcRow[], whole = true): void {
+    if (whole && this.token !== undefined) {
+      this.track(holdersIn(this.token, table, this.rootStart === undefined ? {} : { notBefore: this.rootStart }));
+      this.sweptWhole = true;
+    }
     const own = table.find((r) => r.pid === process.pid)?.pgid;
     const pgid = this.rootPid;
     const group = this.groupIsOurs(table) && pgid > 1 && pgid !== own && pgid !== process.pid;
@@ -168,15 +215,21 @@ class Tree {
 
     if (group && !this.groupSent.has(sig) && table.some((r) => r.pgid === pgid && !isDeadState(r.state))) {
       this.groupSent.add(sig);
-      killGroup(pgid, sig);
-      for (const r of table) if (r.pgid === pgid) this.sent.set(key(toId(r)), sig);
+      const hit = killGroup(pgid, sig);
+      for (const r of table) {
+        if (r.pgid !== pgid) continue;
+        this.sent.set(key(toId(r)), sig);
+        if (hit && !isDeadState(r.state)) this.delivered.set(key(toId(r)), toId(r));
+      }
       // A stopped process would not act on SIGTERM until continued.
       if (sig !== 'SIGKILL') killGroup(pgid, 'SIGCONT');
     }
     for (const id of this.members.values()) {
       if (this.sent.get(key(id)) === sig) continue;
       this.sent.set(key(id), sig);
-      if (signalIfAlive(id, sig) && sig !== 'SIGKILL') signalIfAlive(id, 'SIGCONT');
+      if (!signalIfAlive(id, sig)) continue;
+      this.delivered.set(key(id), id);
+      if (sig !== 'SIGKILL') signalIfAlive(id, 'SIGCONT');
     }
   }
 
@@ -186,11 +239,12 @@ class Tree {
   }
 
   /**
-   * Gone means every tracked process is dead and the group is empty: then nobody is left who could
-   * still fork, and no table needs reading. While some are alive, the table is read now and then
-   * to catch what they fork; once every tracked process is dead but the group is not empty, it is
-   * read after a moment (our own dead child is usually reaped by then), to find out whether an
-   * untracked member is alive or only zombies remain.
+   * Gone means every tracked process is dead and the group is empty, and, for a tree with a token,
+   * that a look through the whole table after that found no holder alive: then nobody is left who
+   * could still fork. While some are alive, the table is read now and then to catch what they
+   * fork; once every tracked process is dead but the group is not empty, it is read after a
+   * moment (our own dead child is usually reaped by then), to find out whether an untracked member
+   * is alive or only zombies remain.
    */
   async waitGone(sig: NodeJS.Signals, deadline: number): Promise<boolean> {
     let lastScan = performance.now();
@@ -198,10 +252,12 @@ class Tree {
     let pause = FIRST_POLL_MS;
     for (;;) {
       const quiet = this.alive().length === 0;
-      if (quiet && !this.groupLives()) return true;
+      if (!quiet) this.sweptWhole = false;
+      if (quiet && !this.groupLives() && (this.token === undefined || this.sweptWhole)) return true;
       quietAt = quiet ? (quietAt ?? performance.now()) : undefined;
       const now = performance.now();
-      if ((quietAt !== undefined && now - quietAt >= REAP_WAIT_MS) || now - lastScan >= RESCAN_MS) {
+      const lastLook = quiet && !this.groupLives();
+      if (lastLook || (quietAt !== undefined && now - quietAt >= REAP_WAIT_MS) || now - lastScan >= RESCAN_MS) {
         lastScan = now;
         const table = await readProcRows();
         this.sweep(sig, table);
@@ -224,11 +280,13 @@ function kill(pid: number, sig: NodeJS.Signals): boolean {
   }
 }
 
-function killGroup(pgid: number, sig: NodeJS.Signals): void {
-  if (!Number.isSafeInteger(pgid) || pgid <= 1) return;
+function killGroup(pgid: number, sig: NodeJS.Signals): boolean {
+  if (!Number.isSafeInteger(pgid) || pgid <= 1) return false;
   try {
     process.kill(-pgid, sig);
+    return true;
   } catch {
     // ESRCH: the group emptied meanwhile.
+    return false;
   }
 }
