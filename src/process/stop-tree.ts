@@ -1,6 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { isAlive, isDeadState, readStat } from './proc-start.js';
 import { holdersIn } from './sweep.js';
-import { readProcRows, readTreeRows, type ProcRow } from './table.js';
+import { readProcRows, readTreeRows, rowOf, type ProcRow } from './table.js';
 import { forgetToken, tokenOf } from './token.js';
 import type { ProcId, StopResult } from './types.js';
 
@@ -69,22 +70,27 @@ export async function stopTree(root: number | ProcId, opts: StopOptions = {}): P
   const captured = opts.captured ?? treeRows(root, table).map(toId);
   const rootStart = typeof root === 'number' ? table.find((r) => r.pid === rootPid)?.start : root.start;
   const rootId = rootStart === undefined ? undefined : { pid: rootPid, start: rootStart };
-  const token = opts.token ?? (rootId && tokenOf(rootId));
+  // Holders are found through /proc/PID/environ: elsewhere a token would cost a table read for nothing.
+  const token = process.platform === 'linux' ? (opts.token ?? (rootId && tokenOf(rootId))) : undefined;
   const tree = new Tree(rootPid, rootStart, opts.group !== false, token);
   tree.track(captured);
 
   let forced = false;
   let gone = false;
   if (signal !== 'SIGKILL') {
-    tree.sweep(signal, table, partial === undefined);
+    tree.sweep(signal, table, partial === undefined ? table : undefined);
     // The tree as it hangs from the root has had the signal; now the rest of the machine is
     // looked through for token holders, while the tree shuts down.
-    if (token !== undefined && !tree.sweptWhole) tree.sweep(signal, await readProcRows(), true);
+    if (token !== undefined && !tree.sweptWhole) {
+      const all = await readProcRows();
+      tree.sweep(signal, all, all);
+    }
     gone = await tree.waitGone(signal, started + graceMs);
     forced = !gone;
   }
   if (!gone) {
-    tree.sweep('SIGKILL', await readProcRows(), true);
+    const all = await readProcRows();
+    tree.sweep('SIGKILL', all, all);
     gone = await tree.waitGone('SIGKILL', performance.now() + giveUpMs);
   }
   if (gone && rootId && token !== undefined && opts.token === undefined) forgetToken(rootId);
@@ -146,6 +152,8 @@ class Tree {
   private readonly delivered = new Map<string, ProcId>();
   /** Whether the whole table has been looked through for token holders since the last signal. */
   sweptWhole = false;
+  /** The pids (and starts) of the last whole table read, for lastLook. */
+  private listed: Map<number, string> | undefined;
 
   constructor(
     private readonly rootPid: number,
@@ -200,14 +208,15 @@ class Tree {
   }
 
   /**
-   * Adds processes forked since the last look (and, given the whole table, the token's holders),
-   * then signals everyone not yet given `sig`.
+   * Adds processes forked since the last look, and the token's holders among `candidates` (the
+   * whole table, or what is new in it), then signals everyone not yet given `sig`.
    */
-  sweep(sig: NodeJS.Signals, table: ProcRow[], whole = true): void {
-    if (whole && this.token !== undefined) {
-      this.track(holdersIn(this.token, table, this.rootStart === undefined ? {} : { notBefore: this.rootStart }));
+  sweep(sig: NodeJS.Signals, table: ProcRow[], candidates?: ProcRow[]): void {
+    if (candidates && this.token !== undefined) {
+      this.track(holdersIn(this.token, candidates, this.rootStart === undefined ? {} : { notBefore: this.rootStart }));
       this.sweptWhole = true;
     }
+    if (candidates === table) this.listed = new Map(table.map((r) => [r.pid, r.start]));
     const own = table.find((r) => r.pid === process.pid)?.pgid;
     const pgid = this.rootPid;
     const group = this.groupIsOurs(table) && pgid > 1 && pgid !== own && pgid !== process.pid;
@@ -233,6 +242,26 @@ class Tree {
     }
   }
 
+  /**
+   * The last look before calling a tree with a token gone, for anything it forked since the whole
+   * table was read: only pids that were not listed then are read (a directory listing of /proc
+   * and a few stat files, instead of thousands). A listed pid is taken to be the same process: a
+   * pid is handed out again only after the kernel has gone through every other free one.
+   */
+  async lastLook(sig: NodeJS.Signals): Promise<void> {
+    const listed = this.listed;
+    if (!listed) {
+      const table = await readProcRows();
+      this.sweep(sig, table, table);
+      return;
+    }
+    const fresh = newRows(listed);
+    const memberPids = new Set([...this.members.values()].map((m) => m.pid));
+    const known = [process.pid, ...memberPids].map(rowOf).filter((r): r is ProcRow => r !== undefined);
+    this.sweep(sig, [...known, ...fresh], fresh);
+    for (const r of fresh) listed.set(r.pid, r.start);
+  }
+
   /** A live process with our group id in `table` (zombies are dead: they hold nothing but a pid). */
   private groupLivesIn(table: ProcRow[]): boolean {
     return this.groupIsOurs(table) && table.some((r) => r.pgid === this.rootPid && !isDeadState(r.state) && r.pid !== process.pid);
@@ -256,11 +285,14 @@ class Tree {
       if (quiet && !this.groupLives() && (this.token === undefined || this.sweptWhole)) return true;
       quietAt = quiet ? (quietAt ?? performance.now()) : undefined;
       const now = performance.now();
-      const lastLook = quiet && !this.groupLives();
-      if (lastLook || (quietAt !== undefined && now - quietAt >= REAP_WAIT_MS) || now - lastScan >= RESCAN_MS) {
+      if (quiet && !this.groupLives()) {
+        await this.lastLook(sig);
+        if (this.alive().length === 0) return true;
+      } else if ((quietAt !== undefined && now - quietAt >= REAP_WAIT_MS) || now - lastScan >= RESCAN_MS) {
         lastScan = now;
         const table = await readProcRows();
-        this.sweep(sig, table);
+        this.sweep(sig, table, table);
+        // A whole table, token holders included: nothing left but zombies means gone.
         if (this.alive().length === 0 && !this.groupLivesIn(table)) return true;
       }
       if (performance.now() >= deadline) return false;
@@ -268,6 +300,24 @@ class Tree {
       pause = Math.min(pause + 1, POLL_MS);
     }
   }
+}
+
+/** Rows of the processes whose pids were not in `listed` (or are there with another start). */
+function newRows(listed: Map<number, string>): ProcRow[] {
+  const out: ProcRow[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const pid = Number(n);
+    if (!(pid > 0) || listed.has(pid)) continue;
+    const row = rowOf(pid);
+    if (row) out.push(row);
+  }
+  return out;
 }
 
 function kill(pid: number, sig: NodeJS.Signals): boolean {
