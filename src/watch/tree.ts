@@ -135,7 +135,15 @@ export class WatchedTree {
     // The inotify backend lists as it watches, leaving nothing to overlap: its listing is used instead.
     const lists = usesInotify({ backend, poll: polling });
     const early = lists ? undefined : this.source.listEarly();
-    const saved = this.opts.indexFile ? loadIndex(this.opts.indexFile, this.base) : Promise.resolve(undefined);
+    const indexFile = this.opts.indexFile;
+    // A start already running on the header's code id makes any other content of the file damage.
+    const runningOn = this.latestSnap?.provisional ? this.latestSnap.codeId : undefined;
+    const saved = indexFile
+      ? loadIndex(indexFile, this.base, {
+          ...(runningOn === undefined ? {} : { codeId: runningOn }),
+          onDamaged: (why) => this.opts.onWarning(`the saved file index ${indexFile} is damaged (${why}); every file is read again`),
+        })
+      : Promise.resolve(undefined);
     try {
       this.watcher = await createWatcher({
         roots: this.opts.roots,
