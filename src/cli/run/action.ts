@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { refuseClearOfSources } from '../../caches/guard.js';
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../../caches/presets.js';
 import { Bus } from '../../core/bus.js';
 import { UsageError } from '../../core/errors.js';
@@ -22,6 +23,7 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   }
   const explicit = opts.clear === false ? undefined : opts.clear;
   const { presets, globs } = explicit ? parseClearSpec(explicit) : { presets: presetsForCommand(command), globs: [] };
+  await refuseClearOfSources({ roots, globs, ignore: opts.ignore, ext: opts.ext }, opts.clearSources === true, '--clear-sources');
   const stdinOpen = !process.stdin.destroyed;
   // Reading the output (for JSON, or to spot a ready line) means a pipe instead of the terminal.
   const piped = Boolean(opts.json || opts.ready);

@@ -1,5 +1,6 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { refuseClearOfSources } from '../../caches/guard.js';
 import { Bus } from '../../core/bus.js';
 import { ConfigError, DevsupError, errorMessage } from '../../core/errors.js';
 import { diffConfigs, loadConfig, type ResolvedConfig } from '../../config/load.js';
@@ -21,7 +22,15 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const bus = new Bus();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
-  const sup = new Supervisor(bus, entriesFromConfig(config, { color }), { root: config.dir, version: packageVersion() });
+  const entries = entriesFromConfig(config, { color });
+  for (const e of entries) {
+    const { roots, globs } = e.spec.clear;
+    const ignore = (e.watch.ignore ?? []).filter((g) => !globs.includes(g));
+    await refuseClearOfSources({ roots, globs, ignore, ext: e.watch.ext }, opts.clearSources === true, '--clear-sources').catch((err: unknown) => {
+      throw err instanceof DevsupError ? new DevsupError(`worker ${e.spec.name}: ${err.message}`, err.code, err.exitCode) : err;
+    });
+  }
+  const sup = new Supervisor(bus, entries, { root: config.dir, version: packageVersion() });
 
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
