@@ -49,6 +49,8 @@ export class WatchedTree {
   /** The latest snapshot has content the saved index does not have yet. */
   private unsaved = false;
   private closed = false;
+  /** Polling because the filesystem was found unreliable, not because the options asked for it. */
+  private pollForced = false;
   private readonly base: string;
   /** Settles with the first snapshot taken from the files themselves. */
   private readonly first: { promise: Promise<Snapshot>; resolve(s: Snapshot): void; reject(e: unknown): void };
@@ -76,8 +78,11 @@ export class WatchedTree {
     return this.watcher?.backend ?? 'none';
   }
 
+  /** Why the tree is not watched the way its options asked, polling included; undefined when it is. */
   get fallbackReason(): string | undefined {
-    return this.watcher?.fallbackReason;
+    const own = this.watcher?.fallbackReason;
+    const forced = this.pollForced ? 'change events are unreliable on this filesystem; polling' : undefined;
+    return [forced, own].filter(Boolean).join('; ') || undefined;
   }
 
   /**
@@ -131,6 +136,7 @@ export class WatchedTree {
       this.opts.onWarning(msg);
     });
     const polling = this.opts.poll || poll;
+    this.pollForced = poll && !this.opts.poll;
     const backend = this.opts.backend ?? 'auto';
     // The inotify backend lists as it watches, leaving nothing to overlap: its listing is used instead.
     const lists = usesInotify({ backend, poll: polling });

@@ -52,7 +52,17 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
     await supervisor.close();
     throw err;
   }
-  return { backend, fallbackReason, listed: opts.listFiles ? supervisor.listed() : undefined, close: () => supervisor.close() };
+  return {
+    backend,
+    // Asked when it is reported: a target moves to polling when the kernel's watch limit is hit.
+    get fallbackReason() {
+      const polled = supervisor.fallenBack();
+      const limit = polled.length > 0 ? `the kernel's inotify watch limit was reached; polling ${polled.join(', ')} every ${intervalMs} ms` : undefined;
+      return [fallbackReason, limit].filter(Boolean).join('; ') || undefined;
+    },
+    listed: opts.listFiles ? supervisor.listed() : undefined,
+    close: () => supervisor.close(),
+  };
 }
 
 /** Whether createWatcher with these options picks the inotify backend, which can list as it watches. */

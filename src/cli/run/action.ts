@@ -14,9 +14,13 @@ import { onShutdownSignals } from '../signals.js';
 import { packageVersion } from '../version.js';
 
 export async function runCommand(argv: string[], opts: RunOptions): Promise<number> {
-  if (argv.length === 0) throw new UsageError('no command given; usage: devsup run [options] -- <command> [args...]');
+  const usage = 'usage: devsup run [options] -- <command> [args...]';
+  if (argv.length === 0) throw new UsageError(`no command given; ${usage}`);
   const cwd = process.cwd();
   const command: string[] | string = opts.shell ? argv.join(' ') : argv;
+  // An empty program name would leave a supervisor waiting on a child that can never start.
+  if ((typeof command === 'string' ? command : command[0]!).trim() === '') throw new UsageError(`the command is empty; ${usage}`);
+  if (opts.watch?.some((p) => p.trim() === '')) throw new UsageError('--watch needs a path, got an empty one (use . for the current directory)');
   const roots = (opts.watch ?? ['.']).map((p) => resolve(cwd, p));
   for (const [i, root] of roots.entries()) {
     if (!existsSync(root)) throw new UsageError(`watch path does not exist: ${opts.watch?.[i] ?? root}`);
