@@ -257,7 +257,15 @@ export async function saveIndex(
   files: ReadonlyMap<string, FileState>,
   relOf: (abs: string) => string,
 ): Promise<void> {
-  mkdirSync(dirname(file), { recursive: true });
+  // The state directory and its index directory are made, never the project directory above
+  // them: a project moved or removed while running is not made again at its old path.
+  for (const dir of [dirname(dirname(file)), dirname(file)]) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   dropAbandoned(file);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');

@@ -73,7 +73,12 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
     },
   });
 
-  const session = await openSession(bus, sup, { root: cwd, name: opts.name, stateDir: entry.spec.stateDir });
+  const session = await openSession(bus, sup, {
+    root: cwd,
+    name: opts.name,
+    stateDir: entry.spec.stateDir,
+    onRootGone: () => void sup.shutdown().then(() => finish(1)),
+  });
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });
     void sup.shutdown().then(() => finish(code));

@@ -35,8 +35,8 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
 
-  const session = await openSession(bus, sup, { root: config.dir, name: opts.name, stateDir: join(config.dir, '.devsup') });
   const stopAll = (code: number): void => void sup.shutdown().then(() => finish(code));
+  const session = await openSession(bus, sup, { root: config.dir, name: opts.name, stateDir: join(config.dir, '.devsup'), onRootGone: () => stopAll(1) });
   const detachSignals = onShutdownSignals((signal, code) => {
     bus.emit({ type: 'shutdown', signal });
     stopAll(code);
