@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { isAlive, isDeadState, readStat } from './proc-start.js';
-import { holdersIn } from './sweep.js';
+import { holdersIn, recheck, settle } from './sweep.js';
 import { readProcRows, readTreeRows, rowOf, type ProcRow } from './table.js';
 import { forgetToken, tokenOf } from './token.js';
 import type { ProcId, StopResult } from './types.js';
@@ -27,6 +27,8 @@ const POLL_MS = 15;
 const RESCAN_MS = 100;
 /** How long a group with every tracked process dead may take to empty before the table is read. */
 const REAP_WAIT_MS = 5;
+/** How long a process whose environment reads empty is looked at again before it is taken to have none. */
+const UNSURE_MS = 20;
 
 /**
  * Every live process of the tree: the root, members of the group it leads, and every descendant of
@@ -39,10 +41,9 @@ export async function captureTree(root: number | ProcId, table?: ProcRow[]): Pro
   const tree = treeRows(root, rows).map(toId);
   const token = typeof root === 'number' ? undefined : tokenOf(root);
   if (token === undefined || typeof root === 'number') return tree;
-  const all = union(tree, holdersIn(token, rows, { notBefore: root.start }));
-  // Nobody holds the token and its root is dead: nobody ever will again.
-  if (all.length === 0 && !isAlive(root)) forgetToken(root);
-  return all;
+  const unsure: ProcRow[] = [];
+  const holders = holdersIn(token, rows, { notBefore: root.start }, unsure);
+  return union(tree, holders, await settle(token, unsure));
 }
 
 /**
@@ -152,6 +153,9 @@ class Tree {
   private readonly delivered = new Map<string, ProcId>();
   /** Whether the whole table has been looked through for token holders since the last signal. */
   sweptWhole = false;
+  /** Processes whose environment read empty: maybe mid-exec, so not yet known either way. */
+  private readonly unsure: ProcRow[] = [];
+  private unsureSince: number | undefined;
   /** The pids (and starts) of the last whole table read, for lastLook. */
   private listed: Map<number, string> | undefined;
 
@@ -213,9 +217,17 @@ class Tree {
    */
   sweep(sig: NodeJS.Signals, table: ProcRow[], candidates?: ProcRow[]): void {
     if (candidates && this.token !== undefined) {
-      this.track(holdersIn(this.token, candidates, this.rootStart === undefined ? {} : { notBefore: this.rootStart }));
+      this.track(holdersIn(this.token, candidates, this.rootStart === undefined ? {} : { notBefore: this.rootStart }, this.unsure));
       this.sweptWhole = true;
     }
+    // Processes caught in the middle of an exec, looked at again at every sweep until they tell;
+    // one whose environment stays empty has none (`env -i`), and is given up on.
+    if (this.token !== undefined && this.unsure.length > 0) {
+      this.unsureSince ??= performance.now();
+      this.track(recheck(this.token, this.unsure));
+      if (performance.now() - this.unsureSince > UNSURE_MS) this.unsure.length = 0;
+    }
+    if (this.unsure.length === 0) this.unsureSince = undefined;
     if (candidates === table) this.listed = new Map(table.map((r) => [r.pid, r.start]));
     const own = table.find((r) => r.pid === process.pid)?.pgid;
     const pgid = this.rootPid;
@@ -282,7 +294,7 @@ class Tree {
     for (;;) {
       const quiet = this.alive().length === 0;
       if (!quiet) this.sweptWhole = false;
-      if (quiet && !this.groupLives() && (this.token === undefined || this.sweptWhole)) return true;
+      if (quiet && !this.groupLives() && (this.token === undefined || (this.sweptWhole && this.unsure.length === 0))) return true;
       quietAt = quiet ? (quietAt ?? performance.now()) : undefined;
       const now = performance.now();
       if (quiet && !this.groupLives()) {

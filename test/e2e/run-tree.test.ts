@@ -52,6 +52,23 @@ describe('devsup run: awkward trees', () => {
     await waitFor(() => !isAlive(second), 'the second daemon stopped with devsup');
   });
 
+  it('a command that only starts a daemon and exits: each generation stops the previous daemon first', async () => {
+    const root = tempDir();
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    writeDaemonApp(root, port);
+    const p = new DevsupProcess(['run', '--json', '--shell', '--', '( setsid node server.mjs & )'], { cwd: root });
+    running.push(p);
+    await p.waitForLine(/^DAEMON pid=\d+ gen=1$/);
+    for (const gen of [2, 3, 4]) {
+      writeFileSync(join(root, 'value.mjs'), `export const value = '${gen}';\n`);
+      await p.waitForLine(new RegExp(`^DAEMON (pid=\\d+ gen=${gen}|FAILED)`), `the daemon of generation ${gen}`);
+      expect(p.text()).not.toMatch(/DAEMON FAILED/);
+    }
+    const last = Number(/pid=(\d+) gen=4/.exec(p.text())![1]);
+    expect(await p.stop('SIGINT')).toBe(130);
+    await waitFor(() => !isAlive(last), 'the last daemon stopped with devsup');
+  });
+
   it('keeps working across a symlink loop in the tree', async () => {
     const root = tempDir();
     writeApp(root, 'one', { 'lib/a.mjs': 'export const a = 1;\n' });
