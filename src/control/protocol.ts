@@ -93,8 +93,8 @@ export class LineDecoder {
     if (start < chunk.length) {
       this.partialBytes += chunk.length - start;
       if (this.partialBytes > this.maxBytes) return this.overflowed(lines);
-      // A copy: a slice would pin the whole chunk the socket read.
-      this.parts.push(Buffer.from(chunk.subarray(start)));
+      // A socket hands over each read in a buffer of its own size: kept as it is, not copied.
+      this.parts.push(start === 0 ? chunk : chunk.subarray(start));
     }
     return lines;
   }

@@ -28,7 +28,7 @@ export interface ControlLimits {
   idleLineMs: number;
 }
 
-export const DEFAULT_LIMITS: ControlLimits = { maxConnections: 1000, maxBufferedBytes: 32 * 1024 * 1024, idleLineMs: 10_000 };
+export const DEFAULT_LIMITS: ControlLimits = { maxConnections: 1000, maxBufferedBytes: 8 * 1024 * 1024, idleLineMs: 10_000 };
 
 export interface ControlServer {
   socketPath: string;

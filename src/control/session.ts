@@ -84,6 +84,8 @@ export class Session {
   /** Answers with an error, forgets the unfinished line, and closes once the client could read it. */
   private refuse(code: string, message: string): void {
     this.dropInput();
+    // Whatever else it sends stays in the kernel's buffer and goes with the socket.
+    this.socket.pause();
     if (this.socket.writableEnded) return;
     this.send(errorResponse(null, code, message));
     this.socket.end();
