@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDevsup } from '../helpers/devsup.js';
+import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
 
 const QUIT = ['--on-exit', 'quit', '--', 'node', '-e', 'process.exit(0)'];
@@ -58,6 +58,26 @@ describe('a clear glob that matches sources', () => {
     expect(r.code).toBe(0);
     expect(existsSync(join(root, 'src/lib.js'))).toBe(false);
     expect(existsSync(join(root, 'app.py'))).toBe(true);
+  });
+
+  it('up keeps the running set when a config edit makes a clear glob match sources', async () => {
+    const root = project();
+    const worker = { name: 'api', cmd: ['node', '-e', 'console.log("UP"); setInterval(() => {}, 1000)'] };
+    writeFileSync(join(root, 'devsup.config.json'), JSON.stringify({ workers: [worker] }));
+    const p = new DevsupProcess(['up', '--json'], { cwd: root });
+    try {
+      await p.waitForEvent((e) => e.type === 'ready', 'api ready');
+      writeFileSync(join(root, 'devsup.config.json'), JSON.stringify({ workers: [{ ...worker, clear: ['*'] }] }));
+      const warn = await p.waitForEvent((e) => e.type === 'warning' && String(e.message).startsWith('config not applied'), 'the edit refused');
+      expect(warn.message).toMatch(/worker api: clear glob "\*" matches source files/);
+      // The config file is a source of the worker too, so it may restart; never with the new clear.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(p.events().some((e) => e.type === 'warning' && String(e.message).startsWith('config reloaded'))).toBe(false);
+      expect(p.events().some((e) => e.type === 'caches-cleared')).toBe(false);
+      expect(existsSync(join(root, 'app.py'))).toBe(true);
+    } finally {
+      expect(await p.stop('SIGINT')).toBe(130);
+    }
   });
 
   it('up refuses a worker whose clear glob matches its sources, naming the worker', async () => {

@@ -23,13 +23,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
   const entries = entriesFromConfig(config, { color });
-  for (const e of entries) {
-    const { roots, globs } = e.spec.clear;
-    const ignore = (e.watch.ignore ?? []).filter((g) => !globs.includes(g));
-    await refuseClearOfSources({ roots, globs, ignore, ext: e.watch.ext }, opts.clearSources === true, '--clear-sources').catch((err: unknown) => {
-      throw err instanceof DevsupError ? new DevsupError(`worker ${e.spec.name}: ${err.message}`, err.code, err.exitCode) : err;
-    });
-  }
+  await checkClearGlobs(entries, opts.clearSources === true);
   const sup = new Supervisor(bus, entries, { root: config.dir, version: packageVersion() });
 
   if (opts.json) bus.on(jsonView(process.stdout));
@@ -56,10 +50,16 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       try {
         const next = await loadConfig(file);
         const diff = diffConfigs(config, next);
+        if (diff.added.length + diff.removed.length + diff.changed.length === 0) {
+          config = next;
+          return;
+        }
+        const nextEntries = entriesFromConfig(next, { color });
+        // An edit that makes a clear glob match sources is refused like one at start.
+        await checkClearGlobs(nextEntries, opts.clearSources === true);
         config = next;
-        if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
         bus.emit({ type: 'warning', message: `config reloaded: ${describe(diff)}` });
-        await sup.reconcile(entriesFromConfig(next, { color }), diff);
+        await sup.reconcile(nextEntries, diff);
       } catch (err) {
         const text = err instanceof ConfigError ? err.problems.join('; ') : errorMessage(err);
         bus.emit({ type: 'warning', message: `config not applied, keeping the running set: ${text}` });
@@ -74,6 +74,17 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     dashboard?.destroy();
     await sup.shutdown();
     await session.close();
+  }
+}
+
+/** Each worker's clear globs against its sources; the first that matches some is refused. */
+async function checkClearGlobs(entries: ReturnType<typeof entriesFromConfig>, allowed: boolean): Promise<void> {
+  for (const e of entries) {
+    const { roots, globs } = e.spec.clear;
+    const ignore = (e.watch.ignore ?? []).filter((g) => !globs.includes(g));
+    await refuseClearOfSources({ roots, globs, ignore, ext: e.watch.ext }, allowed, '--clear-sources').catch((err: unknown) => {
+      throw err instanceof DevsupError ? new DevsupError(`worker ${e.spec.name}: ${err.message}`, err.code, err.exitCode) : err;
+    });
   }
 }
 
