@@ -156,6 +156,8 @@ class Tree {
   /** Processes whose environment read empty: maybe mid-exec, so not yet known either way. */
   private readonly unsure: ProcRow[] = [];
   private unsureSince: number | undefined;
+  /** Processes (pid and start) whose environment has been looked at. */
+  private readonly looked = new Set<string>();
   /** The pids (and starts) of the last whole table read, for lastLook. */
   private listed: Map<number, string> | undefined;
 
@@ -217,7 +219,11 @@ class Tree {
    */
   sweep(sig: NodeJS.Signals, table: ProcRow[], candidates?: ProcRow[]): void {
     if (candidates && this.token !== undefined) {
-      this.track(holdersIn(this.token, candidates, this.rootStart === undefined ? {} : { notBefore: this.rootStart }, this.unsure));
+      // Each process's environment is read once per stop: the rescans of a long grace period
+      // look only at processes they have not seen.
+      const unseen = candidates.filter((r) => !this.looked.has(key(toId(r))));
+      for (const r of unseen) this.looked.add(key(toId(r)));
+      this.track(holdersIn(this.token, unseen, this.rootStart === undefined ? {} : { notBefore: this.rootStart }, this.unsure));
       this.sweptWhole = true;
     }
     // Processes caught in the middle of an exec, looked at again at every sweep until they tell;
