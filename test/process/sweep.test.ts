@@ -51,6 +51,22 @@ describe('tree token', () => {
     expect(r.signalled.map((p) => p.pid)).toEqual(expect.arrayContaining([child.pid, daemon]));
   });
 
+  it('a daemon started while the tree shuts down is stopped too: no holder is left when the stop returns', async () => {
+    const pidFile = join(tempDir(), 'late.pid');
+    const onTerm = `( setsid ${q(process.execPath)} ${q(fixture('daemon.mjs'))} ${q(pidFile)} & )`;
+    const script = `process.on('SIGTERM', () => { require('child_process').spawn('sh', ['-c', ${JSON.stringify(onTerm)}], { stdio: 'ignore' }).on('exit', () => process.exit(0)); }); console.log('READY'); setInterval(() => {}, 1000);`;
+    const child = await spawnChild({ command: [process.execPath, '-e', script], cwd: process.cwd(), env: {}, stdin: 'ignore', output: 'pipe' });
+    trackPid(child.pid);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += String(d)));
+    child.stderr?.resume();
+    await waitFor(() => out.includes('READY'), 'child ready');
+    const r = await stopTree(child.id, { graceMs: 3000 });
+    expect(r.gaveUp).toBe(false);
+    expect(await findTokenHolders(child.token)).toEqual([]);
+    if (existsSync(pidFile)) expect(pidAlive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+  });
+
   it('finds holders whatever their parent, and only holders of this very token under its own name', async () => {
     const token = newToken();
     const holder = plain({ [TOKEN_VAR]: token });
