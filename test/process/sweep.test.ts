@@ -6,7 +6,7 @@ import { readStat } from '../../src/process/proc-start.js';
 import { spawnChild } from '../../src/process/spawn.js';
 import { captureTree, stopTree } from '../../src/process/stop-tree.js';
 import { findTokenHolders, holdsToken } from '../../src/process/sweep.js';
-import { newToken, TOKEN_VAR } from '../../src/process/token.js';
+import { newToken, TOKEN_VAR, tokenValue } from '../../src/process/token.js';
 import { isAlive as pidAlive, trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -81,6 +81,21 @@ describe('tree token', () => {
     expect(found).not.toContain(otherToken);
     for (const p of [holder, nested, otherName, otherToken]) process.kill(p, 'SIGKILL');
     await waitFor(() => ![holder, nested, otherName, otherToken].some(pidAlive), 'all four gone');
+  });
+
+  it('a child of a devsup-run process keeps the outer tokens after its own, and nothing that is not a token', async () => {
+    const outer = newToken();
+    const own = newToken();
+    expect(tokenValue(own, `${outer},not-a-token,${own}`)).toBe(`${own},${outer}`);
+    expect(tokenValue(own, undefined)).toBe(own);
+    const child = await spawnChild({ command: [process.execPath, '-e', `console.log(process.env.${TOKEN_VAR})`], cwd: process.cwd(), env: {}, stdin: 'ignore', output: 'pipe' });
+    trackPid(child.pid);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += String(d)));
+    child.stderr?.resume();
+    await child.exited;
+    await waitFor(() => out.includes('\n'), 'printed');
+    expect(out.trim().split(',')[0]).toBe(child.token);
   });
 
   it('a process that removes the variable from process.env still holds the token; one exec-ed without it does not', async () => {
