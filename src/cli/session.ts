@@ -1,6 +1,7 @@
 import type { Bus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
 import { recordChildren, recoverLeftovers } from '../control/children.js';
+import { guardRoot } from '../control/root-guard.js';
 import { startControlServer } from '../control/server.js';
 import { recordTaskRuns } from '../history/recorder.js';
 import { trackTaskTests } from '../flake/task-tests.js';
@@ -14,6 +15,8 @@ export interface SessionOptions {
   stateDir: string;
   /** A task's JUnit report (config `junit`), read after each run for per-test counts. */
   reportOf?: (worker: string) => string | undefined;
+  /** The project directory was moved or removed while running: the caller stops everything. */
+  onRootGone?: () => void;
 }
 
 /**
@@ -42,6 +45,11 @@ export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOption
     bus.emit({ type: 'warning', message: `could not check for processes left by a crashed devsup: ${errorMessage(err)}` });
   }
   const children = recordChildren(sup, opts.root, opts.name);
+  const guard = guardRoot(opts.root, opts.name, (movedTo) => {
+    const where = movedTo ? `moved to ${movedTo}` : 'moved or removed';
+    bus.emit({ type: 'warning', message: `the project directory ${opts.root} was ${where}; stopping (start devsup again in its new place)` });
+    opts.onRootGone?.();
+  });
   const history = recordTaskRuns(sup, opts.stateDir, {
     onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
   });
@@ -67,6 +75,7 @@ export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOption
       tests();
       await children.close();
       await control.close();
+      guard.close();
     },
   };
 }

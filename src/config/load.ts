@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { genericMessage, issuesToProblems } from './issues.js';
@@ -18,8 +18,12 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
   const abs = resolve(file);
   let text: string;
   try {
+    // A FIFO or a device would block the read (a FIFO until someone writes to it) or never end.
+    const st = await stat(abs);
+    if (!st.isFile()) throw configError(file, [`not a regular file (${st.isFIFO() ? 'a named pipe' : st.isDirectory() ? 'a directory' : 'a special file'})`]);
     text = await readFile(abs, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${String(err)}`;
     throw configError(file, [reason]);
   }

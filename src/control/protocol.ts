@@ -61,17 +61,21 @@ export function errorResponse(id: RequestId | null, code: string, message: strin
 }
 
 /**
- * Splits a byte stream into lines. Bytes are decoded as a stream, so a character split between two
- * chunks survives; a line that grows past `maxBytes` before its newline sets `overflow` and the
- * rest of the stream is ignored.
+ * Splits a byte stream into lines. The bytes of an unfinished line are kept as they came and
+ * decoded once its newline arrives, so a character split between two chunks survives; a line that
+ * grows past `maxBytes` before its newline sets `overflow` and the rest of the stream is ignored.
  */
 export class LineDecoder {
-  private readonly text = new StringDecoder('utf8');
-  private partial = '';
+  private parts: Buffer[] = [];
   private partialBytes = 0;
   overflow = false;
 
   constructor(private readonly maxBytes = MAX_LINE_BYTES) {}
+
+  /** Bytes held for a line whose newline has not come yet. */
+  get pending(): number {
+    return this.partialBytes;
+  }
 
   push(chunk: Buffer): string[] {
     if (this.overflow) return [];
@@ -79,20 +83,31 @@ export class LineDecoder {
     let start = 0;
     for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
       if (this.partialBytes + nl - start > this.maxBytes) return this.overflowed(lines);
-      lines.push(stripCr(this.partial + this.text.write(chunk.subarray(start, nl)) + this.text.end()));
-      this.partial = '';
+      const tail = chunk.subarray(start, nl);
+      const bytes = this.parts.length === 0 ? tail : Buffer.concat([...this.parts, tail]);
+      lines.push(stripCr(bytes.toString('utf8')));
+      this.parts = [];
       this.partialBytes = 0;
       start = nl + 1;
     }
-    this.partialBytes += chunk.length - start;
-    if (this.partialBytes > this.maxBytes) return this.overflowed(lines);
-    this.partial += this.text.write(chunk.subarray(start));
+    if (start < chunk.length) {
+      this.partialBytes += chunk.length - start;
+      if (this.partialBytes > this.maxBytes) return this.overflowed(lines);
+      // A socket hands over each read in a buffer of its own size: kept as it is, not copied.
+      this.parts.push(start === 0 ? chunk : chunk.subarray(start));
+    }
     return lines;
   }
 
-  private overflowed(lines: string[]): string[] {
+  /** Forgets the unfinished line (its client is being dropped). */
+  drop(): void {
+    this.parts = [];
+    this.partialBytes = 0;
     this.overflow = true;
-    this.partial = '';
+  }
+
+  private overflowed(lines: string[]): string[] {
+    this.drop();
     return lines;
   }
 }

@@ -5,7 +5,7 @@ import type { SupervisorApi } from '../supervisor/api.js';
 import { writeFileAtomic } from '../state/files.js';
 import { acquireLock } from './lock.js';
 import { controlPaths, DEFAULT_NAME } from '../state/paths.js';
-import { encodeEvent } from './protocol.js';
+import { encodeEvent, encodeResponse, errorResponse } from './protocol.js';
 import { Session, type SessionOwner } from './session.js';
 import { clearStaleSocket, fileId, prepareSocketPath, unlinkIfSame } from './socket-file.js';
 
@@ -15,14 +15,31 @@ export interface ControlServerOptions {
   name?: string;
   /** For the runtime dir's location (XDG_RUNTIME_DIR); process.env by default. */
   env?: NodeJS.ProcessEnv;
+  limits?: Partial<ControlLimits>;
 }
+
+/** What clients together may cost the supervisor; past a limit a client gets an error, not memory. */
+export interface ControlLimits {
+  /** Connections open at once; the next is answered `busy` and closed. */
+  maxConnections: number;
+  /** Bytes of unfinished request lines held for all clients together (one line may be 1 MiB). */
+  maxBufferedBytes: number;
+  /** How long an unfinished line may wait for its next byte before its connection is closed. */
+  idleLineMs: number;
+}
+
+export const DEFAULT_LIMITS: ControlLimits = { maxConnections: 1000, maxBufferedBytes: 8 * 1024 * 1024, idleLineMs: 10_000 };
 
 export interface ControlServer {
   socketPath: string;
+  /** Open connections and the unfinished input held for them. */
+  usage(): { connections: number; bufferedBytes: number };
   /** Stops serving, releases every hold, removes the socket and the lock. Idempotent. */
   close(): Promise<void>;
 }
 
+/** How long a refused connection gets to read why before it is cut. */
+const REFUSE_LINGER_MS = 1000;
 /** How long connections get to take their last events when the server closes. */
 const CLOSE_GRACE_MS = 500;
 
@@ -40,9 +57,16 @@ export async function startControlServer(api: SupervisorApi, opts: ControlServer
   const subscribers = new Set<Session>();
   const holds = new Map<string, { session: Session; release: () => void }>();
   let nextHold = 1;
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  let buffered = 0;
 
   const owner: SessionOwner = {
     api,
+    account: (delta) => {
+      buffered = Math.max(0, buffered + delta);
+      return delta <= 0 || buffered <= limits.maxBufferedBytes;
+    },
+    idleLineMs: limits.idleLineMs,
     subscribe: (s) => void subscribers.add(s),
     unsubscribe: (s) => void subscribers.delete(s),
     hold: (s, holder) => {
@@ -77,6 +101,12 @@ export async function startControlServer(api: SupervisorApi, opts: ControlServer
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     // Clients never keep the supervisor alive.
     socket.unref();
+    if (sessions.size >= limits.maxConnections) {
+      socket.on('error', () => undefined);
+      socket.end(encodeResponse(errorResponse(null, 'busy', `too many connections (${limits.maxConnections}); try again later`)));
+      setTimeout(() => socket.destroy(), REFUSE_LINGER_MS).unref();
+      return;
+    }
     sessions.add(new Session(socket, owner));
   });
   server.on('error', () => undefined);
@@ -107,6 +137,7 @@ export async function startControlServer(api: SupervisorApi, opts: ControlServer
   let closing: Promise<void> | undefined;
   return {
     socketPath: sock.path,
+    usage: () => ({ connections: sessions.size, bufferedBytes: buffered }),
     close: () =>
       (closing ??= (async () => {
         process.off('exit', cleanupSync);

@@ -10,6 +10,10 @@ const LINGER_MS = 2000;
 
 export interface SessionOwner {
   api: SupervisorApi;
+  /** Unfinished input held for all clients together goes up or down by `delta`; false past the budget. */
+  account(delta: number): boolean;
+  /** How long an unfinished line may wait for its next byte. */
+  idleLineMs: number;
   subscribe(s: Session): void;
   unsubscribe(s: Session): void;
   hold(s: Session, holder: string): string;
@@ -27,6 +31,7 @@ export class Session {
   private readonly decoder = new LineDecoder(MAX_LINE_BYTES);
   private pending = 0;
   private inputEnded = false;
+  private idleTimer: NodeJS.Timeout | undefined;
   private subscribed = false;
   readonly holds = new Set<string>();
   readonly gone: Promise<void>;
@@ -41,25 +46,57 @@ export class Session {
     // holds, so they end here; answers still due are sent before our side closes.
     socket.on('end', () => {
       this.inputEnded = true;
+      // A line without its newline can never be finished now.
+      this.dropInput();
       this.owner.releaseAll(this);
       this.maybeEnd();
     });
     socket.on('error', () => undefined);
     socket.once('close', () => {
       this.subscribed = false;
+      this.dropInput();
       this.owner.closed(this);
     });
   }
 
   private onData(chunk: Buffer): void {
-    for (const line of this.decoder.push(chunk)) {
+    const before = this.decoder.pending;
+    const lines = this.decoder.push(chunk);
+    const within = this.owner.account(this.decoder.pending - before);
+    for (const line of lines) {
       if (line.trim() !== '') this.handle(line);
     }
-    if (this.decoder.overflow && !this.socket.writableEnded) {
-      this.send(errorResponse(null, 'too-large', `request line longer than ${MAX_LINE_BYTES} bytes; closing the connection`));
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    if (this.decoder.overflow) {
+      this.refuse('too-large', `request line longer than ${MAX_LINE_BYTES} bytes; closing the connection`);
+    } else if (!within) {
+      this.refuse('busy', 'the supervisor already holds too much unfinished input from its clients; closing the connection');
+    } else {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      // A half-sent line costs memory for as long as it waits: it may not wait for ever.
+      if (this.decoder.pending > 0) {
+        this.idleTimer = setTimeout(() => this.refuse('timeout', `no newline for ${this.owner.idleLineMs} ms; closing the connection`), this.owner.idleLineMs);
+        this.idleTimer.unref();
+      }
     }
+  }
+
+  /** Answers with an error, forgets the unfinished line, and closes once the client could read it. */
+  private refuse(code: string, message: string): void {
+    this.dropInput();
+    // Whatever else it sends stays in the kernel's buffer and goes with the socket.
+    this.socket.pause();
+    if (this.socket.writableEnded) return;
+    this.send(errorResponse(null, code, message));
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+  }
+
+  private dropInput(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.owner.account(-this.decoder.pending);
+    this.decoder.drop();
   }
 
   private handle(line: string): void {

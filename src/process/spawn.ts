@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { DevsupError } from '../core/errors.js';
 import { procId } from './proc-start.js';
+import { newToken, rememberToken, TOKEN_VAR, tokenValue } from './token.js';
 import type { ExitRecord, ProcId } from './types.js';
 
 export interface SpawnSpec {
@@ -22,6 +23,8 @@ export interface Child {
   stdin?: Writable;
   stdout?: Readable;
   stderr?: Readable;
+  /** In the environment of every process of the tree, daemons included (see token.ts). */
+  token: string;
   /** Settles when the process itself exits, even if a grandchild still holds its pipes. Never rejects. */
   exited: Promise<ExitRecord>;
 }
@@ -42,10 +45,11 @@ export async function spawnChild(spec: SpawnSpec): Promise<Child> {
   if (name.trim() === '') throw new SpawnError('no command given', 'other');
   await checkCwd(spec.cwd);
 
+  const token = newToken();
   const options: SpawnOptions = {
     cwd: spec.cwd,
     // child_process leaves out variables whose value is undefined.
-    env: { ...process.env, ...spec.env },
+    env: { ...process.env, ...spec.env, [TOKEN_VAR]: tokenValue(token) },
     stdio: [spec.stdin, spec.output, spec.output],
     // A group of its own, so the whole tree can be signalled; devsup stops trees itself.
     detached: true,
@@ -70,8 +74,9 @@ export async function spawnChild(spec: SpawnSpec): Promise<Child> {
   });
   // The child cannot have been reaped yet: that needs the event loop, which has not run since spawn.
   const id = procId(pid) ?? { pid, start: '' };
+  rememberToken(id, token);
 
-  const child: Child = { pid, id, exited };
+  const child: Child = { pid, id, token, exited };
   if (sub.stdin) {
     // Writing to a child that has exited fails with EPIPE; the exit itself is what gets reported.
     sub.stdin.on('error', () => undefined);

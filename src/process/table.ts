@@ -80,7 +80,8 @@ export function readTreeRows(rootPid: number): ProcRow[] | undefined {
   return rows;
 }
 
-function rowOf(pid: number): ProcRow | undefined {
+/** One process's row, undefined when it is gone. */
+export function rowOf(pid: number): ProcRow | undefined {
   const text = readProcText(`/proc/${pid}/stat`);
   const s = text === undefined ? undefined : parseStat(text);
   return s && { pid: s.pid, ppid: s.ppid, pgid: s.pgid, state: s.state, start: s.startTicks };

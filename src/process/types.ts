@@ -22,4 +22,6 @@ export interface StopResult {
   /** How many processes the captured tree had. */
   treeSize: number;
   survivors: ProcId[];
+  /** Every process a signal was delivered to: the only ones a caller may say it stopped. */
+  signalled: ProcId[];
 }

@@ -1,4 +1,6 @@
+import { refuseClearOfSources } from '../caches/guard.js';
 import { parseClearSpec, presetsForCommand, isPythonCommand } from '../caches/presets.js';
+import { DevsupError } from '../core/errors.js';
 import type { ResolvedConfig, ResolvedWorker } from '../config/load.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { stateDirOf } from '../state/paths.js';
@@ -135,4 +137,15 @@ export function runEntry(o: RunEntryOptions): WorkerEntry {
     // Env files are watched by themselves (they are usually gitignored): an edit restarts the child.
     watch: { roots: [...o.roots, ...(o.alsoWatch ?? []), ...(o.envFiles ?? [])], ignore: [...o.ignore, ...globs], ext: o.ext, settleMs: o.settleMs, poll: o.poll, backend: o.backend },
   };
+}
+
+/** Each worker's clear globs against its sources; the first that matches some is refused (exit 2). */
+export async function checkClearGlobs(entries: readonly WorkerEntry[], allowed: boolean): Promise<void> {
+  for (const e of entries) {
+    const { roots, globs } = e.spec.clear;
+    const ignore = (e.watch.ignore ?? []).filter((g) => !globs.includes(g));
+    await refuseClearOfSources({ roots, globs, ignore, ext: e.watch.ext }, allowed, '--clear-sources').catch((err: unknown) => {
+      throw err instanceof DevsupError ? new DevsupError(`worker ${e.spec.name}: ${err.message}`, err.code, err.exitCode) : err;
+    });
+  }
 }

@@ -3,7 +3,7 @@ import { ConfigError, errorMessage } from '../core/errors.js';
 import { describeDiff, diffConfigs } from '../config/diff.js';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { watchConfigFile } from '../config/watch-file.js';
-import { entriesFromConfig } from './entries.js';
+import { checkClearGlobs, entriesFromConfig } from './entries.js';
 import type { Supervisor } from './supervisor.js';
 
 /**
@@ -16,7 +16,7 @@ export function followConfigFile(
   initial: ResolvedConfig,
   sup: Pick<Supervisor, 'reconcile'>,
   bus: Bus,
-  opts: { color: boolean; name?: string },
+  opts: { color: boolean; name?: string; clearSources?: boolean },
 ): { close(): void; current(): ResolvedConfig } {
   let config = initial;
   // An invalid edit stays on show (a `config-check` with its problems) until a valid one clears it.
@@ -25,12 +25,15 @@ export function followConfigFile(
     try {
       const next = await loadConfig(file);
       const diff = diffConfigs(config, next);
+      const entries = entriesFromConfig(next, opts);
+      // An edit that makes a clear glob match sources is refused like one at start.
+      if (diff.added.length + diff.removed.length + diff.changed.length > 0) await checkClearGlobs(entries, opts.clearSources === true);
       config = next;
       if (invalid) bus.emit({ type: 'config-check', file, problems: [] });
       invalid = false;
       if (diff.added.length + diff.removed.length + diff.changed.length === 0) return;
       bus.emit({ type: 'warning', message: `config reloaded: ${describeDiff(diff)}` });
-      await sup.reconcile(entriesFromConfig(next, opts), diff);
+      await sup.reconcile(entries, diff);
     } catch (err) {
       invalid = true;
       bus.emit({ type: 'config-check', file, problems: err instanceof ConfigError ? [...err.problems] : [errorMessage(err)] });

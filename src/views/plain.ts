@@ -33,7 +33,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
   return (e: DevsupEvent): void => {
     switch (e.type) {
       case 'watching': {
-        const via = e.fallbackReason ? `${e.backend} (native watcher unavailable: ${e.fallbackReason})` : e.backend;
+        const via = e.fallbackReason ? `${e.backend} (${e.fallbackReason})` : e.backend;
         note(e, `watching ${plural(e.files, 'file')} in ${e.roots.join(', ')} with ${via}`);
         return;
       }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readFirstLine } from '../core/first-line.js';
@@ -14,11 +14,15 @@ import { readFileState, trusted, type FileState } from './file-state.js';
  * size, ctime and inode all match and it was trusted when saved, exactly as within one run; a
  * missing, foreign or damaged index only costs the reads it would have saved.
  *
- * Format: a header line `devsup-index 2<TAB>base<TAB>code id<TAB>files`, then `relative path<TAB>state`
- * per file. The code id is the one a snapshot of exactly the saved files has, or dashes when some
- * file of the tree could not be saved: only an index that covers the whole tree can vouch for it.
+ * Format: a header line `devsup-index 3<TAB>base<TAB>code id<TAB>files<TAB>checksum`, then
+ * `relative path<TAB>state` per file. The code id is the one a snapshot of exactly the saved files
+ * has, or dashes when some file of the tree could not be saved: only an index that covers the
+ * whole tree can vouch for it. The checksum (SHA-1 over the header's fields and every line after
+ * it) and the code id are checked on load: a damaged index is discarded whole, since a start may
+ * already run on its header's code id and only a full look can tell which files are what.
  */
-const MAGIC = 'devsup-index 2';
+const MAGIC = 'devsup-index 3';
+const NO_CHECKSUM = '-'.repeat(40);
 const NO_CODE_ID = '----------';
 /** Wide enough for any count of files, so the header is written in place once they are counted. */
 const COUNT_WIDTH = 10;
@@ -53,13 +57,25 @@ export interface SavedSummary {
   files: number;
 }
 
-function parseHeader(line: string, base: string): SavedSummary | 'partial' | undefined {
+interface Header {
+  /** Undefined when some file of the tree could not be saved. */
+  codeId: string | undefined;
+  files: number;
+  checksum: string;
+}
+
+function parseHeader(line: string, base: string): Header | undefined {
   const prefix = `${MAGIC}\t${base}\t`;
   if (!line.startsWith(prefix)) return undefined;
-  const [codeId, files] = line.slice(prefix.length).split('\t');
-  if (codeId === undefined || files === undefined || !/^\s*\d+$/.test(files)) return undefined;
-  if (codeId === NO_CODE_ID) return 'partial';
-  return /^[0-9a-f]{10}$/.test(codeId) ? { codeId, files: Number(files) } : undefined;
+  const [codeId, files, checksum, extra] = line.slice(prefix.length).split('\t');
+  if (codeId === undefined || files === undefined || !/^\s*\d+$/.test(files) || !checksum || !/^[0-9a-f]{40}$/.test(checksum) || extra !== undefined) return undefined;
+  if (codeId !== NO_CODE_ID && !/^[0-9a-f]{10}$/.test(codeId)) return undefined;
+  return { codeId: codeId === NO_CODE_ID ? undefined : codeId, files: Number(files), checksum };
+}
+
+/** What the checksum covers: the header's fields as written, then the digest of every byte after the header. */
+function checksum(base: string, codeField: string, countField: string, bodyDigest: Buffer): string {
+  return createHash('sha1').update(`${MAGIC}\t${base}\t${codeField}\t${countField}\n`).update(bodyDigest).digest('hex');
 }
 
 /**
@@ -67,13 +83,24 @@ function parseHeader(line: string, base: string): SavedSummary | 'partial' | und
  * index. Undefined when there is no index for `base` or it does not cover the whole tree.
  */
 export function readSummary(file: string, base: string): SavedSummary | undefined {
-  const line = readFirstLine(file, Buffer.byteLength(base) + 64);
+  const line = readFirstLine(file, Buffer.byteLength(base) + 128);
   const h = line === undefined ? undefined : parseHeader(line, base);
-  return typeof h === 'object' ? h : undefined;
+  return h?.codeId === undefined ? undefined : { codeId: h.codeId, files: h.files };
 }
 
-/** The saved states, undefined when there is no usable index for `base`. */
-export async function loadIndex(file: string, base: string): Promise<SavedStates | undefined> {
+export interface LoadOptions {
+  /** Told why an index for this base was discarded as damaged. */
+  onDamaged?: (why: string) => void;
+  /** The code id a start already runs on (from readSummary): an index that disagrees is damaged. */
+  codeId?: string;
+}
+
+/**
+ * The saved states, undefined when there is no usable index for `base`: none, another base's or
+ * another format's, or a damaged one (then `onDamaged` says why). An index proves itself: its
+ * checksum must match its bytes, its count its lines, and its code id the sum of its states.
+ */
+export async function loadIndex(file: string, base: string, opts: LoadOptions = {}): Promise<SavedStates | undefined> {
   let buf: Buffer;
   try {
     buf = await readFile(file);
@@ -81,9 +108,28 @@ export async function loadIndex(file: string, base: string): Promise<SavedStates
     return undefined;
   }
   const headerEnd = buf.indexOf(10);
-  const summary = headerEnd < 0 ? undefined : parseHeader(buf.toString('utf8', 0, headerEnd), base);
-  if (summary === undefined) return undefined;
-  return new SavedIndex(buf, await lineBounds(buf, headerEnd + 1), summary === 'partial' ? undefined : summary.codeId);
+  const headerText = headerEnd < 0 ? buf.toString('utf8', 0, Math.min(buf.length, 4096)) : buf.toString('utf8', 0, headerEnd);
+  // Another base's or an older format's index is simply not ours; a damaged one of ours is reported.
+  if (!headerText.startsWith(`${MAGIC}\t${base}\t`)) return undefined;
+  const damaged = (why: string): undefined => {
+    opts.onDamaged?.(why);
+    return undefined;
+  };
+  const header = headerEnd < 0 ? undefined : parseHeader(headerText, base);
+  if (!header) return damaged('its header is malformed');
+  const [codeField = '', countField = ''] = headerText.slice(`${MAGIC}\t${base}\t`.length).split('\t');
+  const sum = checksum(base, codeField, countField, createHash('sha1').update(buf.subarray(headerEnd + 1)).digest());
+  if (sum !== header.checksum) return damaged('its checksum does not match its content');
+  const bounds = await lineBounds(buf, headerEnd + 1);
+  const index = new SavedIndex(buf, bounds, header.codeId);
+  if (bounds.count !== header.files) return damaged(`it has ${bounds.count} entries where its header says ${header.files}`);
+  if (header.codeId !== undefined) {
+    const code = new CodeSum();
+    index.eachState((st) => code.add(st));
+    if (code.id !== header.codeId) return damaged(`its code id ${header.codeId} is not the sum of its entries (${code.id})`);
+  }
+  if (opts.codeId !== undefined && opts.codeId !== header.codeId) return damaged(`it changed since the start read its code id ${opts.codeId}`);
+  return index;
 }
 
 interface Bounds {
@@ -167,6 +213,14 @@ class SavedIndex implements SavedStates {
     return state.length > MIN_STATE && trusted(state) ? state : undefined;
   }
 
+  /** Every state, damaged lines left out, without decoding a path. */
+  eachState(fn: (st: FileState) => void): void {
+    for (let i = 0; i < this.b.count; i++) {
+      const st = this.stateAt(i);
+      if (st !== undefined) fn(st);
+    }
+  }
+
   *entries(): Iterable<[string, FileState]> {
     for (let i = 0; i < this.b.count; i++) {
       const st = this.stateAt(i);
@@ -215,20 +269,35 @@ export async function saveIndex(
   files: ReadonlyMap<string, FileState>,
   relOf: (abs: string) => string,
 ): Promise<void> {
-  // indexPath puts the file at <state dir>/index/<name>: both levels are made and checked link-free.
+  // indexPath puts the file at <state dir>/index/<name>: both levels are made and checked link-free,
+  // but never the project directory above them: a project moved or removed while running is not
+  // made again at its old path.
+  const project = dirname(dirname(dirname(file)));
+  if (!existsSync(project)) throw Object.assign(new Error(`ENOENT: the project directory ${project} is gone`), { code: 'ENOENT' });
   stateSubdirSync(dirname(dirname(file)), basename(dirname(file)));
   dropAbandoned(file);
   const out = openAtomicSync(file);
   const fd = out.fd;
   let done = false;
-  const header = (codeId: string, count: number) => `${MAGIC}\t${base}\t${codeId}\t${String(count).padStart(COUNT_WIDTH)}\n`;
+  const countField = (count: number) => String(count).padStart(COUNT_WIDTH);
+  const header = (codeId: string, count: number, checksum: string) => `${MAGIC}\t${base}\t${codeId}\t${countField(count)}\t${checksum}\n`;
   try {
-    let chunk = header(NO_CODE_ID, 0);
+    let chunk = header(NO_CODE_ID, 0, NO_CHECKSUM);
+    const headerBytes = Buffer.byteLength(chunk);
+    // Everything after the header, as written: the checksum covers it.
+    const body = createHash('sha1');
     const sum = new CodeSum();
     let saved = 0;
     let complete = true;
     const clock = new SliceClock();
     let n = 0;
+    let first = true;
+    const flush = () => {
+      writeSync(fd, chunk);
+      body.update(first ? chunk.slice(chunk.indexOf('\n') + 1) : chunk);
+      first = false;
+      chunk = '';
+    };
     for (const [abs, taken] of files) {
       const rel = relOf(abs);
       const st = trusted(taken) ? taken : readFileState(abs, rel);
@@ -238,15 +307,15 @@ export async function saveIndex(
         sum.add(st);
         saved++;
       } else complete = false;
-      if (chunk.length >= CHUNK_CHARS) {
-        writeSync(fd, chunk);
-        chunk = '';
-      }
+      if (chunk.length >= CHUNK_CHARS) flush();
       if ((++n & 1023) === 0 && clock.due()) await clock.next();
     }
-    writeSync(fd, chunk);
+    flush();
+    const codeId = complete ? sum.id : NO_CODE_ID;
     // Same width as the placeholder, so it overwrites it exactly.
-    writeSync(fd, header(complete ? sum.id : NO_CODE_ID, saved), 0);
+    const final = header(codeId, saved, checksum(base, codeId, countField(saved), body.digest()));
+    if (Buffer.byteLength(final) !== headerBytes) throw new Error('index header changed width');
+    writeSync(fd, final, 0);
     done = true;
   } finally {
     if (done) out.commit();

@@ -137,6 +137,11 @@ export class Snapshotter {
       for (const rel of saved.unvisited()) changed.push(join(this.base, rel));
       // The provisional snapshot keeps the saved states for as long as something runs on it.
       this.savedFiles = undefined;
+    } else if (this.seq === 0 && this.savedFiles !== undefined) {
+      // Something may run on a saved tree whose states were then discarded (a damaged index):
+      // nothing is known of what it ran, so every file counts as new to it.
+      changed = [...next.keys()];
+      this.savedFiles = undefined;
     } else {
       // Nothing compares with the empty state before the first snapshot: its paths are not logged.
       changed = [];

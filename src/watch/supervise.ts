@@ -80,6 +80,11 @@ class TargetRunner {
     return this.enqueue(() => this.open(false));
   }
 
+  /** The target's directory when it was moved to the fallback (polling), undefined otherwise. */
+  get fallenBack(): string | undefined {
+    return this.onFallback ? this.target.dir : undefined;
+  }
+
   /** A target still waited for holds nothing yet; one watched without a listing is unknown. */
   listing(): readonly string[] | undefined {
     return this.absent ? [] : this.handle?.listed;
@@ -225,6 +230,11 @@ export class WatchTargets {
   async start(targets: readonly Target[]): Promise<void> {
     this.runners = targets.map((t) => new TargetRunner(t, this.o));
     await Promise.all(this.runners.map((r) => r.start()));
+  }
+
+  /** Directories whose targets were moved to the fallback. */
+  fallenBack(): string[] {
+    return this.runners.map((r) => r.fallenBack).filter((d): d is string => d !== undefined);
   }
 
   /** What every target listed while it was first watched; undefined when one did not. */

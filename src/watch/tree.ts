@@ -51,6 +51,8 @@ export class WatchedTree {
   private closed = false;
   /** Files left out after the tree started (a child writing into its own tree). */
   private readonly excluded = new Set<string>();
+  /** Polling because the filesystem was found unreliable, not because the options asked for it. */
+  private pollForced = false;
   private readonly base: string;
   /** Settles with the first snapshot taken from the files themselves. */
   private readonly first: { promise: Promise<Snapshot>; resolve(s: Snapshot): void; reject(e: unknown): void };
@@ -78,8 +80,11 @@ export class WatchedTree {
     return this.watcher?.backend ?? 'none';
   }
 
+  /** Why the tree is not watched the way its options asked, polling included; undefined when it is. */
   get fallbackReason(): string | undefined {
-    return this.watcher?.fallbackReason;
+    const own = this.watcher?.fallbackReason;
+    const forced = this.pollForced ? 'change events are unreliable on this filesystem; polling' : undefined;
+    return [forced, own].filter(Boolean).join('; ') || undefined;
   }
 
   /**
@@ -135,11 +140,20 @@ export class WatchedTree {
       this.opts.onWarning(msg);
     });
     const polling = this.opts.poll || poll;
+    this.pollForced = poll && !this.opts.poll;
     const backend = this.opts.backend ?? 'auto';
     // The inotify backend lists as it watches, leaving nothing to overlap: its listing is used instead.
     const lists = usesInotify({ backend, poll: polling });
     const early = lists ? undefined : this.source.listEarly();
-    const saved = this.opts.indexFile ? loadIndex(this.opts.indexFile, this.base) : Promise.resolve(undefined);
+    const indexFile = this.opts.indexFile;
+    // A start already running on the header's code id makes any other content of the file damage.
+    const runningOn = this.latestSnap?.provisional ? this.latestSnap.codeId : undefined;
+    const saved = indexFile
+      ? loadIndex(indexFile, this.base, {
+          ...(runningOn === undefined ? {} : { codeId: runningOn }),
+          onDamaged: (why) => this.opts.onWarning(`the saved file index ${indexFile} is damaged (${why}); every file is read again`),
+        })
+      : Promise.resolve(undefined);
     try {
       this.watcher = await createWatcher({
         roots: this.opts.roots,

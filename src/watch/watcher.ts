@@ -52,7 +52,17 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
     await targets.close();
     throw err;
   }
-  return { backend, fallbackReason, listed: opts.listFiles ? targets.listed() : undefined, close: () => targets.close() };
+  return {
+    backend,
+    // Asked when it is reported: a target moves to polling when the kernel's watch limit is hit.
+    get fallbackReason() {
+      const polled = targets.fallenBack();
+      const limit = polled.length > 0 ? `the kernel's inotify watch limit was reached; polling ${polled.join(', ')} every ${intervalMs} ms` : undefined;
+      return [fallbackReason, limit].filter(Boolean).join('; ') || undefined;
+    },
+    listed: opts.listFiles ? targets.listed() : undefined,
+    close: () => targets.close(),
+  };
 }
 
 /** Whether createWatcher with these options picks the inotify backend, which can list as it watches. */

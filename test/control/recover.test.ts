@@ -86,6 +86,47 @@ describe('crash survival', () => {
     await waitFor(() => !pidAlive(real.pid), 'bystander gone');
   });
 
+  it('never touches an unrelated process of ours whose exact pid and start a record names', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, '.devsup'));
+    const bystander = spawn(process.execPath, [`${FIXTURES}ready.mjs`], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    trackPid(bystander.pid);
+    let out = '';
+    bystander.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await waitFor(() => out.includes('READY'), 'bystander ready');
+    const exact = procId(bystander.pid!)!;
+    // Exact pid and start, this user, this boot, a well-formed token: everything but proof.
+    const record = { v: 1, supervisor: { pid: 999_999_999, start: '1' }, uid: process.getuid!(), workers: { w: { generation: 1, root: exact, tree: [exact], token: 'ab'.repeat(16) } } };
+    writeFileSync(childrenFile(root), JSON.stringify(record));
+    expect(await recoverLeftovers(root, 'default', { graceMs: 300 })).toEqual({ stopped: [] });
+    // A wrong command-line digest proves nothing either.
+    writeFileSync(childrenFile(root), JSON.stringify({ ...record, workers: { w: { generation: 1, root: { ...exact, cmd: '0123456789abcdef' }, tree: [] } } }));
+    expect(await recoverLeftovers(root, 'default', { graceMs: 300 })).toEqual({ stopped: [] });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pidAlive(exact.pid)).toBe(true);
+    expect(out).not.toMatch(/SIGNAL/);
+    process.kill(-exact.pid, 'SIGKILL');
+    await waitFor(() => !pidAlive(exact.pid), 'bystander gone');
+  });
+
+  it('after a SIGKILL of the supervisor, the next one stops a double-forked daemon the tree left, found by its token', async () => {
+    const root = tempDir();
+    const pidFile = join(root, 'daemon.pid');
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const command = `( setsid node ${FIXTURES}daemon.mjs ${pidFile} ${port} & ) ; exec node ${FIXTURES}ready.mjs`;
+    const h = await startHarness({ root, workers: [{ name: 'd', command, ready: { log: '^READY' } }] });
+    const daemon = Number(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8'), 'daemon started'));
+    trackPid(daemon);
+    const rec = await waitFor(() => readChildren(root, 'default'), 'record written');
+    expect(rec.workers.d!.token).toMatch(/^[0-9a-f]{32}$/);
+    h.proc.kill('SIGKILL');
+    await h.exit;
+    expect(pidAlive(daemon)).toBe(true);
+    const { stopped } = await recoverLeftovers(root, 'default', { graceMs: 1000 });
+    expect(stopped.map((id) => id.pid)).toContain(daemon);
+    expect(pidAlive(daemon)).toBe(false);
+  });
+
   it('leaves the record alone while the supervisor that wrote it lives', async () => {
     const root = tempDir();
     const h = await startHarness({ root, workers: [readyWorker('a')] });

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectControl } from '../../src/control/client.js';
-import { startControlServer, type ControlServer } from '../../src/control/server.js';
+import { startControlServer, type ControlLimits, type ControlServer } from '../../src/control/server.js';
 import { Bus } from '../../src/core/bus.js';
 import { DevsupError } from '../../src/core/errors.js';
 import type { SupervisorApi, SupervisorSnapshot } from '../../src/supervisor/api.js';
@@ -46,11 +46,81 @@ afterEach(async () => {
   servers = [];
 });
 
-async function serve(api: SupervisorApi, root = tempDir()): Promise<{ server: ControlServer; root: string }> {
-  const server = await startControlServer(api, { root, name: 'default' });
+async function serve(api: SupervisorApi, root = tempDir(), limits?: Partial<ControlLimits>): Promise<{ server: ControlServer; root: string }> {
+  const server = await startControlServer(api, { root, name: 'default', ...(limits ? { limits } : {}) });
   servers.push(server);
   return { server, root };
 }
+
+/** A raw client: what it was answered, and whether the server closed it. */
+function rawClient(path: string) {
+  const sock = connect(path);
+  let text = '';
+  let closed = false;
+  sock.on('data', (d: Buffer) => (text += String(d)));
+  sock.on('error', () => undefined);
+  sock.on('close', () => (closed = true));
+  const connected = new Promise<void>((r) => sock.once('connect', () => r()));
+  return { sock, connected, text: () => text, closed: () => closed, codes: () => [...text.matchAll(/"code":"([a-z-]+)"/g)].map((m) => m[1]) };
+}
+
+describe('control server limits', () => {
+  it('bounds the unfinished input of many clients sending big lines without a newline, and returns it when they leave', async () => {
+    const budget = 4 * 1024 * 1024;
+    const { server } = await serve(fakeApi(), tempDir(), { maxBufferedBytes: budget, idleLineMs: 60_000 });
+    const clients = Array.from({ length: 24 }, () => rawClient(server.socketPath));
+    await Promise.all(clients.map((c) => c.connected));
+    const chunk = Buffer.alloc(512 * 1024, 'x');
+    // 24 half-lines of 512 KiB, three times the budget; each stays under the 1 MiB line limit.
+    await Promise.all(clients.map((c) => new Promise<void>((r) => c.sock.write(chunk, () => r()))));
+    await waitFor(() => clients.filter((c) => c.closed()).length >= 24 - budget / chunk.length, 'clients past the budget closed');
+    expect(server.usage().bufferedBytes).toBeLessThanOrEqual(budget);
+    const refused = clients.filter((c) => c.codes().includes('busy'));
+    expect(refused.length).toBeGreaterThanOrEqual(24 - budget / chunk.length);
+    // Whoever holds a half-line is still served once it is finished.
+    const kept = clients.find((c) => !c.closed())!;
+    kept.sock.write('\n{"v":1,"id":7,"method":"snapshot"}\n');
+    await waitFor(() => kept.text().includes('"id":7'), 'the kept client answered');
+    for (const c of clients) c.sock.destroy();
+    await waitFor(() => server.usage().connections === 0, 'every connection gone');
+    expect(server.usage().bufferedBytes).toBe(0);
+  });
+
+  it('closes a connection whose unfinished line waits too long for its next byte', async () => {
+    const { server } = await serve(fakeApi(), tempDir(), { idleLineMs: 300 });
+    const c = rawClient(server.socketPath);
+    await c.connected;
+    c.sock.write('{"v":1,"id":1,"meth');
+    await waitFor(() => server.usage().bufferedBytes > 0, 'half-line held');
+    await waitFor(() => c.closed(), 'idle half-line dropped');
+    expect(c.codes()).toEqual(['timeout']);
+    expect(server.usage()).toEqual({ connections: 0, bufferedBytes: 0 });
+    // A client that keeps sending its line in pieces, each within the timeout, is not cut off.
+    const slow = rawClient(server.socketPath);
+    await slow.connected;
+    for (const piece of ['{"v":1,', '"id":2,', '"method":', '"snapshot"}']) {
+      slow.sock.write(piece);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    slow.sock.write('\n');
+    await waitFor(() => slow.text().includes('"id":2,"ok":true'), 'the slow line answered');
+    slow.sock.destroy();
+  });
+
+  it('refuses connections past the limit with an error, and serves again once some leave', async () => {
+    const { server, root } = await serve(fakeApi(), tempDir(), { maxConnections: 5 });
+    const clients = Array.from({ length: 8 }, () => rawClient(server.socketPath));
+    await Promise.all(clients.map((c) => c.connected));
+    await waitFor(() => clients.filter((c) => c.closed()).length === 3, 'three refused');
+    expect(clients.filter((c) => c.codes().includes('busy'))).toHaveLength(3);
+    expect(server.usage().connections).toBe(5);
+    for (const c of clients) c.sock.destroy();
+    await waitFor(() => server.usage().connections === 0, 'all gone');
+    const again = await connectControl({ root });
+    expect((await again.snapshot()).version).toBe('t');
+    again.close();
+  });
+});
 
 describe('control server in process', () => {
   it('cuts off a subscriber that stops reading once too much is queued, and keeps serving others', async () => {

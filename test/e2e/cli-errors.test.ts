@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDevsup } from '../helpers/devsup.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -14,6 +16,29 @@ describe('devsup CLI: bad input', () => {
     const r = await runDevsup(['run'], tempDir());
     expect(r.code).toBe(2);
     expectOneLine(r.stderr, /^devsup: no command given; usage: devsup run/);
+  });
+
+  it("an empty command is a usage error, with or without --shell, not a supervisor waiting for nothing", async () => {
+    for (const args of [['run', '--', ''], ['run', '--shell', '--', '  ']]) {
+      const r = await runDevsup(args, tempDir());
+      expect(r.code).toBe(2);
+      expectOneLine(r.stderr, /^devsup: the command is empty; usage: devsup run/);
+    }
+  });
+
+  it("an empty --watch path is a usage error", async () => {
+    const r = await runDevsup(['run', '-w', '', '--', 'node', '-e', ''], tempDir());
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr, /^devsup: --watch needs a path, got an empty one/);
+  });
+
+  it('a named pipe as --config is refused, not read for ever', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'devsup.config.json');
+    execFileSync('mkfifo', [fifo]);
+    const r = await runDevsup(['up', '--no-tui', '--config', fifo], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a regular file \(a named pipe\)/);
   });
 
   it('an unknown option is a usage error', async () => {

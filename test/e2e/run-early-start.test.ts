@@ -1,8 +1,8 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DevsupProcess } from '../helpers/devsup.js';
+import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
 import { removeTempDirs, tempDir, writeTree } from '../helpers/tmp.js';
 
 afterAll(removeTempDirs);
@@ -131,6 +131,32 @@ describe('an early start on the tree the previous run saved', () => {
     expect(evs.find((e) => e.type === 'worker-started' && e.generation === 1)).toMatchObject({ provisional: true });
     expect(evs.find((e) => e.type === 'stale')).toMatchObject({ generation: 1, files: ['build.tsbuildinfo'] });
     expect(existsSync(join(root, 'build.tsbuildinfo'))).toBe(false);
+  });
+
+  it('a damaged index is discarded with a warning and the start on it resolves: restarted on the real code', async () => {
+    const root = await bigTree(SERVICE);
+    const code = await firstRun(root);
+    const dir = join(root, '.devsup', 'index');
+    const file = join(dir, readdirSync(dir).find((n) => !n.includes('.'))!);
+    const good = readFileSync(file, 'utf8');
+    const wrong = code.startsWith('0') ? `1${code.slice(1)}` : `0${code.slice(1)}`;
+    const damages = [
+      good.replace(code, wrong),
+      good.replace(/^(src\/d3\/f3\.js\t)(.)/m, (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')),
+    ];
+    for (const damaged of damages) {
+      writeFileSync(file, damaged);
+      const p = devsup(root);
+      await p.waitForEvent((e) => e.type === 'warning' && /index .* is damaged/.test(String(e.message)), 'the damage reported');
+      const waited = await runDevsup(['wait-fresh', '--timeout', '20s'], root, 30_000);
+      expect(waited.code).toBe(0);
+      expect((await runDevsup(['status'], root)).stdout).not.toMatch(/checking/);
+      // Fresh means on the real code: restarted when the header lied, confirmed when only an entry was damaged.
+      const starts = p.events().filter((e) => e.type === 'worker-started');
+      expect(starts.at(-1)!.codeId).toBe(code);
+      if (damaged.includes(wrong)) expect(starts.at(-1)).toMatchObject({ generation: 2, codeId: code });
+      expect(await p.stop('SIGINT')).toBe(130);
+    }
   });
 
   it('is not taken on a small tree, where looking first costs milliseconds', async () => {

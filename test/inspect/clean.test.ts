@@ -56,19 +56,25 @@ describe('devsup clean', () => {
     expect(again.stdout.trim()).toBe(`nothing to clean in ${root}`);
   });
 
-  it('--clear narrows the presets and adds globs', async () => {
+  it('--clear clears exactly what it names: presets, globs, or both', async () => {
     const root = tempDir('devsup-clean-narrow-');
     writeTree(root, TREE);
     const pytest = await runDevsup(['clean', '--dry-run', '--clear', 'pytest'], root);
     expect(listed(pytest.stdout, 'would remove')).toEqual(['.pytest_cache']);
 
     const withGlob = await runDevsup(['clean', '--dry-run', '--clear', 'scratch/**'], root);
-    // `dir/**` matches the directory itself as well, so it goes whole.
-    expect(listed(withGlob.stdout, 'would remove')).toEqual([...REMOVED, 'scratch'].sort());
+    // Only the glob: `dir/**` matches the directory itself as well, so it goes whole.
+    expect(listed(withGlob.stdout, 'would remove')).toEqual(['scratch']);
 
     const both = await runDevsup(['clean', '--clear', 'python,scratch/**'], root);
     expect(listed(both.stdout, 'removed')).toEqual(['__pycache__', 'pkg/__pycache__', 'scratch']);
     expect(existsSync(join(root, '.pytest_cache'))).toBe(true);
+
+    // A glob that matches sources is refused, as by run.
+    const all = await runDevsup(['clean', '--clear', '*'], root);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toMatch(/^devsup: clear glob "\*" matches source files \(app\.py.*--clear-sources/);
+    expect(existsSync(join(root, 'app.py'))).toBe(true);
 
     const bad = await runDevsup(['clean', '--clear', 'pyhton'], root);
     expect(bad.code).toBe(2);

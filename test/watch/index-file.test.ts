@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -91,20 +92,61 @@ describe('saved file index', () => {
     expect(contentOf(states.get('new.js')!)).toBe(contentOf(snap.files.get(join(root, 'new.js'))!));
   });
 
-  it('ignores an index of another base, a missing one, and damaged lines', async () => {
+  it('ignores an index of another base and a missing one, silently', async () => {
     const { root, file } = await savedTree({ 'a.js': 'one', 'b.js': 'two' });
-    expect(await loadIndex(file, join(root, 'elsewhere'))).toBeUndefined();
-    expect(await loadIndex(join(root, 'missing'), root)).toBeUndefined();
-    const lines = readFileSync(file, 'utf8').split('\n');
-    const damaged = lines.map((l) => (l.startsWith('a.js\t') ? 'a.js\tnot a state' : l)).join('\n');
-    writeFileSync(file, damaged);
-    const states = (await loadIndex(file, root))!;
-    expect(states.get('a.js')).toBeUndefined();
-    expect(states.get('b.js')).toBeDefined();
-    const s = snapshotter(root);
-    s.seed((await loadIndex(file, root))!);
-    await s.take();
-    expect(s.lastReads).toBe(1);
+    const told: string[] = [];
+    const onDamaged = (why: string) => told.push(why);
+    expect(await loadIndex(file, join(root, 'elsewhere'), { onDamaged })).toBeUndefined();
+    expect(await loadIndex(join(root, 'missing'), root, { onDamaged })).toBeUndefined();
+    expect(told).toEqual([]);
+  });
+
+  it('discards a damaged index whole and says why: a changed code id, one changed character, a lost line', async () => {
+    const { root, file, codeId } = await savedTree({ 'a.js': 'one', 'b.js': 'two', 'c.js': 'three' });
+    const good = readFileSync(file, 'utf8');
+    const told: string[] = [];
+    const load = () => loadIndex(file, root, { onDamaged: (why) => told.push(why) });
+    expect(await load()).toBeDefined();
+
+    const other = codeId.startsWith('0') ? `1${codeId.slice(1)}` : `0${codeId.slice(1)}`;
+    const cases = [
+      good.replace(codeId, other),
+      // One character of one entry's hash.
+      good.replace(/^(b\.js\t)(.)/m, (_, p: string, c: string) => p + (c === 'A' ? 'B' : 'A')),
+      good.split('\n').filter((l) => !l.startsWith('c.js\t')).join('\n'),
+      good.slice(0, good.length - 5),
+    ];
+    for (const text of cases) {
+      writeFileSync(file, text);
+      expect(await load()).toBeUndefined();
+      // The header alone still names a code id: a start may run on it, and the load must not agree.
+      told.length = 0;
+    }
+    writeFileSync(file, good.replace(codeId, other));
+    await load();
+    expect(told).toEqual([expect.stringMatching(/checksum/)]);
+
+    // A consistent checksum does not save an index whose code id is not the sum of its entries.
+    const [head, ...rest] = good.split('\n');
+    const fields = head!.split('\t');
+    const body = rest.join('\n');
+    const forged = (code: string) => {
+      const digest = createHash('sha1').update(body).digest();
+      const sum = createHash('sha1').update(`${fields[0]}\t${fields[1]}\t${code}\t${fields[3]}\n`).update(digest).digest('hex');
+      return `${fields[0]}\t${fields[1]}\t${code}\t${fields[3]}\t${sum}\n${body}`;
+    };
+    writeFileSync(file, forged(codeId));
+    expect(await load()).toBeDefined();
+    told.length = 0;
+    writeFileSync(file, forged(other));
+    expect(await load()).toBeUndefined();
+    expect(told).toEqual([expect.stringMatching(/not the sum of its entries/)]);
+
+    // Sound, but not the index a start already runs on.
+    writeFileSync(file, good);
+    told.length = 0;
+    expect(await loadIndex(file, root, { codeId: other, onDamaged: (why) => told.push(why) })).toBeUndefined();
+    expect(told).toHaveLength(1);
   });
 
   it('finds states whether the walk keeps the saved order or not, non-ASCII names included', async () => {

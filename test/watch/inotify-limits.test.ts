@@ -34,6 +34,9 @@ describe('inotify backend at the watch limit', () => {
     expect(budget.refused).toBeGreaterThan(0);
     expect(rig.warnings.filter((w) => w.includes('fs.inotify.max_user_watches'))).toHaveLength(1);
     expect(rig.warnings.join('\n')).toContain('polling every 50 ms instead');
+    // What the watching event reports says so too.
+    expect(rig.watcher.backend).toBe('inotify');
+    expect(rig.watcher.fallbackReason).toBe(`the kernel's inotify watch limit was reached; polling ${root} every 50 ms`);
     const file = join(root, 'c/3.py');
     writeFileSync(file, 'changed');
     await rig.waitEvent(['add', 'change'], file);
@@ -45,6 +48,7 @@ describe('inotify backend at the watch limit', () => {
     budget.left = 2;
     const rig = await startRig([root], { name: 'inotify', backend: 'inotify', pollIntervalMs: 50 });
     expect(rig.warnings).toEqual([]);
+    expect(rig.watcher.fallbackReason).toBeUndefined();
     writeTree(root, { 'new/deeper/x.py': 'x' });
     await rig.waitWarning('polling every 50 ms instead');
     // Once polling watches, it says so with a trigger for the whole root (whatever changed while

@@ -7,6 +7,7 @@ import type { Child, ProcessPort, StopRequest } from '../../src/worker/port.js';
 /** A child made of promises: it exits when told to, or when a stop reaches it, or never. */
 export class FakeChild implements Child {
   readonly id: ProcId;
+  readonly token: string;
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   readonly stdin = new PassThrough();
@@ -21,6 +22,7 @@ export class FakeChild implements Child {
     readonly obeys = true,
   ) {
     this.id = { pid, start: `t${pid}` };
+    this.token = `token-${pid}`;
     this.exited = new Promise((r) => (this.settle = r));
   }
 
@@ -67,7 +69,7 @@ export class FakePort implements ProcessPort {
     if (this.stopMode === 'hang') return new Promise(() => undefined);
     const c = this.children.find((x) => x.pid === root.pid);
     if (c && c.obeys) c.exit(null, req.signal);
-    return { signal: req.signal, forced: false, gaveUp: c !== undefined && !c.obeys, durationMs: 3, treeSize: c ? 1 : 0, survivors: c && !c.obeys ? [c.id] : [] };
+    return { signal: req.signal, forced: false, gaveUp: c !== undefined && !c.obeys, durationMs: 3, treeSize: c ? 1 : 0, survivors: c && !c.obeys ? [c.id] : [], signalled: c ? [c.id] : [] };
   }
 
   async captureTree(): Promise<ProcId[]> {

@@ -38,7 +38,7 @@ export function snap(codeId: string, seq: number, files: Record<string, string> 
 }
 
 export function child(pid: number): Child {
-  return { pid, id: { pid, start: `t${pid}` }, exited: new Promise<ExitRecord>(() => undefined) };
+  return { pid, id: { pid, start: `t${pid}` }, token: `token-${pid}`, exited: new Promise<ExitRecord>(() => undefined) };
 }
 
 export const exit = (code: number | null, durationMs = 50, signal: NodeJS.Signals | null = null): ExitRecord => ({ code, signal, durationMs });
@@ -50,6 +50,7 @@ export const stopResult = (over: Partial<{ forced: boolean; gaveUp: boolean; tre
   durationMs: 12,
   treeSize: 1,
   survivors: [],
+  signalled: [],
   ...over,
 });
 

@@ -1,21 +1,23 @@
 import { relative } from 'node:path';
 import { clearCaches } from '../../caches/clear.js';
+import { refuseClearOfSources } from '../../caches/guard.js';
 import { PRESET_NAMES, parseClearSpec } from '../../caches/presets.js';
 import { formatBytes } from '../../views/format.js';
 import type { CleanOptions } from './commands.js';
 import { projectDir } from './root.js';
 
 /**
- * Without --clear every preset applies. Presets named in --clear narrow that set; globs are added
- * to it, so `--clear 'tmp/**'` clears tmp/** on top of the presets, and `--clear python,tmp/**`
- * clears bytecode and tmp only. Confinement (nothing outside DIR, no symlink followed out of it)
- * is clearCaches' own guarantee.
+ * Without --clear every preset applies; with it, exactly what it names: `--clear 'tmp/**'` clears
+ * tmp/** only, `--clear python,tmp/**` bytecode and tmp. A glob that matches source files is
+ * refused as by `run`. Confinement (nothing outside DIR, no symlink followed out of it) is
+ * clearCaches' own guarantee.
  */
 export async function cleanCommand(dir: string | undefined, opts: CleanOptions): Promise<number> {
   const root = projectDir(dir);
   const spec = parseClearSpec(opts.clear ?? []);
-  const presets = spec.presets.length > 0 ? spec.presets : [...PRESET_NAMES];
+  const presets = opts.clear === undefined ? [...PRESET_NAMES] : spec.presets;
   const dryRun = opts.dryRun === true;
+  await refuseClearOfSources({ roots: [root], globs: spec.globs }, opts.clearSources === true, '--clear-sources');
   const result = await clearCaches({ roots: [root], presets, globs: spec.globs, dryRun });
 
   const lines = result.paths.map((p) => `${dryRun ? 'would remove' : 'removed'} ${relative(root, p) || '.'}`);

@@ -14,6 +14,7 @@ export interface DoctorCliOptions {
 
 export interface CleanOptions {
   clear?: string[];
+  clearSources?: boolean;
   dryRun?: boolean;
 }
 
@@ -46,7 +47,8 @@ export function registerInspect(program: Command): void {
     .command('clean')
     .description('remove the caches run clears (all presets by default) from a project')
     .argument('[dir]', 'the project directory (default: the current directory)')
-    .option('--clear <list>', 'only these presets (python, pytest, node, vite, tsbuildinfo), plus any globs given (repeatable)', collect)
+    .option('--clear <list>', 'only what this names: presets (python, pytest, node, vite, tsbuildinfo) and globs (repeatable)', collect)
+    .option('--clear-sources', 'let a glob delete files that are also sources (refused otherwise)')
     .option('-n, --dry-run', 'list what would be removed, remove nothing')
     .action(async (dir: string | undefined, opts: CleanOptions) => {
       const { cleanCommand } = await import('./clean.js');

@@ -1,6 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { refuseClearOfSources } from '../../caches/guard.js';
+import { parseClearSpec } from '../../caches/presets.js';
 import { Bus } from '../../core/bus.js';
 import { UsageError } from '../../core/errors.js';
 import { stateDirOf } from '../../state/paths.js';
@@ -17,9 +19,13 @@ import { onShutdownSignals } from '../signals.js';
 import { packageVersion } from '../version.js';
 
 export async function runCommand(argv: string[], opts: RunOptions): Promise<number> {
-  if (argv.length === 0) throw new UsageError('no command given; usage: devsup run [options] -- <command> [args...]');
+  const usage = 'usage: devsup run [options] -- <command> [args...]';
+  if (argv.length === 0) throw new UsageError(`no command given; ${usage}`);
   const cwd = process.cwd();
   const command: string[] | string = opts.shell ? argv.join(' ') : argv;
+  // An empty program name would leave a supervisor waiting on a child that can never start.
+  if ((typeof command === 'string' ? command : command[0]!).trim() === '') throw new UsageError(`the command is empty; ${usage}`);
+  if (opts.watch?.some((p) => p.trim() === '')) throw new UsageError('--watch needs a path, got an empty one (use . for the current directory)');
   const roots = (opts.watch ?? ['.']).map((p) => resolve(cwd, p));
   for (const [i, root] of roots.entries()) {
     if (!existsSync(root)) throw new UsageError(`watch path does not exist: ${opts.watch?.[i] ?? root}`);
@@ -31,6 +37,9 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   // The file the command runs is watched whatever the ignore rules say (`node dist/server.js`).
   const words = opts.shell ? argv.flatMap((w) => w.split(/\s+/)) : argv;
   const named = namedButIgnored(commandFiles(words, cwd), { roots, ignore: opts.ignore, ext: opts.ext });
+  const explicit = opts.clear === false ? undefined : opts.clear;
+  const { globs } = explicit ? parseClearSpec(explicit) : { globs: [] };
+  await refuseClearOfSources({ roots, globs, ignore: opts.ignore, ext: opts.ext }, opts.clearSources === true, '--clear-sources');
   const stdinOpen = !process.stdin.destroyed;
   // Reading the output (for JSON, or to spot a ready line) means a pipe instead of the terminal.
   const piped = Boolean(opts.json || opts.ready);
@@ -81,7 +90,12 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   for (const n of named) {
     bus.emit({ type: 'note', worker: 'main', message: `watching ${relative(cwd, n.path)} although ${describeExclusion(n.why, cwd)}: the command runs it` });
   }
-  const session = await openSession(bus, sup, { root: cwd, name: opts.name, stateDir: entry.spec.stateDir });
+  const session = await openSession(bus, sup, {
+    root: cwd,
+    name: opts.name,
+    stateDir: entry.spec.stateDir,
+    onRootGone: () => void sup.shutdown().then(() => finish(1)),
+  });
   const detachSignals = onShutdownSignals(
     (signal, code) => {
       bus.emit({ type: 'shutdown', signal });

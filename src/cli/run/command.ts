@@ -11,6 +11,7 @@ export interface RunOptions {
   signal: NodeJS.Signals;
   clear: string[] | false | undefined;
   clearCmd?: string;
+  clearSources?: boolean;
   onExit: 'wait' | 'restart' | 'quit';
   poll?: boolean;
   shell?: boolean;
@@ -37,6 +38,7 @@ export function registerRun(program: Command): void {
     .option('--signal <name>', 'signal that asks the tree to stop', parseSignal, 'SIGTERM' as NodeJS.Signals)
     .option('--clear <list>', 'caches to clear before each start: presets (python, pytest, node, vite, tsbuildinfo) or globs (repeatable)', collect)
     .option('--no-clear', 'clear no caches')
+    .option('--clear-sources', 'let a --clear glob delete files that are also watched sources (refused otherwise)')
     .option('--clear-cmd <command>', 'a shell command that clears a cache kept elsewhere (e.g. "npx jest --clearCache")')
     .addOption(new Option('--on-exit <mode>', 'when the command exits by itself').choices(['wait', 'restart', 'quit']).default('wait'))
     .option('--ready <regex>', 'the child is ready once a line of its output matches (for wait-fresh)', parseRegex)

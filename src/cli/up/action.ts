@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { Bus } from '../../core/bus.js';
 import { DevsupError } from '../../core/errors.js';
 import { loadConfig } from '../../config/load.js';
-import { entriesFromConfig } from '../../supervisor/entries.js';
+import { checkClearGlobs, entriesFromConfig } from '../../supervisor/entries.js';
 import { stateDirOf } from '../../state/paths.js';
 import { followConfigFile } from '../../supervisor/reload.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
@@ -25,7 +25,9 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const bus = new Bus();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((r) => (finish = r));
-  const sup = new Supervisor(bus, entriesFromConfig(config, { color, name: opts.name }), { root: config.dir, version: packageVersion() });
+  const entries = entriesFromConfig(config, { color, name: opts.name });
+  await checkClearGlobs(entries, opts.clearSources === true);
+  const sup = new Supervisor(bus, entries, { root: config.dir, version: packageVersion() });
 
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
@@ -36,6 +38,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     stateDir: stateDirOf(config.dir),
     // Read at each run, so a reloaded config's report path applies from the next run on.
     reportOf: (worker) => (reloader?.current() ?? config).workers.find((w) => w.name === worker)?.junit ?? undefined,
+    onRootGone: () => stopAll(1),
   });
   const stopAll = (code: number): void => void sup.shutdown().then(() => finish(code));
   const detachSignals = onShutdownSignals(
@@ -56,7 +59,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       void d.closed.then(() => stopAll(0));
     }
 
-    reloader = followConfigFile(file, config, sup, bus, { color, name: opts.name });
+    reloader = followConfigFile(file, config, sup, bus, { color, name: opts.name, clearSources: opts.clearSources === true });
 
     await sup.startAll();
     return await finished;

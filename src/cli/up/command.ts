@@ -6,6 +6,7 @@ export interface UpOptions {
   json?: boolean;
   verbose?: boolean;
   name: string;
+  clearSources?: boolean;
 }
 
 export function registerUp(program: Command): void {
@@ -16,6 +17,7 @@ export function registerUp(program: Command): void {
     .option('--no-tui', 'print output line by line instead of the dashboard')
     .option('--json', 'print events as JSON lines')
     .option('-v, --verbose', 'explain every step')
+    .option('--clear-sources', 'let a clear glob delete files that are also watched sources (refused otherwise)')
     .option('--name <name>', 'name of this supervisor, to run several in one project', 'default')
     .action(async (opts: UpOptions) => {
       const { upCommand } = await import('./action.js');
