@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { readFirstLine } from '../core/first-line.js';
 import { ctimeOfState, readFileState, sameContent, type FileState } from '../watch/file-state.js';
-import { loadIndex, type SavedStates } from '../watch/index-file.js';
+import { INDEX_MAGIC, loadIndex, type SavedStates } from '../watch/index-file.js';
 
 /**
  * What devsup's saved file index says about a file whose ctime moved after a process started:
@@ -26,7 +26,6 @@ interface IndexFile {
   states?: Promise<SavedStates | undefined>;
 }
 
-const MAGIC = 'devsup-index 2';
 
 /** The saved indexes of `root` and of every directory above it (a supervisor may watch from higher up). */
 export class SavedContent {
@@ -48,7 +47,7 @@ export class SavedContent {
         if (name.endsWith('.tmp')) continue;
         const file = join(indexDir, name);
         const header = readFirstLine(file, 8192)?.split('\t');
-        if (header?.[0] !== MAGIC || header[1] === undefined) continue;
+        if (header?.[0] !== INDEX_MAGIC || header[1] === undefined) continue;
         try {
           found.push({ file, base: header[1], savedAtMs: statSync(file).mtimeMs });
         } catch {

@@ -22,6 +22,9 @@ import { readFileState, trusted, type FileState } from './file-state.js';
  * already run on its header's code id and only a full look can tell which files are what.
  */
 const MAGIC = 'devsup-index 3';
+
+/** The first field of an index's header line; followed by the base directory its paths are relative to. */
+export const INDEX_MAGIC = MAGIC;
 const NO_CHECKSUM = '-'.repeat(40);
 const NO_CODE_ID = '----------';
 /** Wide enough for any count of files, so the header is written in place once they are counted. */
