@@ -1,43 +1,152 @@
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-
-/** The current generation's directory and the one before it (which a slow-to-die child may still use). */
-const KEEP = 2;
-const GEN_DIR = /^gen-(\d+)-/;
+import { DevsupError } from '../core/errors.js';
+import { outermost } from '../watch/ancestry.js';
+import type { Snapshot } from '../watch/snapshot.js';
+import { claimPrefixDir, type PrefixClaim } from './pycache-lock.js';
 
 /**
- * A bytecode directory no Python process has written to yet. Python validates a pyc only by the
- * source's whole-second mtime and size, so an edit that keeps both is served from stale bytecode;
- * with PYTHONPYCACHEPREFIX pointing somewhere new each generation, there is no old bytecode to serve.
+ * One PYTHONPYCACHEPREFIX kept across generations (and across runs of devsup), so the standard
+ * library and installed packages are compiled once. Python checks a timestamp pyc only against the
+ * source's whole-second mtime and its size, so before every start the bytecode of each project file
+ * that may have been compiled from other content than the start's snapshot holds is removed.
+ *
+ * "May have been" is decided by the file's state, not by timestamps: a snapshot keeps each file's
+ * content hash and its size, ctime and inode. Every write and every utimes() (touch -d, cp -p,
+ * os.utime) moves ctime, so a file whose state is the same in the snapshot the previous child
+ * started on and in the next one was not written in between, and whatever that child compiled of it
+ * was compiled from the content the next child starts on. A file written at any moment in between,
+ * even back to the same content (an edit made and undone while the previous child was compiling),
+ * loses its bytecode.
  */
-export async function freshPycachePrefix(stateDir: string, generation: number): Promise<string> {
-  const base = join(resolve(stateDir), 'pycache');
-  await mkdir(base, { recursive: true });
-  const fresh = await mkdtemp(join(base, `gen-${generation}-`));
-  await pruneOld(base, fresh);
-  return fresh;
-}
+export class BytecodePrefix {
+  /** The snapshot the most recent process using the prefix started on; none before the first. */
+  private last: Snapshot | undefined;
+  /** Snapshots of processes that may still be running and writing bytecode (parallel runs). */
+  private readonly open = new Set<Snapshot>();
 
-async function pruneOld(base: string, fresh: string): Promise<void> {
-  const others: { path: string; gen: number; mtimeMs: number }[] = [];
-  for (const name of await readdir(base)) {
-    const m = GEN_DIR.exec(name);
-    const path = join(base, name);
-    if (!m || path === fresh) continue;
-    try {
-      others.push({ path, gen: Number(m[1]), mtimeMs: (await stat(path)).mtimeMs });
-    } catch {
-      /* pruned concurrently */
-    }
+  constructor(
+    readonly dir: string,
+    /** Directories whose Python files are the project's: their bytecode is checked before every start. */
+    private readonly areas: readonly string[],
+    private readonly claim?: PrefixClaim,
+  ) {}
+
+  /**
+   * Removes the bytecode that the next process, started on `next`, could be served although it was
+   * compiled from something else, and remembers `next` for the following start. `release` is for
+   * callers that run processes side by side: until it is called, later starts are also checked
+   * against `next`.
+   */
+  async prepare(next: Snapshot): Promise<{ removed: number; release(): void }> {
+    const refs = this.last ? [this.last, ...this.open] : [];
+    const keep = (source: string): boolean => {
+      const now = next.files.get(source);
+      // The first start of this process knows nothing of what earlier ones compiled.
+      if (now === undefined || refs.length === 0) return false;
+      return refs.every((r) => sameState(r.files.get(source), now));
+    };
+    let removed = 0;
+    for (const area of await this.mirrors()) removed += await removeUnkept(area.mirror, area.source, keep);
+    this.last = next;
+    this.open.add(next);
+    return { removed, release: () => this.open.delete(next) };
   }
-  // Newest by time first, so directories left by an earlier devsup run (whose generation numbers
-  // may be higher than this run's) go before this run's previous generation. Timestamps are coarse,
-  // so equal times fall back to the generation number.
-  others.sort((a, b) => b.mtimeMs - a.mtimeMs || b.gen - a.gen);
-  await Promise.all(others.slice(KEEP - 1).map((o) => rm(o.path, { recursive: true, force: true })));
+
+  /** Lets another process claim the directory once this one no longer starts anything there. */
+  close(): void {
+    this.claim?.release();
+  }
+
+  /**
+   * Where Python puts the bytecode of each area. It names a source by the path it imported it
+   * from, which may be the area's real path (the working directory is always a real path).
+   */
+  private async mirrors(): Promise<{ mirror: string; source: string }[]> {
+    const out: { mirror: string; source: string }[] = [];
+    for (const area of outermost(this.areas.map((a) => resolve(a)))) {
+      out.push({ mirror: join(this.dir, area), source: area });
+      const real = await realpath(area).catch(() => area);
+      if (real !== area) out.push({ mirror: join(this.dir, real), source: area });
+    }
+    return out;
+  }
 }
 
-/** Environment additions for a Python child of the generation that owns `prefix`. */
+/** Same content and the same size, ctime and inode; whether the state was trusted does not matter. */
+function sameState(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  if (a === b) return true;
+  // The state is a 27-character hash, a trust flag, then the stat identity (see file-state.ts).
+  return a.length === b.length && a.slice(0, 27) === b.slice(0, 27) && a.slice(28) === b.slice(28);
+}
+
+/** `name.cpython-311.pyc`, `name.cpython-311.opt-1.pyc`: bytecode of `name.py` (`name` may hold dots). */
+function sourceBase(pyc: string): string | undefined {
+  if (!pyc.endsWith('.pyc')) return undefined;
+  const rest = pyc.slice(0, -4).replace(/\.opt-\d+$/, '');
+  const dot = rest.lastIndexOf('.');
+  return dot > 0 ? rest.slice(0, dot) : undefined;
+}
+/** Installed code, kept like the standard library: checked by Python's own mtime and size test. */
+const INSTALLED = new Set(['site-packages', 'dist-packages']);
+
+/**
+ * Walks the bytecode under `mirror` (never through a symlink) and removes each pyc whose source
+ * below `source` is not to be kept: not watched, changed, or of unknown history.
+ */
+async function removeUnkept(mirror: string, source: string, keep: (src: string) => boolean): Promise<number> {
+  let removed = 0;
+  const walk = async (dir: string, src: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // nothing compiled here yet
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!INSTALLED.has(e.name)) await walk(path, join(src, e.name));
+        continue;
+      }
+      if (!e.isFile()) continue;
+      const name = sourceBase(e.name);
+      if (name === undefined) continue;
+      const base = join(src, name);
+      if (keep(`${base}.py`) || keep(`${base}.pyw`)) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+  };
+  // The walk starts only from a real directory, never a link planted in the prefix.
+  const st = await lstat(mirror).catch(() => undefined);
+  if (st?.isDirectory()) await walk(mirror, source);
+  return removed;
+}
+
+/** `<stateDir>/pycache`: every prefix devsup keeps for a project. */
+export function pycacheRoot(stateDir: string): string {
+  return join(resolve(stateDir), 'pycache');
+}
+
+/**
+ * The prefix of one worker (or of `flake`), claimed for this process. A prefix another live
+ * process uses is never shared: its children could write bytecode this process has just checked.
+ */
+export async function openBytecodePrefix(stateDir: string, key: string, areas: readonly string[]): Promise<BytecodePrefix> {
+  const root = pycacheRoot(stateDir);
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  if (!(await lstat(root)).isDirectory()) throw new DevsupError(`${root} is not a directory (a symlink?); not using it for bytecode`, 'pycache', 1);
+  const claim = await claimPrefixDir(root, safeKey(key));
+  return new BytecodePrefix(claim.dir, areas, claim);
+}
+
+function safeKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || '_';
+}
+
+/** Environment additions for a Python child using `prefix`. */
 export function pythonEnv(prefix: string): Record<string, string> {
   return { PYTHONPYCACHEPREFIX: prefix };
 }

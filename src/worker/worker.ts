@@ -36,7 +36,7 @@ export interface WorkerSpec {
   signal: NodeJS.Signals;
   graceMs: number;
   clear: ClearSpec;
-  /** Python children get a fresh PYTHONPYCACHEPREFIX per generation. */
+  /** Python children get the worker's PYTHONPYCACHEPREFIX, readied before each start. */
   python: boolean;
   stateDir: string;
   stdin: 'pipe' | 'ignore';
@@ -259,8 +259,9 @@ export class Worker {
     // A start on the saved tree does not wait for the cache search when the last one found nothing:
     // it runs right after the spawn, and whatever it finds restarts the generation, caches cleared.
     const searchAfter = this.hooks.latest().provisional === true && this.cacheSearch.lastFoundNothing;
-    const cleared = await clearForStart(this.spec, gen, this.bus, this.cacheSearch, !searchAfter);
+    // Taken before clearing: Python's bytecode is readied for exactly the snapshot the child starts on.
     const snapshot = this.hooks.latest();
+    const cleared = await clearForStart(this.spec, snapshot, this.bus, this.cacheSearch, !searchAfter);
     const startedAt = Date.now();
     const env: Record<string, string | undefined> = {
       ...this.spec.env,

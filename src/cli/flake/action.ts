@@ -1,6 +1,7 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { isPythonCommand, parseClearSpec, presetsForCommand } from '../../caches/presets.js';
+import { openSessionPrefix } from '../../caches/pycache-session.js';
 import { DevsupError, errorMessage, UsageError } from '../../core/errors.js';
 import { createProgress } from '../../flake/progress.js';
 import { formatFlakeReport } from '../../flake/report.js';
@@ -58,13 +59,12 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     signalExit = exitCode;
     abort.abort();
   });
-  const pycacheBase = join(stateDir, 'pycache', `flake-${session}`);
+  const pycache = isPythonCommand(command) ? await openSessionPrefix(stateDir, 'flake', cwd, globs) : undefined;
   const runner = createFlakeRunner({
     command,
     cwd,
     clear: opts.clear === false ? null : { roots: [cwd], presets, globs },
-    python: isPythonCommand(command),
-    pycacheBase,
+    pycache,
     signal: abort.signal,
     graceMs: 3000,
     onWarning: warn,
@@ -91,8 +91,8 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     throw asCliError(err);
   } finally {
     detach();
-    // Every run has ended (runFlake waits for them), so no Python process still writes here.
-    await rm(pycacheBase, { recursive: true, force: true }).catch(() => undefined);
+    // Every run has ended (runFlake waits for them), so no Python process still writes there.
+    await pycache?.close();
   }
   progress.finish();
 
