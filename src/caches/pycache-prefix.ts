@@ -81,13 +81,22 @@ function sameState(a: string | undefined, b: string): boolean {
   return a.length === b.length && a.slice(0, 27) === b.slice(0, 27) && a.slice(28) === b.slice(28);
 }
 
-/** `name.cpython-311.pyc`, `name.cpython-311.opt-1.pyc`: bytecode of `name.py` (`name` may hold dots). */
-function sourceBase(pyc: string): string | undefined {
-  if (!pyc.endsWith('.pyc')) return undefined;
-  const rest = pyc.slice(0, -4).replace(/\.opt-\d+$/, '');
-  const dot = rest.lastIndexOf('.');
-  return dot > 0 ? rest.slice(0, dot) : undefined;
+/**
+ * What follows a module's name in its bytecode's name: the interpreter's cache tag, pytest's tag for
+ * test modules it rewrote (which pytest, too, trusts by mtime and size), an optimization level.
+ * `name.cpython-311.pyc`, `name.cpython-311.opt-1.pyc`, `test_x.cpython-311-pytest-8.3.2.pyc`.
+ */
+const TAG = /^\.[a-z]+-?\d+(?:-pytest-[0-9A-Za-z.+-]+?)?(?:\.opt-\d+)?\.pyc$/;
+
+/** The module names (the source's name without `.py`) a bytecode file's name may stand for. */
+function sourceBases(pyc: string): string[] {
+  const out: string[] = [];
+  for (let dot = pyc.indexOf('.'); dot > 0; dot = pyc.indexOf('.', dot + 1)) {
+    if (TAG.test(pyc.slice(dot))) out.push(pyc.slice(0, dot));
+  }
+  return out;
 }
+
 /** Installed code, kept like the standard library: checked by Python's own mtime and size test. */
 const INSTALLED = new Set(['site-packages', 'dist-packages']);
 
@@ -111,10 +120,9 @@ async function removeUnkept(mirror: string, source: string, keep: (src: string) 
         continue;
       }
       if (!e.isFile()) continue;
-      const name = sourceBase(e.name);
-      if (name === undefined) continue;
-      const base = join(src, name);
-      if (keep(`${base}.py`) || keep(`${base}.pyw`)) continue;
+      if (!e.name.endsWith('.pyc')) continue;
+      const bases = sourceBases(e.name).map((name) => join(src, name));
+      if (bases.some((base) => keep(`${base}.py`) || keep(`${base}.pyw`))) continue;
       await rm(path, { force: true });
       removed++;
     }

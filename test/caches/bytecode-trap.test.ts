@@ -238,3 +238,35 @@ describe('Python files the worker does not watch', () => {
     expect(await start()).toBe('bbbb');
   });
 });
+
+describe('pytest under a kept prefix', () => {
+  it('reuses its rewritten test modules, and a same-size same-second edit of a test still counts', async () => {
+    const dir = tempDir('devsup-pyc-');
+    writeTree(dir, { 'test_x.py': 'def test_x():\n    assert 1 == 1\n' });
+    const file = join(dir, 'test_x.py');
+    setMtime(file, anHourAgo());
+    const prefixDir = tempDir('devsup-prefix-');
+    const prefix = new BytecodePrefix(prefixDir, [dir]);
+    const snaps = pythonSnapshots(dir);
+    const run = async () => {
+      const { removed } = await prefix.prepare(await snaps.take());
+      try {
+        python(dir, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test_x.py'], pythonEnv(prefixDir));
+        return { removed, passed: true };
+      } catch {
+        return { removed, passed: false };
+      }
+    };
+    expect(await run()).toEqual({ removed: 0, passed: true });
+    const rewritten = findFiles(join(prefixDir, dir), /^test_x\..*-pytest-.*\.pyc$/);
+    expect(rewritten, 'pytest wrote its rewritten module into the prefix').toHaveLength(1);
+    const ino = inode(join(prefixDir, dir, rewritten[0]!));
+    expect(await run()).toEqual({ removed: 0, passed: true });
+    expect(inode(join(prefixDir, dir, rewritten[0]!))).toBe(ino);
+    // Same size, same second: pytest alone would run the old assertion from its cache.
+    editKeepingMtime(file, 'def test_x():\n    assert 1 == 2\n');
+    expect(python(dir, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test_x.py'], pythonEnv(prefixDir)), 'the trap is live').toMatch(/1 passed/);
+    expect(await run()).toEqual({ removed: 1, passed: false });
+  });
+});
+

@@ -103,6 +103,19 @@ describe('BytecodePrefix.prepare', () => {
     expect(existsSync(join(mirror, 'notes.txt'))).toBe(true);
   });
 
+  it('knows pytest’s rewritten test modules, optimized bytecode and module names with dots', async () => {
+    const { proj, mirror, prefix } = project();
+    const f = (n: string) => join(proj, n);
+    const names = ['test_a.cpython-311-pytest-9.0.3.pyc', 'a.b.cpython-311.pyc', 'a.b.cpython-311.opt-2.pyc', 'a.cpython-311.pyc', 'test_b.cpython-311-pytest-9.0.3.pyc'];
+    const first = snap({ [f('test_a.py')]: state('t', 1), [f('a.b.py')]: state('x', 1), [f('a.py')]: state('y', 1), [f('test_b.py')]: state('t', 1) });
+    await prefix.prepare(first);
+    writeTree(mirror, Object.fromEntries(names.map((n) => [n, 'x'])));
+    // a.py is unchanged, but the bytecode of a.b.py must not pass for a.py's.
+    const { removed } = await prefix.prepare(snap({ [f('test_a.py')]: state('t', 1), [f('a.b.py')]: state('z', 2), [f('a.py')]: state('y', 1), [f('test_b.py')]: state('u', 2) }, 2));
+    expect(removed).toBe(3);
+    expect(names.map((n) => existsSync(join(mirror, n)))).toEqual([true, false, false, true, false]);
+  });
+
   it('drops every project pyc on its first start, but not installed packages', async () => {
     const { proj, mirror, pyc, prefix } = project();
     const a = pyc('a');
