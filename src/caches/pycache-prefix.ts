@@ -28,9 +28,20 @@ export class BytecodePrefix {
   constructor(
     readonly dir: string,
     /** Directories whose Python files are the project's: their bytecode is checked before every start. */
-    private readonly areas: readonly string[],
+    private areas: readonly string[],
     private readonly claim?: PrefixClaim,
   ) {}
+
+  /**
+   * Other project directories (a worker reloaded with other roots): the next start is checked as a
+   * first one, since what was compiled below the new directories was never checked.
+   */
+  setAreas(areas: readonly string[]): void {
+    if (areas.length === this.areas.length && areas.every((a, i) => a === this.areas[i])) return;
+    this.areas = [...areas];
+    this.last = undefined;
+    this.open.clear();
+  }
 
   /**
    * Removes the bytecode that the next process, started on `next`, could be served although it was

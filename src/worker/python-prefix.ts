@@ -34,14 +34,16 @@ const fallbacks = new Map<string, string>();
  */
 export async function pythonPrefixFor(w: PrefixOwner, snapshot: Snapshot, bus: Bus): Promise<Record<string, string>> {
   const id = `${w.stateDir}\0${w.name}`;
+  // The project's own files: the watched roots and the directory the command runs in.
+  const areas = [...w.clear.roots, w.cwd];
   let opened = prefixes.get(id);
   if (!opened) {
-    // The project's own files: the watched roots and the directory the command runs in.
-    opened = openBytecodePrefix(w.stateDir, `w-${w.name}`, [...w.clear.roots, w.cwd]);
+    opened = openBytecodePrefix(w.stateDir, `w-${w.name}`, areas);
     prefixes.set(id, opened);
   }
   try {
     const prefix = await opened;
+    prefix.setAreas(areas);
     await prefix.prepare(snapshot);
     pruneLater(w.stateDir);
     return pythonEnv(prefix.dir);

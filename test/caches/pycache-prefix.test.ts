@@ -138,6 +138,19 @@ describe('BytecodePrefix.prepare', () => {
     expect((await prefix.prepare(snap({ [a]: state('b', 2) }, 4))).removed).toBe(0);
   });
 
+  it('checks the first start after its directories change as a first start', async () => {
+    const { proj, dir, pyc, prefix } = project();
+    const other = tempDir('devsup-proj-');
+    const a = join(proj, 'a.py');
+    await prefix.prepare(snap({ [a]: state('a', 1) }));
+    pyc('a');
+    writeTree(join(dir, other), { 'b.cpython-311.pyc': 'x' });
+    prefix.setAreas([proj]);
+    expect((await prefix.prepare(snap({ [a]: state('a', 1) }, 2))).removed).toBe(0);
+    prefix.setAreas([proj, other]);
+    expect((await prefix.prepare(snap({ [a]: state('a', 1), [join(other, 'b.py')]: state('b', 1) }, 3))).removed).toBe(2);
+  });
+
   it('never walks through a symlink in the prefix', async () => {
     const { proj, mirror, prefix } = project();
     const outside = tempDir('devsup-outside-');
