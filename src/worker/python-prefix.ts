@@ -24,6 +24,8 @@ const PRUNE_DELAY_MS = 3000;
  */
 const prefixes = new Map<string, Promise<BytecodePrefix>>();
 const pruned = new Set<string>();
+/** Releases the previous start's snapshot, so only the last one is compared with the next. */
+const leases = new Map<string, () => void>();
 /** Per-start directories of workers whose persistent prefix could not be used. */
 const fallbacks = new Map<string, string>();
 
@@ -44,7 +46,9 @@ export async function pythonPrefixFor(w: PrefixOwner, snapshot: Snapshot, bus: B
   try {
     const prefix = await opened;
     prefix.setAreas(areas);
-    await prefix.prepare(snapshot);
+    // A worker starts a child only once the previous tree is gone: it writes no more bytecode.
+    leases.get(id)?.();
+    leases.set(id, (await prefix.prepare(snapshot)).release);
     pruneLater(w.stateDir);
     return pythonEnv(prefix.dir);
   } catch (err) {

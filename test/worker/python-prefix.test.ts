@@ -30,6 +30,12 @@ describe('pythonPrefixFor', () => {
     expect(existsSync(join(dir, w.cwd, 'a.cpython-311.pyc'))).toBe(true);
     expect(await pythonPrefixFor(w, snap({ [a]: state('b', 2) }, 3), bus)).toEqual(first);
     expect(existsSync(join(dir, w.cwd, 'a.cpython-311.pyc'))).toBe(false);
+    // Compiled by the generation started on the edit: from then on it is kept.
+    writeTree(join(dir, w.cwd), { 'a.cpython-311.pyc': 'x' });
+    for (const seq of [4, 5]) {
+      await pythonPrefixFor(w, snap({ [a]: state('b', 2) }, seq), bus);
+      expect(existsSync(join(dir, w.cwd, 'a.cpython-311.pyc')), `start ${seq}`).toBe(true);
+    }
   });
 
   it('falls back to an empty directory per start, with a warning, when its place is a symlink', async () => {
