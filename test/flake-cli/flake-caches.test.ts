@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
-import { writeTree } from '../helpers/tmp.js';
+import { tempDir, writeTree } from '../helpers/tmp.js';
 import { CLI_TIMEOUT_MS, project, savedLogs } from './project.js';
 
 /** Fails if a cache left by an earlier run is still there, then leaves one for the next run. */
@@ -90,6 +90,19 @@ describe('devsup flake: caches', () => {
     const second = await session();
     expect(second.map((o) => /^X=(.+)$/m.exec(o)?.[1])).toEqual(['bbb', 'bbb', 'bbb']);
     expect(statSync(jsonPyc).ino, 'the standard library compiled once').toBe(ino);
+  }, 90_000);
+});
+
+describe('devsup flake: a hostile bytecode directory', () => {
+  it.skipIf(!pythonAvailable())('refuses a symlink in place of .devsup/pycache and runs nothing', async () => {
+    const dir = project();
+    const outside = tempDir('devsup-outside-');
+    symlinkSync(outside, join(dir, '.devsup', 'pycache'));
+    const r = await runDevsup(['flake', '-n', '2', '--', 'python3', '-c', 'open("ran", "w")'], dir, CLI_TIMEOUT_MS);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/pycache is not a directory \(a symlink\?\)/);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(readdirSync(outside)).toEqual([]);
   }, 90_000);
 });
 
