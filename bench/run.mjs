@@ -6,12 +6,13 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { cpuInfo, treeOf } from './proc.mjs';
 import { makeTemp, tempBase, removeAllTemps, removeTemp, scaleProject, SCALE_FULL, SCALE_QUICK } from './projects.mjs';
-import { buildRows, consoleTable, writeMarkdown } from './report.mjs';
+import { KEEP_MARKER, buildRows, consoleTable, writeMarkdown } from './report.mjs';
+import { PY_COUNTS, pythonFlake, pythonFloor, pythonLatency, pythonSection, pythonTools, writePythonSection } from './python.mjs';
 import * as S from './scenarios.mjs';
 import { median } from './stats.mjs';
 import { EXT, REPO, emergencyKill, killReported, toolDefs, versions } from './tools.mjs';
 
-const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale'];
+const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale', 'python'];
 
 function parseArgs(argv) {
   const o = { quick: false, verbose: false, write: true, raw: undefined, tmp: undefined, out: join(REPO, 'BENCHMARKS.md'), tools: undefined, only: undefined };
@@ -72,7 +73,7 @@ const settle = 100;
 const grace = 3000;
 const orphanGrace = 1000;
 const counts = opts.quick ? S.COUNTS.quick : S.COUNTS.full;
-const ctx = { quick: opts.quick, counts, settle, grace, orphanGrace, verbose: opts.verbose, log: (m) => process.stderr.write(`${m}\n`) };
+const ctx = { quick: opts.quick, counts, py: opts.quick ? PY_COUNTS.quick : PY_COUNTS.full, settle, grace, orphanGrace, verbose: opts.verbose, log: (m) => process.stderr.write(`${m}\n`) };
 const tools = toolDefs({ settle, grace }).filter((t) => !opts.tools || opts.tools.includes(t.id));
 const wanted = (s) => !opts.only || opts.only.includes(s);
 const began = Date.now();
@@ -87,9 +88,15 @@ const ver = versions();
 const results = {};
 
 phase(`tools: ${tools.map((t) => t.label).join(', ')}${opts.quick ? ' (quick run)' : ''}`);
-phase('floor and --version');
-const floorMs = await S.floor(ctx);
-const versionMs = await S.versionTimes(ctx);
+// Everything but the Python scenario shares the Node floor and writes the main table.
+const nodeRun = SCENARIOS.some((s) => s !== 'python' && wanted(s));
+let floorMs = [];
+let versionMs = [];
+if (nodeRun) {
+  phase('floor and --version');
+  floorMs = await S.floor(ctx);
+  versionMs = await S.versionTimes(ctx);
+}
 
 for (const scenario of ['startup', 'latency', 'burst', 'touch', 'half', 'orphans']) {
   if (!wanted(scenario)) continue;
@@ -120,6 +127,28 @@ if (wanted('scale')) {
   }
 }
 
+let pyLines;
+if (wanted('python')) {
+  const pyLoads = [loadavg()[0]];
+  const pyTools = pythonTools({ settle, grace }).filter((t) => !opts.tools || opts.tools.includes(t.id));
+  phase('python: floor');
+  const pyFloor = await pythonFloor(ctx);
+  const latency = {};
+  for (const tool of pyTools) {
+    phase(`python: edit → READY, ${tool.label}`);
+    latency[tool.id] = await pythonLatency(ctx, tool);
+    pyLoads.push(loadavg()[0]);
+  }
+  phase('python: flake against plain pytest runs');
+  const flake = await pythonFlake(ctx);
+  pyLoads.push(loadavg()[0]);
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const cmdline = `node bench/run.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  pyLines = pythonSection({ floorMs: pyFloor, latency, flake, tools: pyTools, settle, date, loads: pyLoads, cmdline });
+  process.stdout.write(`\n${pyLines.join('\n')}\n`);
+  if (opts.raw) writeFileSync(`${opts.raw}.python.json`, JSON.stringify({ pyFloor, latency, flake }, null, 2));
+}
+
 // Belt and braces: every app process any tool ever reported is dead by now.
 const strays = killReported('SIGKILL');
 if (strays > 0) ctx.log(`bench: killed ${strays} app process(es) still alive at the end`);
@@ -127,12 +156,16 @@ const selfTree = treeOf(process.pid).filter((r) => r.pid !== process.pid);
 if (selfTree.length > 0) ctx.log(`bench: warning: ${selfTree.length} child process(es) still present: ${selfTree.map((r) => `${r.pid} ${r.comm}`).join(', ')}`);
 
 loads.push(loadavg()[0]);
-const rows = buildRows({ tools, results, floorMs, versionMs, settle, grace, orphanGrace, scaleInfo });
-process.stdout.write(`\n${consoleTable(rows)}\n`);
+const rows = nodeRun ? buildRows({ tools, results, floorMs, versionMs, settle, grace, orphanGrace, scaleInfo }) : [];
+if (nodeRun) process.stdout.write(`\n${consoleTable(rows)}\n`);
 if (opts.raw) writeFileSync(opts.raw, JSON.stringify({ floorMs, versionMs, scaleInfo, results }, null, 2));
 phase('done');
 
-if (opts.write) {
+if (opts.write && pyLines) {
+  writePythonSection(opts.out, pyLines, KEEP_MARKER);
+  ctx.log(`bench: wrote the Python section of ${opts.out}`);
+}
+if (opts.write && nodeRun) {
   const memGiB = (totalmem() / 2 ** 30).toFixed(1);
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const header = [

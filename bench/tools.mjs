@@ -126,8 +126,9 @@ export function envFor() {
 }
 
 export class ToolRun extends EventEmitter {
-  constructor(argv, cwd, { verbose = false, label = argv[0] } = {}) {
+  constructor(argv, cwd, { verbose = false, label = argv[0], env } = {}) {
     super();
+    this.env = env;
     this.setMaxListeners(0);
     this.argv = argv;
     this.cwd = cwd;
@@ -144,7 +145,7 @@ export class ToolRun extends EventEmitter {
     this.t0 = Date.now();
     this.child = spawn(this.argv[0], this.argv.slice(1), {
       cwd: this.cwd,
-      env: envFor(),
+      env: this.env ?? envFor(),
       detached: true,
       // An open stdin that never speaks, as in a terminal nobody types in.
       stdio: ['pipe', 'pipe', 'pipe'],

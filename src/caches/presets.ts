@@ -168,7 +168,7 @@ function isNodeCommand(words: string[]): boolean {
 
 /**
  * The presets implied by a command when the user gave no `--clear`. Python commands get `pytest`
- * only: their bytecode is kept out of `__pycache__` by a fresh PYTHONPYCACHEPREFIX per generation,
+ * only: their bytecode is kept out of `__pycache__` by the worker's own PYTHONPYCACHEPREFIX,
  * which is safer than deleting files the user's other tools may be using.
  */
 export function presetsForCommand(argv: string[] | string): PresetName[] {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { clearCaches } from '../caches/clear.js';
 import type { PresetName } from '../caches/presets.js';
-import { freshPycachePrefix } from '../caches/pycache-prefix.js';
+import { pythonEnv } from '../caches/pycache-prefix.js';
+import type { SessionPrefix } from '../caches/pycache-session.js';
 import { errorMessage } from '../core/errors.js';
 import type { RunOutcome } from './runner.js';
 import { parseJunit, type CaseResult } from './junit.js';
@@ -18,9 +19,8 @@ export interface FlakeRunSetup {
   cwd: string;
   /** Null: clear nothing. */
   clear: { roots: string[]; presets: PresetName[]; globs: string[] } | null;
-  python: boolean;
-  /** Each Python run's bytecode directory goes below this, and is removed after the run. */
-  pycacheBase: string;
+  /** Python runs: the bytecode directory the runs share, readied before each one. */
+  pycache?: SessionPrefix;
   /** Ctrl-C: stop every running tree; runs not yet spawned are not started. */
   signal: AbortSignal;
   graceMs: number;
@@ -107,9 +107,9 @@ export function createFlakeRunner(setup: FlakeRunSetup) {
     const reportPath = setup.junit?.pathFor(run);
     // A report left by an earlier run (or session) must not be read as this run's.
     if (reportPath) await rm(reportPath, { force: true }).catch(() => undefined);
-    const prefixDir = setup.python ? join(setup.pycacheBase, `run-${run}`) : undefined;
+    const prefix = await setup.pycache?.forRun();
     try {
-      if (prefixDir) env.PYTHONPYCACHEPREFIX = await freshPycachePrefix(prefixDir, run);
+      if (prefix) Object.assign(env, pythonEnv(prefix.dir));
       const startedAt = new Date();
       const child = await spawnChild({ command: planned.command, cwd: setup.cwd, env, stdin: 'ignore', output: 'pipe' });
       running.set(i, child);
@@ -121,7 +121,8 @@ export function createFlakeRunner(setup: FlakeRunSetup) {
       started.push({ run, startedAt, outcome, cancelled: setup.signal.aborted });
       return outcome;
     } finally {
-      if (prefixDir) await rm(prefixDir, { recursive: true, force: true }).catch(() => undefined);
+      // The run's tree is gone (capture waited for it): it compiles nothing more.
+      prefix?.release();
     }
   };
 

@@ -2,8 +2,9 @@ import type { Bus } from '../core/bus.js';
 import { clearCaches, runClearCommand, type ClearResult } from '../caches/clear.js';
 import type { SavedSearch } from '../caches/saved-search.js';
 import type { PresetName } from '../caches/presets.js';
-import { freshPycachePrefix, pythonEnv } from '../caches/pycache-prefix.js';
 import { dirLedger } from '../watch/dir-ledger.js';
+import type { Snapshot } from '../watch/snapshot.js';
+import { pythonPrefixFor } from './python-prefix.js';
 
 export interface ClearSpec {
   enabled: boolean;
@@ -24,12 +25,13 @@ interface ClearInput {
 
 /**
  * Runs between the old tree being gone and the new child starting: removes caches that could make
- * the new child run old code, and gives Python children a bytecode directory of their own.
- * `search: false` leaves the caches to a `cachesLeft()` after the start.
+ * the new child run old code, and readies the worker's bytecode directory for a Python child that
+ * starts on `snapshot` (the bytecode of every file written since the previous child's snapshot
+ * goes). `search: false` leaves the caches to a `cachesLeft()` after the start.
  */
 export async function clearForStart(
   spec: ClearInput,
-  generation: number,
+  snapshot: Snapshot,
   bus: Bus,
   saved?: SavedSearch,
   search = true,
@@ -37,7 +39,7 @@ export async function clearForStart(
   let count = 0;
   let bytes = 0;
   const env: Record<string, string> = {};
-  if (spec.python) Object.assign(env, pythonEnv(await freshPycachePrefix(spec.stateDir, generation)));
+  if (spec.python) Object.assign(env, await pythonPrefixFor(spec, snapshot, bus));
   const c = spec.clear;
   if (!c.enabled) return { count, bytes, env };
   let paths: string[] = [];

@@ -223,13 +223,15 @@ export class Runner {
   private clear(gen: number): void {
     // A start on the saved tree does not wait for the cache search when the last one found nothing:
     // it runs right after the spawn, and whatever it finds restarts the generation, caches cleared.
-    const searchAfter = this.hooks.latest().provisional === true && this.cacheSearch.lastFoundNothing;
+    // The snapshot the child starts on is taken before the clear: the Python bytecode directory is
+    // readied for exactly that content (an edit landing meanwhile makes the child stale, as always).
+    const snapshot = this.hooks.latest();
+    const searchAfter = snapshot.provisional === true && this.cacheSearch.lastFoundNothing;
     void Promise.resolve()
-      .then(() => clearForStart(this.spec, gen, this.bus, this.cacheSearch, !searchAfter))
+      .then(() => clearForStart(this.spec, snapshot, this.bus, this.cacheSearch, !searchAfter))
       .then(
-        (r) => this.dispatch({ type: 'cleared', gen, env: r.env, count: r.count, bytes: r.bytes, snapshot: this.hooks.latest(), searchAfter }),
-        (err: unknown) =>
-          this.dispatch({ type: 'cleared', gen, env: {}, count: 0, bytes: 0, snapshot: this.hooks.latest(), searchAfter, error: errorMessage(err) }),
+        (r) => this.dispatch({ type: 'cleared', gen, env: r.env, count: r.count, bytes: r.bytes, snapshot, searchAfter }),
+        (err: unknown) => this.dispatch({ type: 'cleared', gen, env: {}, count: 0, bytes: 0, snapshot, searchAfter, error: errorMessage(err) }),
       );
   }
 

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDevsup } from '../helpers/devsup.js';
-import { writeTree } from '../helpers/tmp.js';
+import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
+import { tempDir, writeTree } from '../helpers/tmp.js';
 import { CLI_TIMEOUT_MS, project, savedLogs } from './project.js';
 
 /** Fails if a cache left by an earlier run is still there, then leaves one for the next run. */
@@ -59,19 +59,54 @@ describe('devsup flake: caches', () => {
     expect(existsSync(join(dir, 'pkg', '__pycache__', 'mod.pyc'))).toBe(true);
   }, 90_000);
 
-  it.skipIf(!pythonAvailable())('gives every Python run a bytecode directory of its own, removed afterwards', async () => {
+  it.skipIf(!pythonAvailable())('Python runs share one bytecode directory across runs and sessions, and an edit still reaches the next run', async () => {
     const dir = project();
-    const script = 'import os, sys; print("prefix=" + os.environ["PYTHONPYCACHEPREFIX"]); sys.exit(4)';
-    const r = await runDevsup(['flake', '-n', '3', '-j', '3', '--', 'python3', '-c', script], dir, CLI_TIMEOUT_MS);
-    expect(r.code, r.stderr).toBe(1);
-    const prefixes = savedLogs(r.stdout, dir).map((l) => /^prefix=(.+)$/m.exec(readFileSync(l.path, 'utf8'))?.[1]);
-    expect(prefixes).toHaveLength(3);
-    expect(new Set(prefixes).size).toBe(3);
-    for (const p of prefixes) {
-      expect(p?.startsWith(join(dir, '.devsup', 'pycache'))).toBe(true);
-      expect(existsSync(p!)).toBe(false);
-    }
-    // Nothing is left behind for the session either.
-    expect(readdirSync(join(dir, '.devsup', 'pycache'))).toEqual([]);
+    writeTree(dir, { 'mod.py': 'X = "aaa"\n' });
+    const mod = join(dir, 'mod.py');
+    const hourAgo = Date.now() / 1000 - 3600;
+    utimesSync(mod, hourAgo, hourAgo);
+    const script = 'import os, sys, json, mod; print("prefix=" + os.environ["PYTHONPYCACHEPREFIX"]); print("X=" + mod.X); sys.exit(4)';
+    // This machine may set PYTHONDONTWRITEBYTECODE; the runs must be allowed to write bytecode.
+    const env = { PYTHONDONTWRITEBYTECODE: undefined, PYTHONPYCACHEPREFIX: undefined };
+    const session = async () => {
+      const p = new DevsupProcess(['flake', '-n', '3', '-j', '1', '--', 'python3', '-c', script], { cwd: dir, env });
+      p.proc.stdin!.end();
+      const res = await p.exit;
+      expect(res.code, p.text()).toBe(1);
+      return savedLogs(p.text('stdout'), dir).map((l) => readFileSync(l.path, 'utf8'));
+    };
+    const prefix = join(dir, '.devsup', 'pycache', 'flake');
+    const first = await session();
+    expect(first.map((o) => /^prefix=(.+)$/m.exec(o)?.[1])).toEqual([prefix, prefix, prefix]);
+    expect(first.map((o) => /^X=(.+)$/m.exec(o)?.[1])).toEqual(['aaa', 'aaa', 'aaa']);
+    const jsonPyc = join(prefix, dirname(jsonInit()), readdirSync(join(prefix, dirname(jsonInit()))).find((n) => n.startsWith('__init__.'))!);
+    const ino = statSync(jsonPyc).ino;
+    expect(readdirSync(join(dir, '.devsup', 'pycache')).filter((n) => n.endsWith('.lock'))).toEqual([]);
+
+    // Same size, mtime put back: only the file's state tells the next session it changed.
+    const sec = Math.floor(statSync(mod).mtimeMs / 1000);
+    writeFileSync(mod, 'X = "bbb"\n');
+    utimesSync(mod, sec, sec);
+    const second = await session();
+    expect(second.map((o) => /^X=(.+)$/m.exec(o)?.[1])).toEqual(['bbb', 'bbb', 'bbb']);
+    expect(statSync(jsonPyc).ino, 'the standard library compiled once').toBe(ino);
   }, 90_000);
 });
+
+describe('devsup flake: a hostile bytecode directory', () => {
+  it.skipIf(!pythonAvailable())('refuses a symlink in place of .devsup/pycache and runs nothing', async () => {
+    const dir = project();
+    const outside = tempDir('devsup-outside-');
+    symlinkSync(outside, join(dir, '.devsup', 'pycache'));
+    const r = await runDevsup(['flake', '-n', '2', '--', 'python3', '-c', 'open("ran", "w")'], dir, CLI_TIMEOUT_MS);
+    expect(r.code).toBe(73);
+    expect(r.stderr).toMatch(/pycache is a symlink/);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(readdirSync(outside)).toEqual([]);
+  }, 90_000);
+});
+
+/** Where this python3 has json/__init__.py. */
+function jsonInit(): string {
+  return execFileSync('python3', ['-c', 'import json; print(json.__file__)'], { encoding: 'utf8' }).trim();
+}

@@ -115,3 +115,35 @@ describe('devsup clean', () => {
     expect(r.stderr.trim()).toBe('devsup: directory does not exist: nope');
   });
 });
+
+describe('devsup clean: the bytecode devsup’s own Python children wrote', () => {
+  it('removes .devsup/pycache with the python preset, and only then', async () => {
+    const root = tempDir('devsup-clean-');
+    writeTree(root, { 'app.py': 'print(1)\n', '.devsup/pycache/w-main/usr/lib/json.cpython-311.pyc': 'p'.repeat(70), '.devsup/history.jsonl': '{}\n' });
+    const other = await runDevsup(['clean', '--clear', 'node'], root);
+    expect(other.code, other.stderr).toBe(0);
+    expect(existsSync(join(root, '.devsup/pycache'))).toBe(true);
+
+    const dry = await runDevsup(['clean', '--dry-run'], root);
+    expect(listed(dry.stdout, 'would remove')).toEqual(['.devsup/pycache']);
+    expect(dry.stdout).toContain('1 path, 70 B (70 bytes) would be freed');
+    const real = await runDevsup(['clean', '--clear', 'python'], root);
+    expect(real.code, real.stderr).toBe(0);
+    expect(listed(real.stdout, 'removed')).toEqual(['.devsup/pycache']);
+    expect(existsSync(join(root, '.devsup/pycache'))).toBe(false);
+    expect(existsSync(join(root, '.devsup/history.jsonl'))).toBe(true);
+  });
+
+  it('refuses a symlink in its place and leaves what it points to', async () => {
+    const root = tempDir('devsup-clean-');
+    const outside = tempDir('devsup-outside-');
+    writeTree(outside, { 'a.cpython-311.pyc': 'x' });
+    writeTree(root, { 'app.py': '', '.devsup/history.jsonl': '' });
+    symlinkSync(outside, join(root, '.devsup/pycache'));
+    const r = await runDevsup(['clean'], root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not a directory/);
+    expect(existsSync(join(outside, 'a.cpython-311.pyc'))).toBe(true);
+    expect(lstatSync(join(root, '.devsup/pycache')).isSymbolicLink()).toBe(true);
+  });
+});

@@ -3,7 +3,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SavedSearch, searchMemoPath } from '../../src/caches/saved-search.js';
-import { freshPycachePrefix } from '../../src/caches/pycache-prefix.js';
+import { openBytecodePrefix } from '../../src/caches/pycache-prefix.js';
+import { prunePycache } from '../../src/caches/pycache-prune.js';
 import { acquireLock } from '../../src/control/lock.js';
 import { recordChildren } from '../../src/control/children.js';
 import { appendRun, saveRunLog, type RunRecord } from '../../src/history/store.js';
@@ -110,23 +111,22 @@ describe('links planted inside .devsup', () => {
   });
 
   it('pycache/ as a link: no bytecode directory is made outside and none there is pruned', async () => {
-    const { state, outside } = setup({ 'gen-1-abc/mod.pyc': 'bytecode', 'gen-2-def/x.pyc': 'x', 'gen-3-ghi/y.pyc': 'y' });
+    const { root, state, outside } = setup({ 'w-api/mod.pyc': 'bytecode', 'flake/x.pyc': 'x', 'w-api.2/y.pyc': 'y' });
     symlinkSync(outside, join(state, 'pycache'));
     const before = fingerprint(outside);
-    await refused(freshPycachePrefix(state, 9), join(state, 'pycache'));
+    await refused(openBytecodePrefix(state, 'w-api', [root]), join(state, 'pycache'));
     expect(fingerprint(outside)).toEqual(before);
   });
 
-  it('a gen-N link inside a real pycache/ is left alone by pruning', async () => {
-    const { state, outside } = setup({ 'mod.pyc': 'bytecode' });
+  it('a worker directory planted as a link inside a real pycache/ is left alone by pruning', async () => {
+    const { state, outside } = setup({ 'mod.pyc': 'x'.repeat(4096) });
     mkdirSync(join(state, 'pycache'));
-    symlinkSync(outside, join(state, 'pycache', 'gen-1-planted'));
+    symlinkSync(outside, join(state, 'pycache', 'w-planted'));
     const before = fingerprint(outside);
-    for (let g = 2; g < 6; g++) await freshPycachePrefix(state, g);
+    // A limit of one byte: everything devsup made would go, nothing behind the link may.
+    await prunePycache(join(state, 'pycache'), 1);
     expect(fingerprint(outside)).toEqual(before);
-    const left = readdirSync(join(state, 'pycache')).sort();
-    expect(left).toContain('gen-1-planted');
-    expect(left.filter((n) => n !== 'gen-1-planted')).toHaveLength(2);
+    expect(readdirSync(join(state, 'pycache'))).toContain('w-planted');
   });
 
   it('index/ as a link: the index save writes nothing there and removes no *.tmp there', async () => {

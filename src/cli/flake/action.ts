@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { isPythonCommand, parseClearSpec, presetsForCommand } from '../../caches/presets.js';
+import { openSessionPrefix } from '../../caches/pycache-session.js';
 import { DevsupError, errorMessage, UsageError } from '../../core/errors.js';
 import { planJunit } from '../../flake/junit-plan.js';
 import { createProgress } from '../../flake/progress.js';
@@ -96,15 +97,12 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     signalExit = exitCode;
     abort.abort();
   });
-  const python = isPythonCommand(command);
-  // Made here, link-free, so the runs' bytecode (and its removal below) stays inside .devsup.
-  const pycacheBase = python ? await stateSubdir(stateDir, 'pycache', `flake-${session}`) : join(stateDir, 'pycache', `flake-${session}`);
+  const pycache = isPythonCommand(command) ? await openSessionPrefix(stateDir, 'flake', cwd, globs) : undefined;
   const runner = createFlakeRunner({
     command,
     cwd,
     clear: opts.clear === false ? null : { roots: [cwd], presets, globs },
-    python,
-    pycacheBase,
+    pycache,
     signal: AbortSignal.any([abort.signal, decided.signal]),
     graceMs: 3000,
     onWarning: warn,
@@ -143,8 +141,8 @@ export async function flakeCommand(argv: string[], opts: FlakeOptions): Promise<
     throw asCliError(err);
   } finally {
     detach();
-    // Every run has ended (runFlake waits for them), so no Python process still writes here.
-    await rm(pycacheBase, { recursive: true, force: true }).catch(() => undefined);
+    // Every run has ended (runFlake waits for them), so no Python process still writes there.
+    await pycache?.close();
     if (junit && junit.kind !== 'given') await rm(junitDir, { recursive: true, force: true }).catch(() => undefined);
   }
   progress.finish();

@@ -1,7 +1,9 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { clearCaches } from '../../caches/clear.js';
 import { refuseClearOfSources } from '../../caches/guard.js';
 import { PRESET_NAMES, parseClearSpec } from '../../caches/presets.js';
+import { pycacheRoot } from '../../caches/pycache-prefix.js';
+import { removePycache } from '../../caches/pycache-prune.js';
 import { formatBytes } from '../../views/format.js';
 import type { CleanOptions } from './commands.js';
 import { projectDir } from './root.js';
@@ -19,6 +21,13 @@ export async function cleanCommand(dir: string | undefined, opts: CleanOptions):
   const dryRun = opts.dryRun === true;
   await refuseClearOfSources({ roots: [root], globs: spec.globs }, opts.clearSources === true, '--clear-sources');
   const result = await clearCaches({ roots: [root], presets, globs: spec.globs, dryRun });
+  if (presets.includes('python')) {
+    // The bytecode devsup's own Python children wrote: outside the tree the search walks.
+    const own = await removePycache(pycacheRoot(join(root, '.devsup')), dryRun);
+    result.paths.push(...own.paths);
+    result.bytes += own.bytes;
+    result.errors.push(...own.errors);
+  }
 
   const lines = result.paths.map((p) => `${dryRun ? 'would remove' : 'removed'} ${relative(root, p) || '.'}`);
   const n = result.paths.length;

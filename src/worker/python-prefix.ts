@@ -1,0 +1,72 @@
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bus } from '../core/bus.js';
+import { errorMessage } from '../core/errors.js';
+import { openBytecodePrefix, pycacheRoot, pythonEnv, type BytecodePrefix } from '../caches/pycache-prefix.js';
+import { prunePycache } from '../caches/pycache-prune.js';
+import type { Snapshot } from '../watch/snapshot.js';
+
+interface PrefixOwner {
+  name: string;
+  cwd: string;
+  stateDir: string;
+  clear: { roots: string[] };
+}
+
+/** Pruning waits until the child has had time to boot: it walks every prefix of the project. */
+const PRUNE_DELAY_MS = 3000;
+
+/**
+ * A worker's prefix, kept by name for the life of the process: a worker rebuilt by a config reload
+ * goes on from what the one before it knew.
+ */
+const prefixes = new Map<string, Promise<BytecodePrefix>>();
+const pruned = new Set<string>();
+/** Releases the previous start's snapshot, so only the last one is compared with the next. */
+const leases = new Map<string, () => void>();
+/** Per-start directories of workers whose persistent prefix could not be used. */
+const fallbacks = new Map<string, string>();
+
+/**
+ * The environment a Python child of `w` starts with: its persistent prefix, readied for `snapshot`.
+ * When the prefix cannot be used (its place in `.devsup` is a symlink, say) the child gets an empty
+ * directory of its own instead: slower, never stale.
+ */
+export async function pythonPrefixFor(w: PrefixOwner, snapshot: Snapshot, bus: Bus): Promise<Record<string, string>> {
+  const id = `${w.stateDir}\0${w.name}`;
+  // The project's own files: the watched roots and the directory the command runs in.
+  const areas = [...w.clear.roots, w.cwd];
+  let opened = prefixes.get(id);
+  if (!opened) {
+    opened = openBytecodePrefix(w.stateDir, `w-${w.name}`, areas);
+    prefixes.set(id, opened);
+  }
+  try {
+    const prefix = await opened;
+    prefix.setAreas(areas);
+    // A worker starts a child only once the previous tree is gone: it writes no more bytecode.
+    leases.get(id)?.();
+    leases.set(id, (await prefix.prepare(snapshot)).release);
+    pruneLater(w.stateDir);
+    return pythonEnv(prefix.dir);
+  } catch (err) {
+    prefixes.delete(id);
+    bus.emit({ type: 'warning', worker: w.name, message: `bytecode directory: ${errorMessage(err)}; using an empty one for this start` });
+    const old = fallbacks.get(id);
+    if (old) await rm(old, { recursive: true, force: true });
+    const fresh = await mkdtemp(join(tmpdir(), 'devsup-pycache-'));
+    if (fallbacks.size === 0) process.once('exit', () => fallbacks.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    fallbacks.set(id, fresh);
+    return pythonEnv(fresh);
+  }
+}
+
+/** Once per project and process: the prefixes are bounded across runs, not on every start. */
+function pruneLater(stateDir: string): void {
+  const root = pycacheRoot(stateDir);
+  if (pruned.has(root)) return;
+  pruned.add(root);
+  setTimeout(() => void prunePycache(root).catch(() => undefined), PRUNE_DELAY_MS).unref();
+}
