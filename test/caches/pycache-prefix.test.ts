@@ -63,7 +63,7 @@ describe('openBytecodePrefix', () => {
 
     const state2 = tempDir('devsup-state-');
     symlinkSync(elsewhere, join(state2, 'pycache'));
-    await expect(openBytecodePrefix(state2, 'w-app', [])).rejects.toThrow(/not a directory/);
+    await expect(openBytecodePrefix(state2, 'w-app', [])).rejects.toThrow(/is a symlink/);
     expect(readdirSync(elsewhere)).toEqual([]);
   });
 
