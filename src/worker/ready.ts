@@ -5,8 +5,14 @@ export async function waitForPort(port: number, host: string, signal: AbortSigna
   while (!signal.aborted) {
     if (await tryConnect(port, host)) return !signal.aborted;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, intervalMs);
-      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      // The listener goes with its wait: one left per poll would pile up on a slow start.
+      const done = (): void => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, intervalMs);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
   return false;
