@@ -257,7 +257,7 @@ export function pythonSection({ floorMs, latency, flake, tools, settle, date, lo
   for (const tool of tools) {
     const r = latency[tool.id];
     if (!r || r.failed) {
-      lines.push(`| ${tool.label} | \`${tool.settings()}\` | failed: ${r?.failed ?? 'not run'} | | | | | | | |`);
+      lines.push(`| ${tool.label} | \`${cellText(tool.settings())}\` | failed: ${r?.failed ?? 'not run'} | | | | | | | |`);
       continue;
     }
     const m = median(r.ms);
@@ -266,7 +266,7 @@ export function pythonSection({ floorMs, latency, flake, tools, settle, date, lo
     const target = f + settle + 50;
     const verdict = tool.id === 'devsup' ? `${fmt(target)} ${m <= target ? 'met' : 'missed'}` : '';
     const restarts = median(r.restarts);
-    lines.push(`| ${tool.label} | \`${tool.settings()}\` | ${fmt(m)} | ${fmt(p90)} | ${fmt(f)} | ${fmt(m - f)} | ${verdict} | ${restarts}${r.timeouts ? `, ${r.timeouts} timeouts` : ''} | ${r.stale} of ${r.restarts.length} edits | ${fmt(r.firstMs)} |`);
+    lines.push(`| ${tool.label} | \`${cellText(tool.settings())}\` | ${fmt(m)} | ${fmt(p90)} | ${fmt(f)} | ${fmt(m - f)} | ${verdict} | ${restarts}${r.timeouts ? `, ${r.timeouts} timeouts` : ''} | ${r.stale} of ${r.restarts.length} edits | ${fmt(r.firstMs)} |`);
   }
   lines.push('');
   if (flake.failed) {
@@ -291,6 +291,11 @@ export function pythonSection({ floorMs, latency, flake, tools, settle, date, lo
     '- "Ran the old code": READY lines after an edit that still show the previous marker. Without a bytecode directory of their own, the children of nodemon and entr use `__pycache__`, and an edit of the same size within the same second as the previous one is served from the old `.pyc`; each such edit is also a timeout in the restarts column, and is left out of the latency.',
   );
   return lines;
+}
+
+/** A table cell's text: a `|` would end the cell, even inside backticks. */
+function cellText(s) {
+  return s.replace(/\|/g, '\\|');
 }
 
 const BEGIN = '<!-- python benchmark: begin -->';

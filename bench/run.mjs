@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { cpuInfo, treeOf } from './proc.mjs';
 import { makeTemp, tempBase, removeAllTemps, removeTemp, scaleProject, SCALE_FULL, SCALE_QUICK } from './projects.mjs';
 import { KEEP_MARKER, buildRows, consoleTable, writeMarkdown } from './report.mjs';
+import { writeSummary } from './summary.mjs';
 import { PY_COUNTS, pythonFlake, pythonFloor, pythonLatency, pythonSection, pythonTools, writePythonSection } from './python.mjs';
 import * as S from './scenarios.mjs';
 import { median } from './stats.mjs';
@@ -198,6 +199,8 @@ if (opts.write && nodeRun) {
   writeMarkdown(opts.out, { header, rows, settingsLines, methodLines, notes: autoNotes(results) });
   ctx.log(`bench: wrote ${opts.out}`);
 }
+// The short table on top is read back from the file, whichever of its parts this run rewrote.
+if (opts.write && (pyLines || nodeRun)) writeSummary(opts.out);
 
 /** Plain statements the numbers support on their own; analysis belongs below the kept marker. */
 function autoNotes(res) {

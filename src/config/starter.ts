@@ -85,7 +85,7 @@ export function starterConfig(dir: string): string {
       ? found
       : [{ comment: 'Nothing recognisable was found (package.json scripts, app.py, manage.py): put your command here.', fields: { name: 'app', cmd: ['node', 'server.js'] } }];
   const schemaFile = join(dir, 'node_modules/devsup/schema/devsup.schema.json');
-  const lines = ['// devsup config: `devsup up` runs every worker below and restarts each when its files change.', '// Comments and trailing commas are allowed. Every field is described in the README of devsup.', '{'];
+  const lines = ['// devsup config: `devsup up` runs every worker below and restarts each when its files change.', '// Comments and trailing commas are allowed. Every field is described in docs/config.md of devsup.', '{'];
   if (existsSync(schemaFile)) lines.push(`  "$schema": ${JSON.stringify(relative(dir, schemaFile))},`);
   lines.push(
     '  // Applies to every worker unless it sets its own value.',
