@@ -212,8 +212,11 @@ export class LearnedReadiness {
     }
     if (signal.aborted || this.gen !== gen) return undefined;
     this.note(l);
-    // Nothing within the wait: known to listen on nothing, so later starts are ready at spawn.
-    await this.learn(this.keepable(this.seen), false);
+    const keep = this.keepable(this.seen);
+    // Nothing within the wait: known to listen on nothing, so later starts are ready at spawn. A
+    // tree that listened only on ports not kept yet (in the random range, seen once) is not known
+    // to listen on nothing: the next generation is awaited the same way, and teaches them.
+    if (!isEmpty(keep) || isEmpty(this.seen)) await this.learn(keep, false);
     return isEmpty(l) ? undefined : { listening: l, missing: NO_LISTENERS, added: l };
   }
 
