@@ -2,8 +2,13 @@ import { relative, resolve, sep } from 'node:path';
 import type { Bus } from '../core/bus.js';
 import type { ChangeSet } from '../core/events.js';
 
-/** A change this soon after a start counts as made by the child that just started. */
-export const LOOP_WINDOW_MS = 3000;
+/**
+ * A change this soon after a start counts as made by the child that just started. Short on
+ * purpose: a person saving a file again and again is rarely this quick after every restart, and
+ * a loop missed only costs restarts, while a person's edit taken for a loop would stop a source
+ * from being watched.
+ */
+export const LOOP_WINDOW_MS = 1000;
 /** Consecutive generations that must each change the same files before it is called a loop. */
 export const LOOP_GENERATIONS = 5;
 
@@ -11,10 +16,13 @@ export const LOOP_GENERATIONS = 5;
  * Pure detection: fed the starts and the settled changes of one worker, it answers with the files
  * that changed within `windowMs` of each of the last `generations` starts. One generation without
  * such a change, or a change of other files, starts the count again. A person saving the same file
- * again and again rarely does it within seconds of every restart for five restarts in a row.
+ * again and again rarely does it within seconds of every restart for five restarts in a row; a
+ * script or an agent does (edit, `wait-fresh`, test, edit again), but then someone asked whether
+ * the generation was fresh before the change came, and the child does not ask: a change after
+ * such a question is the asker's edit, never counted (see `vouched`).
  */
 export class LoopDetector {
-  private start: { gen: number; at: number } | undefined;
+  private start: { gen: number; at: number; vouched: boolean } | undefined;
   private counted = -1;
   private streak = 0;
   private files = new Set<string>();
@@ -26,14 +34,20 @@ export class LoopDetector {
 
   started(gen: number, at: number): void {
     if (this.start && this.counted !== this.start.gen) this.reset();
-    this.start = { gen, at };
+    this.start = { gen, at, vouched: false };
+  }
+
+  /** Someone was told the running generation is fresh (`wait-fresh`): what changes next is theirs. */
+  vouched(): void {
+    if (this.start) this.start.vouched = true;
   }
 
   /** The looping files once the pattern is complete, else undefined. */
   changed(paths: readonly string[], at: number): string[] | undefined {
     const s = this.start;
     if (!s || this.counted === s.gen) return undefined;
-    if (at - s.at > this.windowMs) {
+    if (at - s.at > this.windowMs || s.vouched) {
+      this.counted = s.gen;
       this.reset();
       return undefined;
     }
@@ -70,7 +84,7 @@ export interface GuardedTree {
  * those files out of the tree and says so, with the `--ignore` that makes it permanent. Leaving
  * them out changes the tree once more, so the worker restarts one last time without them.
  */
-export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: string, detector = new LoopDetector()): void {
+export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: string, detector = new LoopDetector()): { vouched(): void } {
   const off = bus.on((e) => {
     if (tree.isClosed) {
       off();
@@ -86,6 +100,7 @@ export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: str
       void tree.exclude(abs);
     }
   });
+  return { vouched: () => detector.vouched() };
 }
 
 function allPaths(c: ChangeSet): string[] {

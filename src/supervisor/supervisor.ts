@@ -30,6 +30,8 @@ export interface Slot {
   tree: WatchedTree;
   logs: Ring<LogLine>;
   started: boolean;
+  /** Told when someone learns the worker is fresh: the edits that follow are theirs, not a loop. */
+  loops: { vouched(): void };
 }
 
 export interface SupervisorOptions {
@@ -98,8 +100,8 @@ export class Supervisor implements SupervisorApi {
       },
       { gated: deps.length > 0 },
     );
-    guardLoops(this.bus, name, tree, e.spec.cwd);
-    return { entry: e, worker, tree, logs, started: false };
+    const loops = guardLoops(this.bus, name, tree, e.spec.cwd);
+    return { entry: e, worker, tree, logs, started: false, loops };
   }
 
   /**
@@ -330,10 +332,12 @@ export class Supervisor implements SupervisorApi {
     if (!(await holdsReleased(this.bus, () => this.holders.size, timeoutMs))) {
       return { ok: false, tasks: [], waiting: [...this.holders.values()].map((h) => `the release of the hold by ${h}`) };
     }
-    return waitFresh(this.bus, slots, Math.max(0, timeoutMs - (Date.now() - t0)), (s) => {
+    const res = await waitFresh(this.bus, slots, Math.max(0, timeoutMs - (Date.now() - t0)), (s) => {
       const deps = s.entry.dependsOn ?? [];
       return deps.length > 0 ? this.depCheck(deps) : undefined;
     });
+    if (res.ok) for (const s of slots) s.loops.vouched();
+    return res;
   }
 
   /**

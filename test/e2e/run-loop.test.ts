@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DevsupProcess } from '../helpers/devsup.js';
+import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let running: DevsupProcess[] = [];
@@ -50,6 +50,23 @@ describe('devsup run: a child writing into its own tree', () => {
     expect(line).toContain('app.log changed right after each of 5 starts');
     expect(line).toContain('--ignore app.log');
   });
+
+  it('takes a loop of edit, wait-fresh, read for the user\'s edits: every edit restarts, on the new code', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'version.js'), 'module.exports = 0;\n');
+    writeFileSync(join(root, 'app.js'), "console.log('READY version=' + require('./version.js') + ' pid=' + process.pid); setInterval(() => {}, 1000);\n");
+    const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: root });
+    running.push(p);
+    await p.waitForLine(/READY version=0 /);
+    // Faster than a person: each edit lands within the loop window of the start before it.
+    for (let v = 1; v <= 7; v++) {
+      writeFileSync(join(root, 'version.js'), `module.exports = ${v};\n`);
+      const r = await runDevsup(['wait-fresh', '--timeout', '20s'], root, 30_000);
+      expect(r.code, r.stderr).toBe(0);
+      await p.waitForLine(new RegExp(`READY version=${v} `), `version ${v} running`);
+    }
+    expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
+  }, 120_000);
 
   it('never starts looping when the log is ignored', async () => {
     const root = tempDir();

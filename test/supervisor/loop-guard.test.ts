@@ -39,6 +39,25 @@ describe('LoopDetector', () => {
     expect(feed(new LoopDetector(3000, 5), other)).toBeUndefined();
   });
 
+  it('never counts a change made after someone was told the generation is fresh', () => {
+    const d = new LoopDetector(3000, 5);
+    let t = 0;
+    for (let gen = 1; gen <= 8; gen++) {
+      t += 1000;
+      d.started(gen, t);
+      d.vouched();
+      expect(d.changed(['version.py'], t + 300)).toBeUndefined();
+    }
+    // The child writing on its own again, unasked, is counted from scratch.
+    for (let gen = 9; gen <= 12; gen++) {
+      t += 1000;
+      d.started(gen, t);
+      expect(d.changed(['app.log'], t + 50)).toBeUndefined();
+    }
+    d.started(13, (t += 1000));
+    expect(d.changed(['app.log'], t + 50)).toEqual(['app.log']);
+  });
+
   it('counts one change per generation and starts over once it has fired', () => {
     const d = new LoopDetector(3000, 2);
     d.started(1, 0);
