@@ -142,7 +142,10 @@ interface Bounds {
   ends: Uint32Array;
 }
 
-/** Where each line starts, has its last tab and ends; lines without a tab are left out. */
+/**
+ * Where each line starts, has its last tab and ends; lines without a tab are left out. A line may
+ * start with its tab: a watched root that is a file is its own base, and its path is empty.
+ */
 async function lineBounds(buf: Buffer, from: number): Promise<Bounds> {
   let cap = 1024;
   let b: Bounds = { count: 0, starts: new Uint32Array(cap), tabs: new Uint32Array(cap), ends: new Uint32Array(cap) };
@@ -152,7 +155,7 @@ async function lineBounds(buf: Buffer, from: number): Promise<Bounds> {
     let end = buf.indexOf(10, at);
     if (end < 0) end = buf.length;
     const tab = buf.lastIndexOf(9, end);
-    if (tab > at) {
+    if (tab >= at) {
       if (b.count === cap) {
         cap *= 2;
         const grow = (a: Uint32Array) => {

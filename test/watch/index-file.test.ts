@@ -44,6 +44,22 @@ describe('saved file index', () => {
     expect(snap.files.size).toBe(3);
   });
 
+  it('keeps the state of a watched root that is a file, whose path below itself is empty', async () => {
+    const dir = tempDir();
+    writeTree(dir, { 'probe.sh': 'echo probe\n' });
+    const root = join(dir, 'probe.sh');
+    await sleep(AGE_MS);
+    const s = new Snapshotter(treeSource([root], createFilter({ roots: [root] }), () => undefined), root);
+    const snap = await s.take();
+    const file = indexPath(join(dir, '.devsup'), [root]);
+    await saveIndex(file, root, snap.files, (p) => s.rel(p));
+    const damaged: string[] = [];
+    const states = await loadIndex(file, root, { onDamaged: (why) => damaged.push(why) });
+    expect(damaged).toEqual([]);
+    expect(states?.size).toBe(1);
+    expect(states?.codeId).toBe(snap.codeId);
+  });
+
   it('reads a file edited while nothing watched, even with its size and mtime put back', async () => {
     const { root, file, codeId } = await savedTree({ 'a.js': 'one', 'b.js': 'two' });
     const target = join(root, 'a.js');
