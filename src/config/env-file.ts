@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
 /**
@@ -12,6 +12,8 @@ export function readEnvFiles(paths: readonly string[]): Record<string, string> {
   for (const p of paths) {
     let text: string;
     try {
+      // Only a regular file: a named pipe put in its place would block every start.
+      if (!statSync(p).isFile()) continue;
       text = readFileSync(p, 'utf8');
     } catch {
       continue;

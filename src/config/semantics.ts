@@ -51,7 +51,7 @@ function pathProblems(workers: Raw[], defaults: Raw, baseDir: string): string[] 
     const cwdAbs = resolve(baseDir, cwd.value);
     const kind = kindOf(cwdAbs);
     if (kind !== 'dir') {
-      const reason = kind === 'file' ? 'not a directory' : 'directory does not exist';
+      const reason = kind === 'missing' ? 'directory does not exist' : 'not a directory';
       problems.push(`${cwd.label}: ${reason}: ${cwdAbs}${cwd.note}`);
       return;
     }
@@ -69,7 +69,8 @@ function pathProblems(workers: Raw[], defaults: Raw, baseDir: string): string[] 
       const abs = resolve(cwdAbs, p);
       const at = typeof envFile.value === 'string' ? envFile.label : `${envFile.label}[${j}]`;
       const kind = kindOf(abs);
-      if (kind !== 'file') problems.push(`${at}: ${kind === 'dir' ? 'a directory, not an env file' : 'file does not exist'}: ${abs}${envFile.note}`);
+      const why = kind === 'dir' ? 'a directory, not an env file' : kind === 'special' ? 'not a regular file (a named pipe or a device)' : 'file does not exist';
+      if (kind !== 'file') problems.push(`${at}: ${why}: ${abs}${envFile.note}`);
     });
   });
   return problems;
@@ -90,11 +91,12 @@ function inherited(w: Raw, defaults: Raw, field: string, i: number, builtin: unk
   return { value: builtin, label: `workers[${i}].${field}`, note: ` (default ${JSON.stringify(builtin)})` };
 }
 
-function kindOf(path: string): 'dir' | 'file' | 'missing' {
+function kindOf(path: string): 'dir' | 'file' | 'special' | 'missing' {
   try {
     const st = statSync(path, { throwIfNoEntry: false });
     if (st === undefined) return 'missing';
-    return st.isDirectory() ? 'dir' : 'file';
+    // A named pipe or a device would block the read of an env file until someone writes to it.
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'special';
   } catch {
     // Unreadable or malformed (a NUL byte) paths are as good as missing for a watcher.
     return 'missing';

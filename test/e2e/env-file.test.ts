@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +33,18 @@ describe('env files', () => {
     const r = await runDevsup(['run', '--env-file', 'nope.env', '--', 'node', '-e', '0'], root);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('env file does not exist: nope.env');
+  });
+
+  it('run and up refuse a named pipe as an env file at once: reading it would block every start', async () => {
+    const root = tempDir();
+    execFileSync('mkfifo', [join(root, 'cfg.fifo')]);
+    const r = await runDevsup(['run', '--env-file', 'cfg.fifo', '--', 'node', '-e', '0'], root);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('env file is not a regular file (a named pipe or a device): cfg.fifo');
+    writeFileSync(join(root, 'devsup.config.json'), JSON.stringify({ workers: [{ name: 'a', cmd: ['node', '-e', '0'], envFile: 'cfg.fifo' }] }));
+    const u = await runDevsup(['up', '--no-tui'], root);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain('not a regular file (a named pipe or a device)');
   });
 
   it('up: env wins over envFile, which wins over devsup\'s environment; an edit restarts only its reader', async () => {

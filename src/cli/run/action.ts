@@ -33,6 +33,8 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   const envFiles = (opts.envFile ?? []).map((p) => resolve(cwd, p));
   for (const [i, file] of envFiles.entries()) {
     if (!existsSync(file) || statSync(file).isDirectory()) throw new UsageError(`env file does not exist: ${opts.envFile?.[i] ?? file}`);
+    // A named pipe would block every start until someone writes to it, and Ctrl-C with it.
+    if (!statSync(file).isFile()) throw new UsageError(`env file is not a regular file (a named pipe or a device): ${opts.envFile?.[i] ?? file}`);
   }
   // The file the command runs is watched whatever the ignore rules say (`node dist/server.js`).
   const words = opts.shell ? argv.flatMap((w) => w.split(/\s+/)) : argv;
