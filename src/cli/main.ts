@@ -47,6 +47,12 @@ export function exitCodeFor(err: unknown): number {
     process.stderr.write(`devsup: ${err.message}\n`);
     return err.exitCode;
   }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    // Not a bug of devsup's: the limit on open files is too low for it to load and watch.
+    process.stderr.write(`devsup: too many open files (${code}): raise the limit with \`ulimit -n\` and try again\n`);
+    return 71;
+  }
   process.stderr.write(`devsup: internal error: ${errorMessage(err)}\n`);
   if (process.env.DEVSUP_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
   return 70;
