@@ -8,6 +8,7 @@ import type { DevsupEvent } from '../../src/core/events.js';
 import type { Snapshot } from '../../src/watch/snapshot.js';
 import { FIRST_LISTEN_WAIT_MS, learnedPortsPath, loadLearned, missingWarning, saveLearned, waitLearnedReady } from '../../src/worker/learned-ready.js';
 import { Worker, type WorkerSpec } from '../../src/worker/worker.js';
+import { specIn } from './machine-kit.js';
 import { freeFixedPort, httpGet } from '../helpers/ports.js';
 import { trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -106,24 +107,7 @@ describe('the learned ports file', () => {
 });
 
 function spec(root: string, command: string[], over: Partial<WorkerSpec> = {}): WorkerSpec {
-  return {
-    name: 'w',
-    command,
-    cwd: root,
-    env: {},
-    kind: 'service',
-    onExit: 'wait',
-    restartOnChange: true,
-    signal: 'SIGTERM',
-    graceMs: 3000,
-    clear: { enabled: false, roots: [root], presets: [], globs: [] },
-    python: false,
-    stateDir: join(root, '.devsup'),
-    stdin: 'ignore',
-    output: 'pipe',
-    portsFile: learnedPortsPath(join(root, '.devsup'), 'default', 'w'),
-    ...over,
-  };
+  return specIn(root, command, { portsFile: learnedPortsPath(join(root, '.devsup'), 'default', 'w'), ...over });
 }
 
 const snap: Snapshot = { seq: 1, files: new Map(), codeId: 'c0ffee0000' };

@@ -6,19 +6,24 @@ import type { Child } from '../../src/worker/port.js';
 import type { WorkerSpec } from '../../src/worker/spec.js';
 
 export function spec(over: Partial<WorkerSpec> = {}): WorkerSpec {
+  return specIn('/p', ['node', 'app.js'], over);
+}
+
+/** A service run in `root`, watching it, with its state in `root/.devsup` and nothing cleared. */
+export function specIn(root: string, command: string[], over: Partial<WorkerSpec> = {}): WorkerSpec {
   return {
     name: 'w',
-    command: ['node', 'app.js'],
-    cwd: '/p',
+    command,
+    cwd: root,
     env: {},
     kind: 'service',
     onExit: 'wait',
     restartOnChange: true,
     signal: 'SIGTERM',
     graceMs: 3000,
-    clear: { enabled: false, roots: ['/p'], presets: [], globs: [] },
+    clear: { enabled: false, roots: [root], presets: [], globs: [] },
     python: false,
-    stateDir: '/p/.devsup',
+    stateDir: `${root}/.devsup`,
     stdin: 'ignore',
     output: 'pipe',
     ...over,

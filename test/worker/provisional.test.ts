@@ -6,6 +6,7 @@ import type { DevsupEvent } from '../../src/core/events.js';
 import { viewOf } from '../../src/supervisor/view.js';
 import type { Snapshot } from '../../src/watch/snapshot.js';
 import { Worker, type WorkerSpec } from '../../src/worker/worker.js';
+import { specIn } from './machine-kit.js';
 import { FIXTURES } from '../control/apps.js';
 import { trackPid } from '../helpers/procs.js';
 import { removeTempDirs, tempDir } from '../helpers/tmp.js';
@@ -14,23 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 afterAll(removeTempDirs);
 
 function spec(root: string): WorkerSpec {
-  return {
-    name: 'w',
-    command: ['node', join(FIXTURES, 'ready.mjs')],
-    cwd: root,
-    env: {},
-    kind: 'service',
-    onExit: 'wait',
-    restartOnChange: true,
-    signal: 'SIGTERM',
-    graceMs: 3000,
-    clear: { enabled: false, roots: [root], presets: [], globs: [] },
-    python: false,
-    stateDir: join(root, '.devsup'),
-    stdin: 'ignore',
-    output: 'pipe',
-    ready: { log: /^READY/ },
-  };
+  return specIn(root, ['node', join(FIXTURES, 'ready.mjs')], { ready: { log: /^READY/ } });
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve(v: T): void } {
