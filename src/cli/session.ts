@@ -50,6 +50,11 @@ export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOption
     bus.emit({ type: 'warning', message: `the project directory ${opts.root} was ${where}; stopping (start devsup again in its new place)` });
     opts.onRootGone?.();
   });
+  // Listeners run as the change is told, before any worker acts on it: a project that moved stops
+  // here, never restarted in whatever now stands at its old path.
+  const offMoves = sup.subscribe((e) => {
+    if (e.type === 'change') guard.check();
+  });
   const history = recordTaskRuns(sup, opts.stateDir, {
     onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
   });
@@ -75,6 +80,7 @@ export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOption
       tests();
       await children.close();
       await control.close();
+      offMoves();
       guard.close();
     },
   };

@@ -5,6 +5,11 @@ import { parseLock } from './lock.js';
 export interface RootGuard {
   /** Where the project went, once it moved; undefined while it has not (or it was removed). */
   readonly movedTo: string | undefined;
+  /**
+   * Looks now rather than at the next tick: before a change is acted on, since a project moved away
+   * and a directory made at its old path look to the watcher like every file removed.
+   */
+  check(): void;
   /** Stops looking; after a move, removes the lock, socket and child record left in the new place. */
   close(): void;
 }
@@ -25,7 +30,7 @@ export function guardRoot(root: string, name: string, onMoved: (movedTo: string 
     const st = statSync(root);
     first = { dev: st.dev, ino: st.ino };
   } catch {
-    return { movedTo: undefined, close: () => undefined };
+    return { movedTo: undefined, check: () => undefined, close: () => undefined };
   }
   let fd: number | undefined;
   try {
@@ -35,7 +40,8 @@ export function guardRoot(root: string, name: string, onMoved: (movedTo: string 
   }
   let moved = false;
   let movedTo: string | undefined;
-  const timer = setInterval(() => {
+  const check = (): void => {
+    if (moved) return;
     let same = false;
     try {
       const st = statSync(root);
@@ -48,12 +54,14 @@ export function guardRoot(root: string, name: string, onMoved: (movedTo: string 
     moved = true;
     movedTo = whereNow(fd);
     onMoved(movedTo);
-  }, checkMs);
+  };
+  const timer = setInterval(check, checkMs);
   timer.unref();
   return {
     get movedTo() {
       return movedTo;
     },
+    check,
     close() {
       clearInterval(timer);
       if (moved && movedTo !== undefined) tidyMoved(movedTo, name);

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Settler } from './settle.js';
 import { loadIndex, readSummary, saveIndex } from './index-file.js';
 import { Snapshotter, diffSnapshots, isEmptyChange, type FileSource, type Snapshot } from './snapshot.js';
@@ -54,6 +56,11 @@ export class WatchedTree {
   /** Polling because the filesystem was found unreliable, not because the options asked for it. */
   private pollForced = false;
   private readonly base: string;
+  /**
+   * The project directory the index is kept in, as it was when the tree was made: a directory
+   * made at the same path after the project moved is another one, and nothing is saved there.
+   */
+  private readonly project: { path: string; dev: number; ino: number } | undefined;
   /** Settles with the first snapshot taken from the files themselves. */
   private readonly first: { promise: Promise<Snapshot>; resolve(s: Snapshot): void; reject(e: unknown): void };
 
@@ -62,6 +69,7 @@ export class WatchedTree {
     // A rejection nobody waits for (a tree closed before it started) is not an error of its own.
     this.first.promise.catch(() => undefined);
     this.base = opts.roots[0] ?? '/';
+    this.project = opts.indexFile ? identityOf(dirname(dirname(dirname(opts.indexFile)))) : undefined;
     // The files are listed only once start() has loaded the filter; nothing snapshots before that.
     const loaded = (): TreeSource => {
       if (!this.source) throw new Error('tree not started');
@@ -210,6 +218,8 @@ export class WatchedTree {
     const snap = this.latestSnap;
     if (!file || !snap || snap.provisional || !this.unsaved) return this.saving;
     this.unsaved = false;
+    const now = this.project && identityOf(this.project.path);
+    if (this.project && (now?.dev !== this.project.dev || now.ino !== this.project.ino)) return this.saving;
     this.saving = this.saving
       .then(() => saveIndex(file, this.base, snap.files, (p) => this.snapshotter.rel(p)))
       .catch((err: unknown) => this.opts.onWarning(`could not save the file index ${file}: ${(err as Error).message}`));
@@ -299,4 +309,14 @@ function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: un
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** A directory's device and inode, or undefined when nothing is at the path. */
+function identityOf(path: string): { path: string; dev: number; ino: number } | undefined {
+  try {
+    const st = statSync(path);
+    return { path, dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  }
 }

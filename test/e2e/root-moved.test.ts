@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DevsupProcess } from '../helpers/devsup.js';
@@ -40,6 +40,22 @@ describe('the project directory moved while running', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(existsSync(root)).toBe(false);
     expect(readdirSync(join(moved, '.devsup')).filter((n) => /\.(lock|sock|children\.json|sock-path)$/.test(n))).toEqual([]);
+  });
+
+  it('moved away and a directory made at the old path: stops without a start there, and writes nothing there', async () => {
+    const parent = tempDir();
+    const root = join(parent, 'proj');
+    const moved = join(parent, 'proj-moved');
+    writeApp(root);
+    const p = start(root);
+    await p.waitForLine(/^READY .* gen=1 /);
+    renameSync(root, moved);
+    mkdirSync(root);
+    const exit = await Promise.race([p.exit, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no exit:\n${p.text()}`)), 10_000))]);
+    expect(exit.code).toBe(1);
+    expect(p.events().filter((e) => e.type === 'worker-started' && Number(e.generation) > 1)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(readdirSync(root), JSON.stringify(existsSync(join(root, '.devsup')) ? readdirSync(join(root, '.devsup'), { recursive: true }) : [])).toEqual([]);
   });
 
   it('stops when the directory is removed', async () => {
