@@ -79,6 +79,29 @@ function isHighSurrogate(c: number): boolean {
 }
 
 /**
+ * Walks a line in the pieces a terminal draws: each SGR sequence (`onSgr`), and each character with
+ * the columns it takes (`onChar`, which returns false to stop). A lone ESC that starts no SGR
+ * sequence is dropped.
+ */
+function eachPiece(s: string, onSgr: (sgr: string) => void, onChar: (ch: string, columns: number) => boolean): void {
+  let i = 0;
+  while (i < s.length) {
+    if (s.charCodeAt(i) === 0x1b) {
+      SGR_HERE.lastIndex = i;
+      const m = SGR_HERE.exec(s);
+      if (m) {
+        onSgr(m[0]);
+        i += m[0].length;
+      } else i++;
+      continue;
+    }
+    const len = isHighSurrogate(s.charCodeAt(i)) ? 2 : 1;
+    if (!onChar(s.slice(i, i + len), unicode.charWidth(s, i))) return;
+    i += len;
+  }
+}
+
+/**
  * Cuts a line to `width` columns, keeping its SGR sequences intact, and closes any colour it
  * opened so it cannot bleed into the next line (blessed carries attributes across lines).
  */
@@ -88,26 +111,16 @@ export function truncate(s: string, width: number): string {
   if (!hasSgr && PLAIN_ASCII.test(s)) return s.slice(0, Math.max(0, width));
   let out = '';
   let w = 0;
-  let i = 0;
-  while (i < s.length) {
-    if (s.charCodeAt(i) === 0x1b) {
-      SGR_HERE.lastIndex = i;
-      const m = SGR_HERE.exec(s);
-      if (m) {
-        out += m[0];
-        i += m[0].length;
-        continue;
-      }
-      i++;
-      continue;
-    }
-    const cw = unicode.charWidth(s, i);
-    const len = isHighSurrogate(s.charCodeAt(i)) ? 2 : 1;
-    if (w + cw > width) break;
-    out += s.slice(i, i + len);
-    w += cw;
-    i += len;
-  }
+  eachPiece(
+    s,
+    (sgr) => void (out += sgr),
+    (ch, cw) => {
+      if (w + cw > width) return false;
+      out += ch;
+      w += cw;
+      return true;
+    },
+  );
   return hasSgr ? `${out}\x1b[0m` : out;
 }
 
@@ -133,32 +146,24 @@ export function wrapLine(s: string, width: number): string[] {
   let row = '';
   let w = 0;
   let open = '';
-  let i = 0;
-  while (i < s.length) {
-    if (s.charCodeAt(i) === 0x1b) {
-      SGR_HERE.lastIndex = i;
-      const m = SGR_HERE.exec(s);
-      if (m) {
-        row += m[0];
-        // A reset ends every colour opened before it.
-        open = /^\x1b\[0?m$/.test(m[0]) ? '' : open + m[0];
-        i += m[0].length;
-        continue;
+  eachPiece(
+    s,
+    (sgr) => {
+      row += sgr;
+      // A reset ends every colour opened before it.
+      open = /^\x1b\[0?m$/.test(sgr) ? '' : open + sgr;
+    },
+    (ch, cw) => {
+      if (w + cw > width && w > 0) {
+        rows.push(open ? `${row}\x1b[0m` : row);
+        row = open;
+        w = 0;
       }
-      i++;
-      continue;
-    }
-    const cw = unicode.charWidth(s, i);
-    const len = isHighSurrogate(s.charCodeAt(i)) ? 2 : 1;
-    if (w + cw > width && w > 0) {
-      rows.push(open ? `${row}\x1b[0m` : row);
-      row = open;
-      w = 0;
-    }
-    row += s.slice(i, i + len);
-    w += cw;
-    i += len;
-  }
+      row += ch;
+      w += cw;
+      return true;
+    },
+  );
   rows.push(open ? `${row}\x1b[0m` : row);
   return rows;
 }
