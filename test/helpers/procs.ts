@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Every pid a test starts (or learns of) goes here; the setup file fails the test if one survives. */
@@ -16,6 +17,32 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Children a test file starts itself and ends after each test: `keep` tracks one and returns it,
+ * `killAll` (for afterEach) sends each SIGKILL and waits until it has exited.
+ */
+export function childKeeper(): { keep<T extends ChildProcess>(child: T): T; killAll(): Promise<void> } {
+  const kept: ChildProcess[] = [];
+  return {
+    keep(child) {
+      kept.push(child);
+      trackPid(child.pid);
+      return child;
+    },
+    killAll: () =>
+      Promise.all(
+        kept.splice(0).map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGKILL');
+            }),
+        ),
+      ).then(() => undefined),
+  };
 }
 
 /** Kills every tracked pid that is still alive and returns the ones that were. */

@@ -2,31 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseTcpTable, parseUnixTable, portHolders, treeListeners } from '../../src/process/listening.js';
-import { isAlive, trackPid } from '../helpers/procs.js';
+import { childKeeper, isAlive, trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FIXTURE = new URL('../fixtures/slow-listen.mjs', import.meta.url).pathname;
-const started: ChildProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(
-    started.splice(0).map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGKILL');
-        }),
-    ),
-  );
-});
+const started = childKeeper();
+afterEach(() => started.killAll());
 
 /** Starts the fixture and resolves with the port it listens on and every pid it reports. */
 async function listener(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; pids: number[] }> {
   const child = spawn(process.execPath, [FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  started.push(child);
-  trackPid(child.pid);
+  started.keep(child);
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
   const line = await waitFor(() => /LISTENING pid=(\d+) port=(\d+)/.exec(out), `the fixture to listen\n${out}`);
@@ -54,8 +41,7 @@ describe('treeListeners', () => {
 
   it('is empty for a process that listens on nothing, and for one that is gone', async () => {
     const idle = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
-    started.push(idle);
-    trackPid(idle.pid);
+    started.keep(idle);
     expect(await treeListeners(idle.pid!)).toEqual({ tcp: [], unix: [] });
     const gone = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
     await new Promise((r) => gone.once('exit', r));
@@ -65,8 +51,7 @@ describe('treeListeners', () => {
   it('does not count a port another process holds', async () => {
     const { port } = await listener(['0', '0']);
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
-    started.push(other);
-    trackPid(other.pid);
+    started.keep(other);
     const l = await treeListeners(other.pid!);
     expect(port).toBeGreaterThan(0);
     expect(l.tcp).toEqual([]);
@@ -148,8 +133,7 @@ describe('a tree that changes while it is read', () => {
       ['-e', `const { spawn } = require('child_process'); require('net').createServer().listen(0, '127.0.0.1', function () { console.log('PORT ' + this.address().port); }); setInterval(() => spawn('sleep', ['0.03'], { stdio: 'ignore' }), 10);`],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    started.push(churn);
-    trackPid(churn.pid);
+    started.keep(churn);
     let out = '';
     churn.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
     const own = Number((await waitFor(() => /PORT (\d+)/.exec(out), 'the churning parent to listen'))[1]);

@@ -10,30 +10,17 @@ import { FIRST_LISTEN_WAIT_MS, learnedPortsPath, loadLearned, missingWarning, sa
 import { Worker, type WorkerSpec } from '../../src/worker/worker.js';
 import { specIn } from './machine-kit.js';
 import { freeFixedPort, httpGet } from '../helpers/ports.js';
-import { trackPid } from '../helpers/procs.js';
+import { childKeeper, trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FIXTURE = new URL('../fixtures/slow-listen.mjs', import.meta.url).pathname;
-const started: ChildProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(
-    started.splice(0).map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGKILL');
-        }),
-    ),
-  );
-});
+const started = childKeeper();
+afterEach(() => started.killAll());
 
 function startFixture(args: string[]): ChildProcess {
   const c = spawn(process.execPath, [FIXTURE, ...args], { stdio: 'ignore' });
-  started.push(c);
-  trackPid(c.pid);
+  started.keep(c);
   return c;
 }
 
