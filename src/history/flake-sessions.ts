@@ -1,6 +1,6 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withFileLock } from './lock.js';
+import { appendLine } from './store.js';
 
 /** A test case's counts in one session (only cases that failed at least once are stored). */
 export interface SessionTest {
@@ -67,23 +67,7 @@ export function parseSession(line: string): FlakeSession | null {
 
 /** Appends under the same kind of lock the run history uses: several devsup processes may share it. */
 export async function appendSession(stateDir: string, s: FlakeSession): Promise<void> {
-  const file = sessionsPath(stateDir);
-  await mkdir(stateDir, { recursive: true });
-  await withFileLock(`${file}.lock`, async () => {
-    const fh = await open(file, 'a+');
-    try {
-      const { size } = await fh.stat();
-      let prefix = '';
-      if (size > 0) {
-        const { bytesRead, buffer } = await fh.read(Buffer.alloc(1), 0, 1, size - 1);
-        // A torn last line must not swallow this one.
-        if (bytesRead === 1 && buffer[0] !== 0x0a) prefix = '\n';
-      }
-      await fh.writeFile(`${prefix}${JSON.stringify(s)}\n`);
-    } finally {
-      await fh.close();
-    }
-  });
+  await appendLine(stateDir, sessionsPath(stateDir), JSON.stringify(s));
 }
 
 /** Sessions oldest first, optionally of one key; unreadable lines are skipped. */

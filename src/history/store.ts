@@ -43,22 +43,9 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
       try {
         // Numbered under the lock, so two devsup processes sharing the history never give one twice.
         const line = `${JSON.stringify({ ...rec, run: rec.run ?? lastRun((await fh.readFile('utf8')).split('\n'), rec.worker) + 1 })}\n`;
-        // A crash mid-write leaves a line without its newline; without one of our own, this
-        // record would be glued onto that fragment and be lost with it.
-        const { size } = await fh.stat();
-        let prefix = '';
-        if (size > 0) {
-          const { bytesRead, buffer } = await fh.read(Buffer.alloc(1), 0, 1, size - 1);
-          if (bytesRead === 1 && buffer[0] !== 0x0a) prefix = '\n';
-        }
+        const { size, prefix } = await tornTail(fh);
         const text = prefix + line;
-        try {
-          await fh.writeFile(text);
-        } catch (err) {
-          // A full disk must not leave half a record: the file goes back to what it was.
-          await fh.truncate(size).catch(() => undefined);
-          throw stateWriteError(err, file);
-        }
+        await writeWhole(fh, file, text, size);
         const maxBytes = opts.maxBytes ?? HISTORY_MAX_BYTES;
         if (size + Buffer.byteLength(text) > maxBytes) await trim(file, fh, maxBytes);
       } finally {
@@ -67,6 +54,42 @@ export async function appendRun(stateDir: string, rec: RunRecord, opts: AppendOp
     },
     opts,
   );
+}
+
+/**
+ * The file's size, and the newline a line must be given first when the file ends without one: a
+ * crash mid-write leaves a line without its newline, and the next line would be glued onto that
+ * fragment and lost with it.
+ */
+export async function tornTail(fh: FileHandle): Promise<{ size: number; prefix: string }> {
+  const { size } = await fh.stat();
+  if (size === 0) return { size, prefix: '' };
+  const { bytesRead, buffer } = await fh.read(Buffer.alloc(1), 0, 1, size - 1);
+  return { size, prefix: bytesRead === 1 && buffer[0] !== 0x0a ? '\n' : '' };
+}
+
+/** Appends `text`; a failed write (a full disk) leaves the file at `size`, as it was, never half a line. */
+export async function writeWhole(fh: FileHandle, file: string, text: string, size: number): Promise<void> {
+  try {
+    await fh.writeFile(text);
+  } catch (err) {
+    await fh.truncate(size).catch(() => undefined);
+    throw stateWriteError(err, file);
+  }
+}
+
+/** Appends one line to a JSON-lines file of `stateDir` under its lock, never through a link. */
+export async function appendLine(stateDir: string, file: string, line: string): Promise<void> {
+  await stateSubdir(stateDir);
+  await withFileLock(`${file}.lock`, async () => {
+    const fh = await openForAppend(file);
+    try {
+      const { size, prefix } = await tornTail(fh);
+      await writeWhole(fh, file, `${prefix}${line}\n`, size);
+    } finally {
+      await fh.close();
+    }
+  });
 }
 
 /** Keeps the newest whole lines that fit in half of `maxBytes`; called under the history's lock. */

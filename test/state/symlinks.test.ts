@@ -3,6 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SavedSearch, searchMemoPath } from '../../src/caches/saved-search.js';
+import { appendSession } from '../../src/history/flake-sessions.js';
 import { openBytecodePrefix } from '../../src/caches/pycache-prefix.js';
 import { prunePycache } from '../../src/caches/pycache-prune.js';
 import { acquireLock } from '../../src/control/lock.js';
@@ -162,6 +163,15 @@ describe('links planted inside .devsup', () => {
     await refused(appendRun(state, record(), { maxBytes: 1024 }), join(state, 'history.jsonl'));
     expect(fingerprint(outside)).toEqual(before);
     expect(lstatSync(join(state, 'history.jsonl')).isSymbolicLink()).toBe(true);
+  });
+
+  it('flake-sessions.jsonl as a link: the flake session record is not appended through it', async () => {
+    const { state, outside } = setup({ 'sessions.jsonl': '{"kept":true}\n' });
+    symlinkSync(join(outside, 'sessions.jsonl'), join(state, 'flake-sessions.jsonl'));
+    const before = fingerprint(outside);
+    const session = { v: 1 as const, id: 's1', key: 'flake ["x"]', label: 'x', codeId: 'c0ffee0000', startedAt: new Date().toISOString(), runs: 3, failed: 1 };
+    await refused(appendSession(state, session), join(state, 'flake-sessions.jsonl'));
+    expect(fingerprint(outside)).toEqual(before);
   });
 
   it('.devsup itself as a link is refused and not found as a project', async () => {
