@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import type { Finding } from './types.js';
@@ -34,6 +34,16 @@ async function probe(root: string, now: () => number): Promise<Finding | undefin
     () => true,
     () => false, // there already, or not writable (then the write below says so)
   );
+  // A `.devsup` that is a link (to anywhere) is not written through, not even for a moment.
+  if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) {
+    return {
+      check: 'clock-skew',
+      severity: 'info',
+      file: root,
+      evidence: `not measured: ${dir} is a symlink, and devsup does not write through links there`,
+      fix: `remove the link ${dir}; devsup makes its own directory`,
+    };
+  }
   const file = join(dir, `clock-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     const before = nsFromMs(now());

@@ -1,4 +1,4 @@
-import { readdirSync, watch, writeFileSync } from 'node:fs';
+import { readdirSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkClockSkew } from '../../src/doctor/clock-skew.js';
@@ -50,6 +50,25 @@ describe('checkClockSkew', () => {
     const [f] = await checkClockSkew([dir], { now });
     expect(f).toMatchObject({ check: 'clock-skew', severity: 'info', evidence: expect.stringMatching(/not measured: .*clock gone/) });
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('writes no probe through a .devsup that is a link, and says it could not measure', async () => {
+    const dir = tempDir();
+    const outside = tempDir('devsup-outside-');
+    symlinkSync(outside, join(dir, '.devsup'));
+    const seen: string[] = [];
+    const watcher = watch(outside, (_type, name) => seen.push(String(name)));
+    try {
+      const [finding] = await checkClockSkew([dir]);
+      expect(finding).toMatchObject({ check: 'clock-skew', severity: 'info' });
+      expect(finding?.evidence).toContain('is a symlink');
+      // Events arrive in order: once the marker's is in, any a probe caused outside are too.
+      writeFileSync(join(outside, 'marker'), '');
+      await waitFor(() => seen.includes('marker'), 'the marker event');
+      expect(seen.filter((n) => n !== 'marker')).toEqual([]);
+    } finally {
+      watcher.close();
+    }
   });
 
   it('says it could not measure a root it cannot write to', async () => {
