@@ -1,6 +1,7 @@
 // Turns raw measurements into one row per tool per metric, marks devsup's line against its
 // targets, and writes BENCHMARKS.md. Hand-written notes below KEEP_MARKER survive a rerun.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { restartRows } from './restart.mjs';
 import { median, percentile } from './stats.mjs';
 
 export const KEEP_MARKER = '<!-- Everything below this line is kept when the benchmark rewrites this file. -->';
@@ -60,6 +61,8 @@ export function buildRows({ tools, results, floorMs, versionMs, settle, grace, o
     }
     add(row);
   }
+
+  for (const row of restartRows(results.restart, label)) add(row);
 
   // Burst
   for (const [id, r] of Object.entries(results.burst ?? {})) {

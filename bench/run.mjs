@@ -8,6 +8,7 @@ import { cpuInfo, treeOf } from './proc.mjs';
 import { makeTemp, tempBase, removeAllTemps, removeTemp, scaleProject, SCALE_FULL, SCALE_QUICK } from './projects.mjs';
 import { KEEP_MARKER, buildRows, consoleTable, writeMarkdown } from './report.mjs';
 import { writeSummary } from './summary.mjs';
+import { RESTART_METHOD, restartLatency } from './restart.mjs';
 import { PY_COUNTS, pythonFlake, pythonFloor, pythonLatency, pythonSection, pythonTools, writePythonSection } from './python.mjs';
 import * as S from './scenarios.mjs';
 import { median } from './stats.mjs';
@@ -106,6 +107,7 @@ for (const scenario of ['startup', 'latency', 'burst', 'touch', 'half', 'orphans
     phase(`${scenario}: ${tool.label}`);
     results[scenario][tool.id] = await S[scenario === 'half' ? 'halfWritten' : scenario](ctx, tool);
   }
+  if (scenario === 'latency') results.restart = await restartLatency(ctx, tools, phase);
 }
 
 const shape = opts.quick ? SCALE_QUICK : SCALE_FULL;
@@ -190,6 +192,7 @@ if (opts.write && nodeRun) {
     `- Floor: \`node app.js\` spawned directly, spawn → READY (${counts.floor}×). \`--version\`: wall time of the process (${counts.version}×).`,
     `- Startup: launch of the tool → first READY in a two-file project (${counts.startup}× per tool).`,
     `- 1. Latency: \`mod.js\` rewritten with a new marker; time until a READY shows it (${counts.latency} edits; the next edit after 300 ms without a READY), compared with a floor of ${counts.localFloor} direct spawns taken right before each tool. "Restarts per edit" counts every READY per edit.`,
+    RESTART_METHOD,
     `- 2. Burst: the app imports 300 files; all 300 are rewritten in 5 chunks 12 ms apart (${counts.burst}×), then READY lines are counted until ${counts.stragglerMs / 1000} s pass without one. "Saw all 300" means the last READY's marker reflects every file's new value.`,
     `- 3. Touch: ${counts.touch} imported files, one every 250 ms, first with \`utimes\` (mtime/ctime only), then rewritten with their own bytes; restarts counted until ${counts.stragglerMs / 1000} s pass without a READY.`,
     `- 4. Half-written: \`mod.js\` written (open, write, close) with \`export let marker = 'PARTIAL'\`, then 60 ms later \`marker = 'hN'\` and the rest appended (open, write, close) (${counts.half} trials). A READY with PARTIAL, or an app crash on the empty file ("does not provide an export"), counts as loading a half-written file.`,
