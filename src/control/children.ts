@@ -41,6 +41,9 @@ function bootId(): string | undefined {
   }
 }
 
+/** How long after a start its tree is first looked at (sooner when the refresh is more frequent). */
+const FIRST_CAPTURE_MS = 500;
+
 export interface ChildrenRecorderOptions {
   /** How often running trees are captured again, to learn processes forked after the start; 0 never. */
   refreshMs?: number;
@@ -65,6 +68,9 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
   const boot = bootId();
   const workers = new Map<string, RecordedWorker>();
   const onError = opts.onError ?? ((err: unknown) => process.stderr.write(`[devsup] child record not written: ${errorMessage(err)}\n`));
+  const refreshMs = opts.refreshMs ?? 2000;
+  /** First looks at trees not yet due: none may write the record once it is closed. */
+  const firsts = new Set<NodeJS.Timeout>();
   let chain: Promise<void> = Promise.resolve();
   let queued = false;
   let written = '';
@@ -122,7 +128,17 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
       const entry: RecordedWorker = { generation: e.generation, root, tree: [root], ...(token ? { token } : {}) };
       workers.set(e.worker, entry);
       save();
-      capture(e.worker, entry).catch(onError);
+      // The root is on record at once; what it forks is looked for once it has booted, since a
+      // look at the tree right after the spawn finds the root alone and competes with its boot.
+      const first = setTimeout(
+        () => {
+          firsts.delete(first);
+          capture(e.worker, entry).catch(onError);
+        },
+        Math.min(FIRST_CAPTURE_MS, refreshMs > 0 ? refreshMs : FIRST_CAPTURE_MS),
+      );
+      first.unref();
+      firsts.add(first);
     } else if (e.type === 'stopped') {
       // A stop sweeps the token's holders too: nothing of the tree is left.
       if (workers.get(e.worker)?.generation !== e.generation) return;
@@ -134,7 +150,6 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
     }
   });
 
-  const refreshMs = opts.refreshMs ?? 2000;
   const timer =
     refreshMs > 0
       ? setInterval(() => {
@@ -145,6 +160,8 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
   const stop = (): void => {
     unsubscribe();
     clearInterval(timer);
+    for (const t of firsts) clearTimeout(t);
+    firsts.clear();
   };
   return Object.assign(stop, {
     idle: () => chain,

@@ -1,7 +1,7 @@
 import type { WatchEvent } from './types.js';
 
 /** Long enough to gather one burst of backend callbacks into a single delivery, short next to any settle delay. */
-const BATCH_MS = 10;
+export const BATCH_MS = 10;
 
 /**
  * Gathers events from every target into batches. Repeats of the same event keep only their last
@@ -17,7 +17,14 @@ export class EventBatcher {
    * `lastAt` is when the latest change of the batch happened: its own time when the backend knows
    * it, its arrival otherwise. Time the backend or this batch held an event is not quiet time lost.
    */
-  constructor(private readonly deliver: (events: WatchEvent[], lastAt: number) => void) {}
+  /**
+   * `holdMs` (at most BATCH_MS): a settle window shorter than the batch would be stretched by it,
+   * since the window counts from each change while the batch counts from its arrival.
+   */
+  constructor(
+    private readonly deliver: (events: WatchEvent[], lastAt: number) => void,
+    private readonly holdMs = BATCH_MS,
+  ) {}
 
   push(events: readonly WatchEvent[]): void {
     if (this.closed || events.length === 0) return;
@@ -28,7 +35,7 @@ export class EventBatcher {
       const at = e.at !== undefined && e.at <= now ? e.at : now;
       this.lastAt = Math.max(this.lastAt, at);
     }
-    this.timer ??= setTimeout(() => this.flush(), BATCH_MS);
+    this.timer ??= setTimeout(() => this.flush(), Math.max(0, Math.min(BATCH_MS, this.holdMs)));
   }
 
   close(): void {

@@ -169,6 +169,7 @@ export class WatchedTree {
         backend,
         poll: polling,
         listFiles: lists,
+        batchMs: this.opts.settleMs,
         onWarning: this.opts.onWarning,
         onEvents: (events, lastAt) => this.settler.push(events.map((e) => e.path), lastAt),
       });

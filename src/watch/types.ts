@@ -48,6 +48,8 @@ export interface WatcherOptions {
   /** Forces chokidar's polling mode. */
   poll?: boolean;
   pollIntervalMs?: number;
+  /** How long events are gathered before delivery, at most BATCH_MS (the settle window, when shorter). */
+  batchMs?: number;
 }
 
 export interface Watcher {

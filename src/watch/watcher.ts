@@ -41,7 +41,7 @@ export async function createWatcher(opts: WatcherOptions): Promise<Watcher> {
   const supervised: SuperviseOptions = {
     open,
     fallback: opts.poll ? undefined : { open: polling, name: `polling every ${intervalMs} ms` },
-    batcher: new EventBatcher((events, lastAt) => opts.onEvents(events, lastAt)),
+    batcher: new EventBatcher((events, lastAt) => opts.onEvents(events, lastAt), opts.batchMs),
     warn,
     onWarning: opts.onWarning,
   };

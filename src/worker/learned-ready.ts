@@ -38,8 +38,13 @@ const FAST_POLL_FOR_MS = 2000;
  * the old one would only delay the restart.
  */
 const MOVED_GRACE_MS = 3000;
-/** When a running generation's sockets are looked at (ms after its start), then every LATER_MS. */
-const SAMPLE_AT_MS = [150, 400, 1000, 2000, 4000, 8000];
+/**
+ * When a running generation's sockets are looked at (ms after its start), then every LATER_MS. Not
+ * sooner: each look reads /proc of the whole tree and the kernel's socket tables, and on a small
+ * machine that slows down the boot of the child it is looking at (a wait for learned ports is a
+ * separate, faster loop).
+ */
+const SAMPLE_AT_MS = [500, 1000, 2000, 4000, 8000];
 const SAMPLE_LATER_MS = 15_000;
 
 export interface ReadyOutcome {

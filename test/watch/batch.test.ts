@@ -38,4 +38,17 @@ describe('EventBatcher', () => {
     expect(got[0]!.events.map((e) => e.kind)).toEqual(['unlink', 'add']);
     b.close();
   });
+
+  it('without a hold (no settle window) still delivers what one turn pushed as one batch, and later pushes as the next', async () => {
+    const got: WatchEvent[][] = [];
+    const b = new EventBatcher((events) => got.push(events), 0);
+    b.push([{ kind: 'change', path: '/x/a' }]);
+    b.push([{ kind: 'change', path: '/x/b' }]);
+    expect(got).toHaveLength(0);
+    await waitFor(() => got.length === 1, 'the first batch');
+    b.push([{ kind: 'change', path: '/x/c' }]);
+    await waitFor(() => got.length === 2, 'the second batch');
+    expect(got.map((evs) => evs.map((e) => e.path))).toEqual([['/x/a', '/x/b'], ['/x/c']]);
+    b.close();
+  });
 });
