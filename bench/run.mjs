@@ -191,7 +191,7 @@ if (opts.write && nodeRun) {
     `- Every tool runs in its own process group and is stopped with SIGTERM, then SIGKILL after 3 s. READY lines carry the app's own \`Date.now()\`, so pipe delays do not count.`,
     `- Floor: \`node app.js\` spawned directly, spawn → READY (${counts.floor}×). \`--version\`: wall time of the process (${counts.version}×).`,
     `- Startup: launch of the tool → first READY in a two-file project (${counts.startup}× per tool).`,
-    `- 1. Latency: \`mod.js\` rewritten with a new marker; time until a READY shows it (${counts.latency} edits; the next edit after 300 ms without a READY), compared with a floor of ${counts.localFloor} direct spawns taken right before each tool. "Restarts per edit" counts every READY per edit.`,
+    `- 1. Latency: \`mod.js\` rewritten with a new marker; time until a READY shows it (${counts.latency} edits; the next edit after 300 ms without a READY and at least 1.2 s after the last one, as devsup's loop guard takes a file changed within a second of five starts in a row for the child's own writes), compared with a floor of ${counts.localFloor} direct spawns taken right before each tool. "Restarts per edit" counts every READY per edit.`,
     RESTART_METHOD,
     `- 2. Burst: the app imports 300 files; all 300 are rewritten in 5 chunks 12 ms apart (${counts.burst}×), then READY lines are counted until ${counts.stragglerMs / 1000} s pass without one. "Saw all 300" means the last READY's marker reflects every file's new value.`,
     `- 3. Touch: ${counts.touch} imported files, one every 250 ms, first with \`utimes\` (mtime/ctime only), then rewritten with their own bytes; restarts counted until ${counts.stragglerMs / 1000} s pass without a READY.`,
