@@ -84,6 +84,7 @@ export class Supervisor implements SupervisorApi {
       this.bus,
       {
         latest: () => tree.latest,
+        settled: () => tree.settled(),
         verified: () => tree.verified(),
         onQuit: (code) => this.opts.onQuit?.(code),
         onChild: pass

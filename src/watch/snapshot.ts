@@ -150,11 +150,20 @@ export class Snapshotter {
   }
 
   /**
+   * Whether an update of this tree looks at every file: true for small trees, where a whole look
+   * costs a few milliseconds and still sees writes whose events are late.
+   */
+  get looksWhole(): boolean {
+    return this.current.size <= WHOLE_LOOK_MAX_FILES && this.source.wholeIsCheap !== false;
+  }
+
+  /**
    * Only the given paths, as they are now: a file is read if its stat changed, a directory is
    * listed again (files gone from it are dropped), a missing path drops everything at or below it.
+   * A small tree is looked at whole instead (see looksWhole), unless `only` asks for the paths alone.
    */
-  async update(paths: Iterable<string>): Promise<Snapshot> {
-    if (this.current.size <= WHOLE_LOOK_MAX_FILES && this.source.wholeIsCheap !== false) return this.take();
+  async update(paths: Iterable<string>, only = false): Promise<Snapshot> {
+    if (!only && this.looksWhole) return this.take();
     const files = new Set<string>();
     const dirs: string[] = [];
     const gone: string[] = [];

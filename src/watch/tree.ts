@@ -46,6 +46,8 @@ export class WatchedTree {
   private source: TreeSource | undefined;
   private latestSnap: Snapshot | undefined;
   private snapping: Promise<void> = Promise.resolve();
+  /** The snapshots of settled changes (not the first look), for settled(). */
+  private changing: Promise<void> = Promise.resolve();
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   /** The latest snapshot has content the saved index does not have yet. */
@@ -277,20 +279,35 @@ export class WatchedTree {
   }
 
   /**
+   * Resolves once the snapshots of settled changes queued so far are taken: a start waits for it,
+   * so the child starts on everything they found. The first look is not waited for.
+   */
+  settled(): Promise<void> {
+    return this.changing;
+  }
+
+  /**
    * Snapshots run one after another, so `latest` only moves forward. Settled paths are looked at
-   * alone; without paths every file is.
+   * alone; without paths every file is. On a small tree, where every update looks at the whole
+   * tree, the settled paths are looked at first and a change among them is reported at once, so a
+   * restart can begin stopping the old tree while the rest of the files are looked at.
    */
   private queueSnapshot(paths?: string[]): Promise<void> {
-    this.snapping = this.snapping.then(async () => {
+    const first = paths !== undefined && this.latestSnap !== undefined && this.snapshotter.looksWhole;
+    const step = (look: () => Promise<Snapshot>) => async () => {
       const before = this.latestSnap;
-      const snap = paths && before ? await this.snapshotter.update(paths) : await this.snapshotter.take();
+      const snap = before ? await look() : await this.snapshotter.take();
       this.latestSnap = snap;
       if (!before) return;
       const changes = diffSnapshots(before, snap);
       if (isEmptyChange(changes)) return;
       this.saveLater(SAVE_AFTER_CHANGE_MS);
       this.opts.onChange(snap, changes);
-    }).catch((err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`));
+    };
+    const failed = (err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`);
+    if (first) this.snapping = this.snapping.then(step(() => this.snapshotter.update(paths, true))).catch(failed);
+    this.snapping = this.snapping.then(step(() => (paths ? this.snapshotter.update(paths) : this.snapshotter.take()))).catch(failed);
+    if (paths !== undefined) this.changing = this.snapping;
     return this.snapping;
   }
 }

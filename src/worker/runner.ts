@@ -18,6 +18,11 @@ export interface RunnerHooks {
   /** The latest settled snapshot of the worker's tree. */
   latest(): Snapshot;
   /**
+   * Resolves once the tree has finished looking at the changes settled so far: a start takes its
+   * snapshot after that, so a restart may begin (stop the old tree) on the first change found.
+   */
+  settled?(): Promise<void>;
+  /**
    * The tree's first snapshot taken from the files themselves. A generation started early, on the
    * provisional snapshot the previous run saved, is fresh once this has the same code id.
    */
@@ -223,16 +228,20 @@ export class Runner {
   private clear(gen: number): void {
     // A start on the saved tree does not wait for the cache search when the last one found nothing:
     // it runs right after the spawn, and whatever it finds restarts the generation, caches cleared.
-    // The snapshot the child starts on is taken before the clear: the Python bytecode directory is
-    // readied for exactly that content (an edit landing meanwhile makes the child stale, as always).
-    const snapshot = this.hooks.latest();
-    const searchAfter = snapshot.provisional === true && this.cacheSearch.lastFoundNothing;
-    void Promise.resolve()
-      .then(() => clearForStart(this.spec, snapshot, this.bus, this.cacheSearch, !searchAfter))
-      .then(
-        (r) => this.dispatch({ type: 'cleared', gen, env: r.env, count: r.count, bytes: r.bytes, snapshot, searchAfter }),
-        (err: unknown) => this.dispatch({ type: 'cleared', gen, env: {}, count: 0, bytes: 0, snapshot, searchAfter, error: errorMessage(err) }),
-      );
+    // The snapshot the child starts on is taken before the clear, once the tree has looked at every
+    // change settled so far: the Python bytecode directory is readied for exactly that content (an
+    // edit landing meanwhile makes the child stale, as always).
+    const settled = this.hooks.settled?.();
+    void (settled ? settled.catch(() => undefined) : Promise.resolve()).then(() => {
+      const snapshot = this.hooks.latest();
+      const searchAfter = snapshot.provisional === true && this.cacheSearch.lastFoundNothing;
+      return Promise.resolve()
+        .then(() => clearForStart(this.spec, snapshot, this.bus, this.cacheSearch, !searchAfter))
+        .then(
+          (r) => this.dispatch({ type: 'cleared', gen, env: r.env, count: r.count, bytes: r.bytes, snapshot, searchAfter }),
+          (err: unknown) => this.dispatch({ type: 'cleared', gen, env: {}, count: 0, bytes: 0, snapshot, searchAfter, error: errorMessage(err) }),
+        );
+    }).catch((err: unknown) => this.bus.emit({ type: 'warning', worker: this.spec.name, message: `internal error (clear): ${errorMessage(err)}` }));
   }
 
   private spawn(gen: number, env: Record<string, string | undefined>): void {

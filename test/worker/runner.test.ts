@@ -228,4 +228,34 @@ describe('worker runner against a fake process port', () => {
     await r.worker.shutdown();
     expect(r.worker.stdin).toBeUndefined();
   });
+
+  it('a restart stops the old tree at once but starts the new child only once the tree has looked at the rest, on what it found', async () => {
+    const bus = new Bus();
+    const events: DevsupEvent[] = [];
+    bus.on((e) => events.push(e));
+    const port = new FakePort();
+    const latest = { snap: snap('aaaa', 1, { '/p/app.js': 'v1' }) };
+    let looking: Promise<void> = Promise.resolve();
+    const worker = new Worker(spec({ graceMs: 20 }), bus, { latest: () => latest.snap, settled: () => looking }, { port, exitLagMs: 20, stopSlackMs: 50 });
+    await worker.start();
+    let done!: () => void;
+    looking = new Promise<void>((resolve) => (done = resolve));
+    // The settled path shows a change; the look at the rest of the tree is still under way.
+    latest.snap = snap('bbbb', 2, { '/p/app.js': 'v2' });
+    const restarted = worker.changed();
+    await waitFor(() => worker.current.kind === 'starting' && worker.current.step === 'clear', 'the old tree stopped');
+    expect(port.calls).toEqual(['spawn 1', 'stop 1000']);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(port.calls).toEqual(['spawn 1', 'stop 1000']);
+    // The rest of the look found another file changed: the child starts on both, once.
+    latest.snap = snap('cccc', 3, { '/p/app.js': 'v2', '/p/lib.js': 'v2' });
+    void worker.changed();
+    done();
+    await restarted;
+    await waitFor(() => worker.current.kind === 'running' && worker.current.gen === 2, 'generation 2 running');
+    expect(port.calls).toEqual(['spawn 1', 'stop 1000', 'spawn 2']);
+    expect(worker.status()).toMatchObject({ generation: 2, codeId: 'cccc', staleFiles: [] });
+    await worker.shutdown();
+  });
 });
+
