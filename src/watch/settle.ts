@@ -103,6 +103,8 @@ export class Settler {
 
   /** An mtime inside the quiet window means a write we got no event for; future mtimes are skew, not writes. */
   private async anyRecentlyModified(): Promise<boolean> {
+    // A window this short has no room for a write we got no event for: nothing to look at.
+    if (this.opts.quietMs <= 5) return false;
     const now = Date.now();
     const sample = [...this.pending].slice(0, 200);
     const stats = await Promise.all(sample.map((p) => stat(p).catch(() => undefined)));
