@@ -18,6 +18,11 @@ export interface StopOptions {
   token?: string;
   /** Signal the root's process group as a whole (default); false when the root is not known to be ours. */
   group?: boolean;
+  /**
+   * Settles when the root is seen to exit (a child's exit event): the tree is looked at again right
+   * then instead of at the next poll, which on a loaded machine can come several ms later.
+   */
+  exited?: Promise<unknown>;
 }
 
 /** Polls start 1 ms apart (a polite child is gone within a few ms) and slow down by 1 ms each to POLL_MS. */
@@ -86,7 +91,7 @@ export async function stopTree(root: number | ProcId, opts: StopOptions = {}): P
       const all = await readProcRows();
       tree.sweep(signal, all, all);
     }
-    gone = await tree.waitGone(signal, started + graceMs);
+    gone = await tree.waitGone(signal, started + graceMs, opts.exited);
     forced = !gone;
   }
   if (!gone) {
@@ -287,10 +292,15 @@ class Tree {
    * moment (our own dead child is usually reaped by then), to find out whether an untracked member
    * is alive or only zombies remain.
    */
-  async waitGone(sig: NodeJS.Signals, deadline: number): Promise<boolean> {
+  async waitGone(sig: NodeJS.Signals, deadline: number, exited?: Promise<unknown>): Promise<boolean> {
     let lastScan = performance.now();
     let quietAt: number | undefined;
     let pause = FIRST_POLL_MS;
+    // The root's exit wakes one poll early; after that the polls go on as before.
+    let wake = exited?.then(
+      () => undefined,
+      () => undefined,
+    );
     for (;;) {
       const quiet = this.alive().length === 0;
       if (!quiet) this.sweptWhole = false;
@@ -308,7 +318,15 @@ class Tree {
         if (this.alive().length === 0 && !this.groupLivesIn(table)) return true;
       }
       if (performance.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, pause));
+      const early = wake;
+      const woken = await new Promise<boolean>((r) => {
+        const timer = setTimeout(() => r(false), pause);
+        void early?.then(() => {
+          clearTimeout(timer);
+          r(true);
+        });
+      });
+      if (woken) wake = undefined;
       pause = Math.min(pause + 1, POLL_MS);
     }
   }

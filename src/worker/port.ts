@@ -8,6 +8,8 @@ export interface StopRequest {
   graceMs: number;
   /** A tree captured earlier (leftovers of a child that exited); otherwise captured at the stop. */
   captured?: ProcId[];
+  /** Settles when the root is seen to exit: the stop looks at the tree again right then. */
+  exited?: Promise<unknown>;
 }
 
 /**

@@ -304,7 +304,7 @@ export class Runner {
   private stop(e: Extract<Effect, { type: 'stop' }>): void {
     const { gen, attempt, child } = e;
     void Promise.resolve()
-      .then(() => this.port.stopTree(e.root, { signal: this.spec.signal, graceMs: this.spec.graceMs, captured: e.captured }))
+      .then(() => this.port.stopTree(e.root, { signal: this.spec.signal, graceMs: this.spec.graceMs, captured: e.captured, exited: child?.exited }))
       .then(
         async (result) => {
           const exit = child ? await exitOrGiveUp(child, this.exitLagMs) : undefined;

@@ -49,6 +49,16 @@ describe('stopTree', () => {
     expect(count(out, `IGNORED SIGTERM pid=${gpid}`)).toBe(1);
   });
 
+  it('woken by the root exiting, still waits for the rest of the tree', async () => {
+    const { child, out, gpid } = await stubborn('--root-exits');
+    const r = await stopTree(child.id, { graceMs: 300, exited: child.exited });
+    expect(await child.exited).toMatchObject({ signal: 'SIGTERM' });
+    expect(r).toMatchObject({ forced: true, gaveUp: false, treeSize: 2, survivors: [] });
+    expect(r.durationMs).toBeGreaterThanOrEqual(300);
+    expect(pidAlive(gpid)).toBe(false);
+    expect(count(out, `IGNORED SIGTERM pid=${gpid}`)).toBe(1);
+  });
+
   it('catches a grandchild that left the group with setsid', async () => {
     const { child, out, gpid } = await stubborn('--setsid');
     expect(readStat(gpid)?.pgid).toBe(gpid);
