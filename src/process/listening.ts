@@ -130,11 +130,13 @@ async function treeInodes(rootPid: number): Promise<Set<string>> {
  * Repeated looks at one tree, cheap enough to poll every few milliseconds. Reading the kernel's TCP
  * tables costs milliseconds however few sockets they list (it walks the whole hash table), while a
  * tree's descriptors take a fraction of that: the tables are read only when the tree's set of
- * sockets changed (and for a short while after, as listen() follows socket()), and otherwise at
- * most every TABLES_EVERY_MS. A tree without any socket listens on nothing: no table is read.
+ * sockets changed since the previous look (and for a short while after, as listen() follows
+ * socket()), and otherwise at most every TABLES_EVERY_MS; the first look reads them once. A tree
+ * without any socket listens on nothing: no table is read.
  */
 export class TreeSockets {
   private key = '';
+  private looked = false;
   private hotUntil = 0;
   private tablesAt = -Infinity;
   private last: Listeners = { tcp: [], unix: [] };
@@ -149,10 +151,12 @@ export class TreeSockets {
     const inodes = await treeInodes(this.rootPid);
     const now = Date.now();
     const key = [...inodes].sort().join(',');
-    if (key !== this.key) {
-      this.key = key;
-      this.hotUntil = now + (this.opts.hotMs ?? 150);
-    }
+    // The sockets of the first look are mostly what the tree was given (its output goes through
+    // socket pairs), not a server's: only a change after it makes the tables worth reading at every
+    // look. Polling from the spawn on, that keeps the tables unread while the child boots.
+    if (key !== this.key && this.looked) this.hotUntil = now + (this.opts.hotMs ?? 150);
+    this.key = key;
+    this.looked = true;
     if (inodes.size === 0) return (this.last = { tcp: [], unix: [] });
     if (now < this.hotUntil || now - this.tablesAt >= (this.opts.tablesEveryMs ?? 250)) {
       this.tablesAt = now;
