@@ -137,6 +137,8 @@ async function treeInodes(rootPid: number): Promise<Set<string>> {
 export class TreeSockets {
   private key = '';
   private looked = false;
+  /** How often the kernel's socket tables were read (what a look costs). */
+  tablesRead = 0;
   private hotUntil = 0;
   private tablesAt = -Infinity;
   private last: Listeners = { tcp: [], unix: [] };
@@ -160,6 +162,7 @@ export class TreeSockets {
     if (inodes.size === 0) return (this.last = { tcp: [], unix: [] });
     if (now < this.hotUntil || now - this.tablesAt >= (this.opts.tablesEveryMs ?? 250)) {
       this.tablesAt = now;
+      this.tablesRead++;
       this.last = listenersOf(listeningSockets(this.rootPid, true), inodes);
     }
     return this.last;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseTcpTable, parseUnixTable, portHolders, treeListeners } from '../../src/process/listening.js';
+import { parseTcpTable, parseUnixTable, portHolders, treeListeners, TreeSockets } from '../../src/process/listening.js';
 import { childKeeper, isAlive, trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,6 +22,22 @@ async function listener(args: string[], env: Record<string, string> = {}): Promi
   if (args[2]) await waitFor(() => out.includes('sock='), 'the unix socket');
   return { child, port: Number(line[2]), pids };
 }
+
+describe('TreeSockets, polled from the spawn on', () => {
+  it('does not read the socket tables at every look while the tree only has the sockets it was given, and sees a server at once', async () => {
+    // Its output goes through socket pairs, as a supervised child's does; it listens when told to.
+    const code = `process.stdin.once('data', () => require('net').createServer().listen(0, '127.0.0.1', function () { console.log('PORT ' + this.address().port); })); setInterval(() => {}, 1e9);`;
+    const child = started.keep(spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const tree = new TreeSockets(child.pid!, { tablesEveryMs: 60_000, hotMs: 60_000 });
+    for (let i = 0; i < 5; i++) expect(await tree.look()).toEqual({ tcp: [], unix: [] });
+    expect(tree.tablesRead).toBe(1);
+    child.stdin!.write('listen\n');
+    const port = Number((await waitFor(() => /PORT (\d+)/.exec(out), 'the server'))[1]);
+    await waitFor(async () => (await tree.look()).tcp.includes(port), 'the port seen');
+  });
+});
 
 describe('treeListeners', () => {
   it('finds the TCP port and the unix socket a process listens on', async () => {
