@@ -43,7 +43,8 @@ export class SpawnError extends DevsupError {
 export async function spawnChild(spec: SpawnSpec): Promise<Child> {
   const name = typeof spec.command === 'string' ? spec.command : (spec.command[0] ?? '');
   if (name.trim() === '') throw new SpawnError('no command given', 'other');
-  await checkCwd(spec.cwd);
+  // The working directory is looked at only when the spawn fails (see failure()): a look before
+  // every spawn would put a round trip through libuv's thread pool on every restart's path.
 
   const token = newToken();
   const options: SpawnOptions = {
@@ -96,7 +97,6 @@ function hold(stream: Readable): Readable {
 }
 
 async function checkCwd(cwd: string): Promise<void> {
-  // Node reports a missing cwd as ENOENT, indistinguishable from a missing command: check first.
   let isDir: boolean;
   try {
     isDir = (await stat(cwd)).isDirectory();
@@ -108,8 +108,8 @@ async function checkCwd(cwd: string): Promise<void> {
 
 async function failure(err: unknown, name: string, cwd: string): Promise<SpawnError> {
   const code = (err as { code?: unknown } | undefined)?.code;
-  if (code === 'ENOENT') {
-    // The directory may have gone between the check and the spawn.
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    // Node reports a missing working directory as ENOENT, the same as a missing command.
     const cwdGone = await checkCwd(cwd).then(
       () => undefined,
       (e: unknown) => e as SpawnError,
