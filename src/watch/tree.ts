@@ -48,6 +48,8 @@ export class WatchedTree {
   private snapping: Promise<void> = Promise.resolve();
   /** The snapshots of settled changes (not the first look), for settled(). */
   private changing: Promise<void> = Promise.resolve();
+  /** Whole looks queued after settled changes on a small tree: only the last one queued runs. */
+  private wholeLooks = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   /** The latest snapshot has content the saved index does not have yet. */
@@ -305,8 +307,15 @@ export class WatchedTree {
       this.opts.onChange(snap, changes);
     };
     const failed = (err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`);
-    if (first) this.snapping = this.snapping.then(step(() => this.snapshotter.update(paths, true))).catch(failed);
-    this.snapping = this.snapping.then(step(() => (paths ? this.snapshotter.update(paths) : this.snapshotter.take()))).catch(failed);
+    if (first) {
+      this.snapping = this.snapping.then(step(() => this.snapshotter.update(paths, true))).catch(failed);
+      // A whole look queued behind this one covers it: settles in quick succession (a write seen
+      // in two parts with no settle window) look at the whole tree once, not once each.
+      const mine = ++this.wholeLooks;
+      this.snapping = this.snapping.then(() => (mine === this.wholeLooks ? step(() => this.snapshotter.update(paths))() : undefined)).catch(failed);
+    } else {
+      this.snapping = this.snapping.then(step(() => (paths ? this.snapshotter.update(paths) : this.snapshotter.take()))).catch(failed);
+    }
     if (paths !== undefined) this.changing = this.snapping;
     return this.snapping;
   }
