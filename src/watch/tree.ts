@@ -1,11 +1,13 @@
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { changedSince } from './file-state.js';
+import { DEFAULT_IGNORED_DIRS } from './ignored-dirs.js';
 import { Settler } from './settle.js';
 import { loadIndex, readSummary, saveIndex } from './index-file.js';
 import { Snapshotter, diffSnapshots, isEmptyChange, type FileSource, type Snapshot } from './snapshot.js';
 import type { ChangeSet } from '../core/events.js';
 import type { PathFilter, Watcher } from './types.js';
-import { treeSource, type TreeSource } from './walk.js';
+import { dirCtime, treeSource, walkTree, type TreeSource } from './walk.js';
 
 export interface TreeOptions {
   roots: string[];
@@ -61,6 +63,10 @@ export class WatchedTree {
    * made at the same path after the project moved is another one, and nothing is saved there.
    */
   private readonly project: { path: string; dev: number; ino: number } | undefined;
+  /** When a start made before any file was read began; see early(). */
+  private startedBefore: number | undefined;
+  /** Paths the watcher reported while the first look of such a start was under way. */
+  private heardDuringLook: string[] | undefined;
   /** Settles with the first snapshot taken from the files themselves. */
   private readonly first: { promise: Promise<Snapshot>; resolve(s: Snapshot): void; reject(e: unknown): void };
 
@@ -104,8 +110,16 @@ export class WatchedTree {
   early(): Snapshot | undefined {
     if (!this.opts.indexFile || this.latestSnap) return undefined;
     const summary = readSummary(this.opts.indexFile, this.base);
-    if (!summary || summary.files < EARLY_START_MIN_FILES) return undefined;
-    this.latestSnap = this.snapshotter.provisional(summary.codeId);
+    if (summary) {
+      if (summary.files < EARLY_START_MIN_FILES) return undefined;
+      this.latestSnap = this.snapshotter.provisional(summary.codeId);
+      return this.latestSnap;
+    }
+    // No index to start on (a fresh checkout, or one that cannot vouch for the tree): a big tree
+    // still starts at once, and its first look tells whether anything changed after this moment.
+    if (!atLeastFiles(this.opts.roots, EARLY_START_MIN_FILES)) return undefined;
+    this.startedBefore = Date.now();
+    this.latestSnap = this.snapshotter.unknownStart();
     return this.latestSnap;
   }
 
@@ -154,6 +168,8 @@ export class WatchedTree {
     const lists = usesInotify({ backend, poll: polling });
     const early = lists ? undefined : this.source.listEarly();
     const indexFile = this.opts.indexFile;
+    const since = this.startedBefore;
+    if (since !== undefined) this.heardDuringLook = [];
     // A start already running on the header's code id makes any other content of the file damage.
     const runningOn = this.latestSnap?.provisional ? this.latestSnap.codeId : undefined;
     const saved = indexFile
@@ -170,7 +186,11 @@ export class WatchedTree {
         poll: polling,
         listFiles: lists,
         onWarning: this.opts.onWarning,
-        onEvents: (events, lastAt) => this.settler.push(events.map((e) => e.path), lastAt),
+        onEvents: (events, lastAt) => {
+          const paths = events.map((e) => e.path);
+          this.heardDuringLook?.push(...paths);
+          this.settler.push(paths, lastAt);
+        },
       });
     } catch (err) {
       await Promise.allSettled([early, saved]);
@@ -185,7 +205,15 @@ export class WatchedTree {
     if (states) this.snapshotter.seed(states);
     const files = early ? await (await early).confirm() : this.watcher.listed;
     const before = this.latestSnap;
-    const snap = await this.snapshotter.take(files);
+    // Every directory is watched now: one whose entries changed after the start, before its watch
+    // was added, may have held a file the child read and this look cannot see (deleted, renamed).
+    const movedDirs = since === undefined ? [] : await dirsChangedSince(this.opts.roots, this.filter, since);
+    const check =
+      since === undefined
+        ? undefined
+        : { since, more: () => suspectPaths(movedDirs, files ?? [], this.heardDuringLook ?? []) };
+    const snap = await this.snapshotter.take(files, check);
+    this.heardDuringLook = undefined;
     this.latestSnap = snap;
     if (before?.provisional) {
       const changes = diffSnapshots(before, snap);
@@ -292,6 +320,70 @@ export class WatchedTree {
     }).catch((err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`));
     return this.snapping;
   }
+}
+
+/**
+ * Whether the roots hold at least `min` files, counted without the filter (not loaded yet when
+ * this is asked), skipping only the directories always ignored: a cheap, bounded look that may
+ * count ignored files, which costs an early start at most.
+ */
+function atLeastFiles(roots: readonly string[], min: number): boolean {
+  const skip = new Set(DEFAULT_IGNORED_DIRS);
+  const stack = [...roots];
+  let files = 0;
+  let dirs = 0;
+  for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      if (roots.includes(dir)) files++; // a file root counts as one
+      continue;
+    }
+    // Past this many directories the tree is big whatever they hold.
+    if (++dirs > min / 4) return true;
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (!skip.has(e.name)) stack.push(join(dir, e.name));
+      } else if (++files >= min) return true;
+    }
+  }
+  return files >= min;
+}
+
+/** The watched directories whose entries changed at or after `since` (a directory made then included). */
+async function dirsChangedSince(roots: string[], filter: PathFilter | undefined, since: number): Promise<string[]> {
+  if (!filter) return [];
+  const found: string[] = [];
+  await walkTree(roots, filter, () => undefined, {
+    onDir: (d) => {
+      const c = dirCtime(d);
+      if (c === undefined || changedSince(c, since)) found.push(d);
+    },
+  });
+  return found;
+}
+
+/**
+ * What a start made before any file was read may have seen otherwise: the files directly in a
+ * directory whose entries changed (the directory itself when none is left), and every path the
+ * watcher reported during the look.
+ */
+function suspectPaths(dirs: readonly string[], files: readonly string[], heard: readonly string[]): string[] {
+  const out = new Set(heard);
+  if (dirs.length > 0) {
+    const moved = new Set(dirs);
+    const seen = new Set<string>();
+    for (const f of files) {
+      const d = dirname(f);
+      if (moved.has(d)) {
+        out.add(f);
+        seen.add(d);
+      }
+    }
+    for (const d of dirs) if (!seen.has(d)) out.add(d);
+  }
+  return [...out];
 }
 
 /** A tree closed before its first snapshot never gets one. */
