@@ -65,6 +65,11 @@ export class WatchedTree {
   private readonly project: { path: string; dev: number; ino: number } | undefined;
   /** When a start made before any file was read began; see early(). */
   private startedBefore: number | undefined;
+  /**
+   * The entries of each root directory just before such a start: devsup itself makes `.devsup` in
+   * a fresh checkout at about that moment, which must not count as a change the child could see.
+   */
+  private rootEntries: Map<string, Set<string> | undefined> | undefined;
   /** Paths the watcher reported while the first look of such a start was under way. */
   private heardDuringLook: string[] | undefined;
   /** Settles with the first snapshot taken from the files themselves. */
@@ -119,6 +124,7 @@ export class WatchedTree {
     // still starts at once, and its first look tells whether anything changed after this moment.
     if (!atLeastFiles(this.opts.roots, EARLY_START_MIN_FILES)) return undefined;
     this.startedBefore = Date.now();
+    this.rootEntries = new Map(this.opts.roots.map((r) => [r, entryNames(r)]));
     this.latestSnap = this.snapshotter.unknownStart();
     return this.latestSnap;
   }
@@ -207,7 +213,7 @@ export class WatchedTree {
     const before = this.latestSnap;
     // Every directory is watched now: one whose entries changed after the start, before its watch
     // was added, may have held a file the child read and this look cannot see (deleted, renamed).
-    const movedDirs = since === undefined ? [] : await dirsChangedSince(this.opts.roots, this.filter, since);
+    const movedDirs = since === undefined ? [] : await dirsChangedSince(this.opts.roots, this.filter, since, this.rootEntries);
     const check =
       since === undefined
         ? undefined
@@ -352,16 +358,36 @@ function atLeastFiles(roots: readonly string[], min: number): boolean {
 }
 
 /** The watched directories whose entries changed at or after `since` (a directory made then included). */
-async function dirsChangedSince(roots: string[], filter: PathFilter | undefined, since: number): Promise<string[]> {
+async function dirsChangedSince(
+  roots: string[],
+  filter: PathFilter | undefined,
+  since: number,
+  before: ReadonlyMap<string, Set<string> | undefined> | undefined,
+): Promise<string[]> {
   if (!filter) return [];
   const found: string[] = [];
   await walkTree(roots, filter, () => undefined, {
     onDir: (d) => {
       const c = dirCtime(d);
-      if (c === undefined || changedSince(c, since)) found.push(d);
+      if (c !== undefined && !changedSince(c, since)) return;
+      // A root whose entries were all there before the start only gained some: each one gained
+      // is looked at on its own (a file's or directory's own ctime is that of its making).
+      const had = before?.get(d);
+      const now = had && entryNames(d);
+      if (had && now && [...had].every((n) => now.has(n))) return;
+      found.push(d);
     },
   });
   return found;
+}
+
+/** The names in a directory; undefined when it cannot be read. */
+function entryNames(dir: string): Set<string> | undefined {
+  try {
+    return new Set(readdirSync(dir));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
