@@ -21,6 +21,8 @@ export interface TreeOptions {
   onChange(snapshot: Snapshot, changes: ChangeSet): void;
   /** Where the file states are saved between runs (see index-file.ts); nothing is saved without it. */
   indexFile?: string;
+  /** Awaited once watching has begun, before the first look reads anything (tests widen that look with it). */
+  beforeFirstLook?(): Promise<void>;
 }
 
 /** The first snapshot's states are saved this long after it, once the first child is under way. */
@@ -207,6 +209,7 @@ export class WatchedTree {
       await this.watcher.close();
       throw new TreeClosedError();
     }
+    await this.opts.beforeFirstLook?.();
     const states = await saved;
     if (states) this.snapshotter.seed(states);
     const files = early ? await (await early).confirm() : this.watcher.listed;
