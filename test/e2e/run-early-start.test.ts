@@ -167,6 +167,30 @@ describe('an early start on the tree the previous run saved', () => {
     }
   });
 
+  it('without an index, starts before any file is read with an empty code id, then knows it', async () => {
+    const root = await bigTree(SERVICE);
+    const p = devsup(root);
+    expect(await p.waitForLine(/^UP gen=1/)).toMatch(/code= pid=/);
+    const fresh = await p.waitForEvent((e) => e.type === 'fresh', 'the first look confirms the start');
+    const status = JSON.parse((await runDevsup(['status', '--json'], root)).stdout);
+    expect(status.workers[0]).toMatchObject({ verdict: 'fresh', generation: 1, codeId: fresh.codeId });
+    const evs = p.events();
+    expect(types(evs).indexOf('worker-started')).toBeLessThan(types(evs).indexOf('watching'));
+    expect(evs.filter((e) => e.type === 'worker-started')).toHaveLength(1);
+  });
+
+  it('without an index, an edit right after the spawn restarts the generation on the new code', async () => {
+    const root = await bigTree(SERVICE);
+    const p = devsup(root);
+    await p.waitForEvent((e) => e.type === 'worker-started', 'the first start');
+    writeFileSync(join(root, 'src/d9/f9.js'), 'export const n = -9;\n');
+    const second = await p.waitForEvent((e) => e.type === 'worker-started' && e.generation === 2, 'the restart on the edit');
+    expect(second.codeId).toMatch(/^[0-9a-f]{10}$/);
+    expect(p.events().find((e) => e.type === 'stale' && e.generation === 1)).toMatchObject({ files: ['src/d9/f9.js'] });
+    expect(p.events().some((e) => e.type === 'fresh')).toBe(false);
+    expect(await p.waitForLine(/^UP gen=2/)).toContain(`code=${second.codeId as string}`);
+  });
+
   it('is not taken on a small tree, where looking first costs milliseconds', async () => {
     const root = tempDir();
     writeTree(root, { 'app.mjs': SERVICE, 'lib.js': 'export {};\n' });
