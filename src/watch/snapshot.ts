@@ -86,6 +86,7 @@ export class Snapshotter {
   private saved: SavedStates | undefined;
   private savedFiles: SavedFiles | undefined;
   private readCount = 0;
+  private stopped = false;
   /** The files of a start made before any file was read, filled in by the first `take()`. */
   private pending: PendingFiles | undefined;
 
@@ -127,6 +128,11 @@ export class Snapshotter {
     return { seq: 0, files: this.pending, codeId: '', log: this.log, provisional: true, unknown: true };
   }
 
+  /** Ends a `take()` under way, and fails every later one: the tree is closing. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** How many files the last `take()` had to read rather than stat. */
   get lastReads(): number {
     return this.readCount;
@@ -157,7 +163,8 @@ export class Snapshotter {
       if (st !== prev) reads++;
       next.set(p, st);
       sum.add(st);
-    });
+    }, () => this.stopped);
+    if (this.stopped) throw new Error('the snapshot was stopped');
     this.readCount = reads;
     let changed: string[];
     if (this.seq > 0) {

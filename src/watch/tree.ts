@@ -221,7 +221,9 @@ export class WatchedTree {
       since === undefined
         ? undefined
         : { since, more: () => suspectPaths(movedDirs, files ?? [], this.heardDuringLook ?? []) };
-    const snap = await this.snapshotter.take(files, check);
+    const snap = await this.snapshotter.take(files, check).catch((err: unknown) => {
+      throw this.closed ? new TreeClosedError() : err;
+    });
     this.heardDuringLook = undefined;
     this.latestSnap = snap;
     if (before?.provisional) {
@@ -301,9 +303,13 @@ export class WatchedTree {
     return added.length > 0 && !this.closed ? this.queueSnapshot(added) : Promise.resolve();
   }
 
-  /** Stops watching (a start under way stops first); content seen since the last save is saved. */
+  /**
+   * Stops watching (a first look under way ends where it is: on a big tree it could take seconds);
+   * content seen since the last save is saved.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.snapshotter.stop();
     this.first.reject(new TreeClosedError());
     clearTimeout(this.saveTimer);
     this.settler.close();
@@ -326,7 +332,9 @@ export class WatchedTree {
       if (isEmptyChange(changes)) return;
       this.saveLater(SAVE_AFTER_CHANGE_MS);
       this.opts.onChange(snap, changes);
-    }).catch((err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`));
+    }).catch((err: unknown) => {
+      if (!this.closed) this.opts.onWarning(`snapshot failed: ${(err as Error).message}`);
+    });
     return this.snapping;
   }
 }

@@ -6,7 +6,7 @@ import type { ChangeSet } from '../../src/core/events.js';
 import { changedSince } from '../../src/watch/file-state.js';
 import { indexPath, readSummary } from '../../src/watch/index-file.js';
 import type { Snapshot } from '../../src/watch/snapshot.js';
-import { EARLY_START_MIN_FILES, WatchedTree } from '../../src/watch/tree.js';
+import { EARLY_START_MIN_FILES, TreeClosedError, WatchedTree } from '../../src/watch/tree.js';
 import { verifyProvisional } from '../../src/worker/early-start.js';
 import { removeTempDirs, tempDir, writeTree } from '../helpers/tmp.js';
 
@@ -131,6 +131,19 @@ describe('a big tree without a saved index', () => {
     const next = open(root).tree;
     expect(next.early()).toMatchObject({ codeId: real.codeId, provisional: true });
     expect(next.early()).toBeUndefined();
+  });
+
+  it('a close while the first look reads the files ends it there: no snapshot, nothing saved', async () => {
+    const root = await bigTree();
+    const file = indexPath(join(root, '.devsup'), [root]);
+    let tree: WatchedTree | undefined;
+    // Closed from the event loop once the look has begun reading.
+    tree = open(root, { beforeFirstLook: async () => void setImmediate(() => void tree?.close()) }).tree;
+    tree.early();
+    await expect(tree.start()).rejects.toBeInstanceOf(TreeClosedError);
+    await tree.close();
+    expect(readSummary(file, root)).toBeUndefined();
+    expect(tree.latest.provisional).toBe(true);
   });
 
   it('is not offered for a small tree, nor for one whose files are mostly in node_modules', async () => {
