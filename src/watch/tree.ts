@@ -178,7 +178,8 @@ export class WatchedTree {
     const since = this.startedBefore;
     if (since !== undefined) this.heardDuringLook = [];
     // A start already running on the header's code id makes any other content of the file damage.
-    const runningOn = this.latestSnap?.provisional ? this.latestSnap.codeId : undefined;
+    // (A start made before any file was read runs on no code id: any index of ours may serve.)
+    const runningOn = this.latestSnap?.provisional && !this.latestSnap.unknown ? this.latestSnap.codeId : undefined;
     const saved = indexFile
       ? loadIndex(indexFile, this.base, {
           ...(runningOn === undefined ? {} : { codeId: runningOn }),

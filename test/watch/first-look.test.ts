@@ -146,6 +146,25 @@ describe('a big tree without a saved index', () => {
     expect(tree.latest.provisional).toBe(true);
   });
 
+  it('uses the states of an index that cannot vouch for the whole tree, without calling it damaged', async () => {
+    // A path with a tab cannot be saved, so the index has no code id: no start on it, but its states serve.
+    const root = await bigTree({ 'odd\tname.js': 'export {};\n' });
+    const file = indexPath(join(root, '.devsup'), [root]);
+    const first = open(root).tree;
+    first.early();
+    await first.start();
+    await first.close();
+    expect(readSummary(file, root)).toBeUndefined();
+    const warnings: string[] = [];
+    const next = new WatchedTree({ roots: [root], ignore: [], settleMs: 50, indexFile: file, onWarning: (w) => warnings.push(w), onChange: () => undefined });
+    trees.push(next);
+    const prov = next.early()!;
+    expect(prov.unknown).toBe(true);
+    await next.start();
+    expect(warnings).toEqual([]);
+    expect(await verdict(prov, next)).toBe('confirmed');
+  });
+
   it('is not offered for a small tree, nor for one whose files are mostly in node_modules', async () => {
     const small = tempDir();
     writeTree(small, { 'app.js': 'a', 'lib.js': 'b' });
