@@ -42,7 +42,8 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'worker-started': {
         const r = e.restart;
-        const head = `pid ${e.pid}, generation ${e.generation}, code ${e.codeId}${e.provisional ? ' (as saved by the last run; checking the files)' : ''}`;
+        const code = e.codeId === '' ? 'code not known yet (started before the files were read; reading them)' : `code ${e.codeId}`;
+        const head = `pid ${e.pid}, generation ${e.generation}, ${code}${e.provisional && e.codeId !== '' ? ' (as saved by the last run; checking the files)' : ''}`;
         if (!r || r.reason === 'initial') {
           note(e, `started ${head}${r?.cleared ? `; cleared ${describeCleared(r.cleared)}` : ''}`);
           return;
@@ -78,7 +79,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         say(e, `${st.yellow('STALE')} ${st.dim(`generation ${e.generation} runs old code: ${formatFiles(e.files)} changed`)}`);
         return;
       case 'fresh':
-        if (opts.verbose) note(e, `generation ${e.generation} is fresh`);
+        if (opts.verbose) note(e, `generation ${e.generation} is fresh (code ${e.codeId})`);
         return;
       case 'stopping':
         if (opts.verbose) note(e, `stopping pid ${e.pid} with ${e.signal} (${e.reason})`);

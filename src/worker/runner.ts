@@ -221,12 +221,15 @@ export class Runner {
   }
 
   private clear(gen: number): void {
-    // A start on the saved tree does not wait for the cache search when the last one found nothing:
+    // A start on the saved tree does not wait for the cache search when the last one found nothing
+    // (nor one made before any file was read):
     // it runs right after the spawn, and whatever it finds restarts the generation, caches cleared.
     // The snapshot the child starts on is taken before the clear: the Python bytecode directory is
     // readied for exactly that content (an edit landing meanwhile makes the child stale, as always).
     const snapshot = this.hooks.latest();
-    const searchAfter = snapshot.provisional === true && this.cacheSearch.lastFoundNothing;
+    // A start made before any file was read has no saved search either (a fresh checkout): one
+    // there seldom finds a cache, and a search before the spawn would cost most of what it gains.
+    const searchAfter = snapshot.provisional === true && (snapshot.unknown === true || this.cacheSearch.lastFoundNothing);
     void Promise.resolve()
       .then(() => clearForStart(this.spec, snapshot, this.bus, this.cacheSearch, !searchAfter))
       .then(
