@@ -74,7 +74,12 @@ export class Supervisor implements SupervisorApi {
       onWarning: (message) => this.bus.emit({ type: 'warning', worker: name, message }),
       onChange: (snap, changes) => {
         this.bus.emit({ type: 'change', worker: name, changes: relativeChanges(changes, e.spec.cwd), seq: snap.seq });
-        void worker.changed();
+        // An edit several workers watch reaches each through its own tree and settle window. A
+        // dependency that has heard of changes it has not acted on yet is still ready on its old
+        // code: restarting now would start this worker against that, before the dependency restarts.
+        const ahead = this.settlingDependencies(e.dependsOn ?? []);
+        if (!ahead) void worker.changed();
+        else void ahead.then(() => worker.changed());
       },
     });
     const deps = e.dependsOn ?? [];
@@ -145,6 +150,23 @@ export class Supervisor implements SupervisorApi {
       fallbackReason: slot.tree.fallbackReason,
     });
     if (snap.files.size === 0) this.bus.emit({ type: 'warning', worker: name, message: explainNoFiles({ ...slot.entry.watch, gitignore: true }) });
+  }
+
+  /**
+   * Resolves once each named worker's tree has settled and acted on what it heard of (bounded by
+   * its settle window plus SETTLING_DEPENDENCY_SLACK_MS, should a burst never end); undefined when
+   * none of them is settling.
+   */
+  private settlingDependencies(names: readonly string[]): Promise<void> | undefined {
+    const settling = names.map((n) => this.slots.get(n)).filter((d): d is Slot => d !== undefined && d.tree.settling);
+    if (settling.length === 0) return undefined;
+    return Promise.all(
+      settling.map((d) => {
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise<void>((r) => (timer = setTimeout(r, d.entry.watch.settleMs + SETTLING_DEPENDENCY_SLACK_MS)));
+        return Promise.race([d.tree.whenSettled(), bound]).finally(() => clearTimeout(timer));
+      }),
+    ).then(() => undefined);
   }
 
   /**
@@ -384,6 +406,9 @@ export class Supervisor implements SupervisorApi {
     return this.stopping;
   }
 }
+
+/** How much longer than its settle window a restart waits for a dependency's tree to settle. */
+const SETTLING_DEPENDENCY_SLACK_MS = 2000;
 
 /** How long the start of the other workers waits for those that others depend on to be spawned. */
 const FIRST_STARTS_MAX_WAIT_MS = 250;
