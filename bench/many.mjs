@@ -15,7 +15,7 @@ import { DEVSUP_BIN, REPO, ToolRun, envFor, sleep } from './tools.mjs';
 export const MANY = { services: 20, tasks: 5, shared: 10 };
 const COUNTS = {
   quick: { launches: 1, floors: 2, idleMs: 2_000, edits: 1 },
-  full: { launches: 3, floors: 5, idleMs: 10_000, edits: 3 },
+  full: { launches: 5, floors: 5, idleMs: 10_000, edits: 3 },
 };
 
 const CONCURRENTLY_BIN = (() => {
@@ -283,7 +283,7 @@ async function sharedEdit(run, p, k) {
 
 async function concurrentlyLaunch(p, measure) {
   const cmds = p.workers.filter((w) => w.ready).map((w) => `cd ${w.cwd} && exec node main.mjs`);
-  const run = new ToolRun([process.execPath, CONCURRENTLY_BIN, '--raw', '--kill-others-on-fail', ...cmds], p.dir, { label: 'concurrently' }).start();
+  const run = new ToolRun([process.execPath, CONCURRENTLY_BIN, ...cmds], p.dir, { label: 'concurrently' }).start();
   const out = { portsMs: NaN };
   try {
     out.portsMs = await allListening(p.ports, run.t0, 30_000);
