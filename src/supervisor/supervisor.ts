@@ -6,7 +6,8 @@ import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
 import { explainNoFiles } from '../watch/explain.js';
 import { indexPath } from '../watch/index-file.js';
-import { TreeClosedError, WatchedTree, type TreeOptions } from '../watch/tree.js';
+import type { Snapshot } from '../watch/snapshot.js';
+import { TreeClosedError, type TreeOptions, type WatchedTree } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
 import type { Writable } from 'node:stream';
 import type { DepCheck } from '../worker/machine.js';
@@ -16,6 +17,7 @@ import { guardLoops } from './loop-guard.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
 import { watchPortConflicts } from './port-conflict.js';
+import { SharedTrees, type SharedTree } from './shared-trees.js';
 import { holdsReleased, waitFresh } from './wait-fresh.js';
 
 export interface WorkerEntry {
@@ -27,7 +29,11 @@ export interface WorkerEntry {
 export interface Slot {
   entry: WorkerEntry;
   worker: Worker;
+  /** Shared with every worker whose watch settings are the same (shared-trees.ts). */
   tree: WatchedTree;
+  shared: SharedTree;
+  /** Holds this worker has put on its tree: taken back when it leaves a tree others still use. */
+  holds: number;
   logs: Ring<LogLine>;
   started: boolean;
   /** Told when someone learns the worker is fresh: the edits that follow are theirs, not a loop. */
@@ -50,6 +56,7 @@ export interface SupervisorOptions {
  */
 export class Supervisor implements SupervisorApi {
   private readonly slots = new Map<string, Slot>();
+  private readonly trees = new SharedTrees();
   private readonly holders = new Map<number, string>();
   private nextHold = 1;
   private stopping: Promise<void> | undefined;
@@ -68,9 +75,7 @@ export class Supervisor implements SupervisorApi {
   private makeSlot(e: WorkerEntry): Slot {
     const name = e.spec.name;
     const logs = new Ring<LogLine>(this.opts.scrollback ?? 5000);
-    const tree: WatchedTree = new WatchedTree({
-      ...e.watch,
-      indexFile: indexPath(e.spec.stateDir, e.watch.roots),
+    const shared = this.trees.join(name, { ...e.watch, indexFile: indexPath(e.spec.stateDir, e.watch.roots) }, {
       onWarning: (message) => this.bus.emit({ type: 'warning', worker: name, message }),
       onChange: (snap, changes) => {
         this.bus.emit({ type: 'change', worker: name, changes: relativeChanges(changes, e.spec.cwd), seq: snap.seq });
@@ -82,6 +87,7 @@ export class Supervisor implements SupervisorApi {
         else void ahead.then(() => worker.changed());
       },
     });
+    const tree = shared.tree;
     const deps = e.dependsOn ?? [];
     const pass = this.opts.passThrough;
     const worker: Worker = new Worker(
@@ -106,7 +112,7 @@ export class Supervisor implements SupervisorApi {
       { gated: deps.length > 0 },
     );
     const loops = guardLoops(this.bus, name, tree, e.spec.cwd);
-    return { entry: e, worker, tree, logs, started: false, loops };
+    return { entry: e, worker, tree, shared, holds: 0, logs, started: false, loops };
   }
 
   /**
@@ -118,7 +124,7 @@ export class Supervisor implements SupervisorApi {
   async startAll(): Promise<void> {
     this.running = true;
     const early = [...this.slots.values()].filter(
-      (s) => s.entry.spec.kind === 'service' && (s.entry.dependsOn ?? []).length === 0 && s.tree.early() !== undefined,
+      (s) => s.entry.spec.kind === 'service' && (s.entry.dependsOn ?? []).length === 0 && earlyOf(s) !== undefined,
     );
     for (const s of early) s.started = true;
     await Promise.all(early.map((s) => s.worker.start('initial')));
@@ -130,17 +136,11 @@ export class Supervisor implements SupervisorApi {
   private async watch(slot: Slot): Promise<void> {
     if (!this.running) return;
     const name = slot.entry.spec.name;
-    const unreliable = slot.entry.watch.poll ? [] : await unreliableRoots(slot.tree.roots);
-    if (unreliable.length > 0) {
-      this.bus.emit({ type: 'warning', worker: name, message: `change events are unreliable on the filesystem of ${unreliable.join(', ')}; polling instead` });
-    }
-    const snap = await slot.tree.start(unreliable.length > 0).catch((err: unknown) => {
-      // Shut down (or the worker removed) while its tree started: nothing is left to report.
-      if (err instanceof TreeClosedError) return undefined;
-      throw err;
-    });
-    if (!snap) return;
-    for (const _ of this.holders) slot.tree.hold();
+    // A tree another worker already watches is started once; this worker waits for that start.
+    slot.shared.started ??= this.startTree(slot);
+    const snap = await slot.shared.started;
+    if (!snap || slot.tree.isClosed) return;
+    for (; slot.holds < this.holders.size; slot.holds++) slot.tree.hold();
     this.bus.emit({
       type: 'watching',
       worker: name,
@@ -167,6 +167,18 @@ export class Supervisor implements SupervisorApi {
         return Promise.race([d.tree.whenSettled(), bound]).finally(() => clearTimeout(timer));
       }),
     ).then(() => undefined);
+  }
+
+  private async startTree(slot: Slot): Promise<Snapshot | undefined> {
+    const unreliable = slot.entry.watch.poll ? [] : await unreliableRoots(slot.tree.roots);
+    if (unreliable.length > 0) {
+      this.bus.emit({ type: 'warning', worker: slot.entry.spec.name, message: `change events are unreliable on the filesystem of ${unreliable.join(', ')}; polling instead` });
+    }
+    return slot.tree.start(unreliable.length > 0).catch((err: unknown) => {
+      // Shut down (or every worker of it removed) while the tree started: nothing is left to report.
+      if (err instanceof TreeClosedError) return undefined;
+      throw err;
+    });
   }
 
   /**
@@ -251,7 +263,7 @@ export class Supervisor implements SupervisorApi {
         const slot = this.slots.get(name);
         if (!slot) return;
         this.slots.delete(name);
-        await slot.tree.close().catch(() => undefined);
+        await this.trees.leave(name, slot.shared, slot.holds).catch(() => undefined);
         await slot.worker.shutdown();
       }),
     );
@@ -341,14 +353,21 @@ export class Supervisor implements SupervisorApi {
   hold(holder: string): () => void {
     const id = this.nextHold++;
     this.holders.set(id, holder);
-    for (const s of this.slots.values()) s.tree.hold();
+    for (const s of this.slots.values()) {
+      s.tree.hold();
+      s.holds++;
+    }
     this.bus.emit({ type: 'hold', holder, holds: this.holders.size });
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.holders.delete(id);
-      for (const s of this.slots.values()) s.tree.release();
+      for (const s of this.slots.values()) {
+        if (s.holds === 0) continue;
+        s.tree.release();
+        s.holds--;
+      }
       this.bus.emit({ type: 'release', holder, holds: this.holders.size });
     };
   }
@@ -395,9 +414,9 @@ export class Supervisor implements SupervisorApi {
     this.stopping ??= (async () => {
       await Promise.all(
         // The worker's queue puts its shutdown before any change the closing watcher still reports.
-        [...this.slots.values()].map(({ worker, tree }) =>
+        [...this.slots.values()].map(({ entry, worker, shared, holds }) =>
           Promise.all([
-            tree.close().catch((err: unknown) => this.bus.emit({ type: 'warning', message: `closing watcher: ${errorMessage(err)}` })),
+            this.trees.leave(entry.spec.name, shared, holds).catch((err: unknown) => this.bus.emit({ type: 'warning', message: `closing watcher: ${errorMessage(err)}` })),
             worker.shutdown(),
           ]),
         ),
@@ -417,6 +436,12 @@ export class UnknownWorkerError extends DevsupError {
   constructor(name: string, known: string[]) {
     super(`unknown worker "${name}"; workers: ${known.join(', ') || 'none'}`, 'unknown-worker', 2);
   }
+}
+
+/** The tree's early snapshot (see WatchedTree.early), asked once per tree whoever asks. */
+function earlyOf(slot: Slot): Snapshot | undefined {
+  slot.shared.early ??= { snapshot: slot.tree.early() };
+  return slot.shared.early.snapshot;
 }
 
 /** The code id a worker is ready on, or undefined while it is not ready on the code on disk. */
