@@ -13,6 +13,8 @@ export interface TreeUser {
 /** One tree and what its first start and its early snapshot answered, for every worker that uses it. */
 export interface SharedTree {
   readonly tree: WatchedTree;
+  /** Roots on a filesystem whose change events cannot be trusted (then the tree polls). */
+  unreliable?: Promise<string[]>;
   /** The tree's one start; undefined until a worker asks to watch. */
   started?: Promise<Snapshot | undefined>;
   /** `tree.early()` answers only the first time it is asked; every user gets that answer. */

@@ -137,8 +137,20 @@ export class Supervisor implements SupervisorApi {
     if (!this.running) return;
     const name = slot.entry.spec.name;
     // A tree another worker already watches is started once; this worker waits for that start.
-    slot.shared.started ??= this.startTree(slot);
-    const snap = await slot.shared.started;
+    const shared = slot.shared;
+    shared.unreliable ??= slot.entry.watch.poll ? Promise.resolve([]) : unreliableRoots(slot.tree.roots);
+    const unreliable = await shared.unreliable;
+    if (!shared.started) {
+      if (unreliable.length > 0) {
+        this.bus.emit({ type: 'warning', worker: name, message: `change events are unreliable on the filesystem of ${unreliable.join(', ')}; polling instead` });
+      }
+      shared.started = slot.tree.start(unreliable.length > 0).catch((err: unknown) => {
+        // Shut down (or every worker of it removed) while the tree started: nothing is left to report.
+        if (err instanceof TreeClosedError) return undefined;
+        throw err;
+      });
+    }
+    const snap = await shared.started;
     if (!snap || slot.tree.isClosed) return;
     for (; slot.holds < this.holders.size; slot.holds++) slot.tree.hold();
     this.bus.emit({
@@ -167,18 +179,6 @@ export class Supervisor implements SupervisorApi {
         return Promise.race([d.tree.whenSettled(), bound]).finally(() => clearTimeout(timer));
       }),
     ).then(() => undefined);
-  }
-
-  private async startTree(slot: Slot): Promise<Snapshot | undefined> {
-    const unreliable = slot.entry.watch.poll ? [] : await unreliableRoots(slot.tree.roots);
-    if (unreliable.length > 0) {
-      this.bus.emit({ type: 'warning', worker: slot.entry.spec.name, message: `change events are unreliable on the filesystem of ${unreliable.join(', ')}; polling instead` });
-    }
-    return slot.tree.start(unreliable.length > 0).catch((err: unknown) => {
-      // Shut down (or every worker of it removed) while the tree started: nothing is left to report.
-      if (err instanceof TreeClosedError) return undefined;
-      throw err;
-    });
   }
 
   /**
