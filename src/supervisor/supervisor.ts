@@ -129,7 +129,9 @@ export class Supervisor implements SupervisorApi {
     for (const s of early) s.started = true;
     await Promise.all(early.map((s) => s.worker.start('initial')));
     if (early.length > 0) await new Promise((r) => setTimeout(r, BOOT_HEAD_START_MS));
-    for (const slot of this.slots.values()) await this.watch(slot);
+    // All at once: each tree's first look is a chain of small reads, and twenty of them one after
+    // another would hold back every start by the sum of their waits.
+    await Promise.all([...this.slots.values()].map((slot) => this.watch(slot)));
     await this.startEligible();
   }
 
