@@ -153,7 +153,8 @@ export class Supervisor implements SupervisorApi {
       });
     }
     const snap = await shared.started;
-    if (!snap || slot.tree.isClosed) return;
+    // Gone meanwhile: shut down, or this worker removed from the config (its tree may live on for others).
+    if (!snap || slot.tree.isClosed || this.slots.get(name) !== slot) return;
     for (; slot.holds < this.holders.size; slot.holds++) slot.tree.hold();
     this.bus.emit({
       type: 'watching',
