@@ -10,10 +10,11 @@ import { KEEP_MARKER, buildRows, consoleTable, writeMarkdown } from './report.mj
 import { writeSummary } from './summary.mjs';
 import { PY_COUNTS, pythonFlake, pythonFloor, pythonLatency, pythonSection, pythonTools, writePythonSection } from './python.mjs';
 import * as S from './scenarios.mjs';
+import { many, manySection, writeManySection } from './many.mjs';
 import { median } from './stats.mjs';
 import { EXT, REPO, emergencyKill, killReported, toolDefs, versions } from './tools.mjs';
 
-const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale', 'python'];
+const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale', 'python', 'many'];
 
 function parseArgs(argv) {
   const o = { quick: false, verbose: false, write: true, raw: undefined, tmp: undefined, out: join(REPO, 'BENCHMARKS.md'), tools: undefined, only: undefined };
@@ -90,7 +91,7 @@ const results = {};
 
 phase(`tools: ${tools.map((t) => t.label).join(', ')}${opts.quick ? ' (quick run)' : ''}`);
 // Everything but the Python scenario shares the Node floor and writes the main table.
-const nodeRun = SCENARIOS.some((s) => s !== 'python' && wanted(s));
+const nodeRun = SCENARIOS.some((s) => s !== 'python' && s !== 'many' && wanted(s));
 let floorMs = [];
 let versionMs = [];
 if (nodeRun) {
@@ -150,6 +151,16 @@ if (wanted('python')) {
   if (opts.raw) writeFileSync(`${opts.raw}.python.json`, JSON.stringify({ pyFloor, latency, flake }, null, 2));
 }
 
+let manyLines;
+if (wanted('many')) {
+  phase('many workers: devsup up, concurrently, direct spawn');
+  const manyLoads = [loadavg()[0]];
+  const res = await many({ ...ctx, log: (m) => (manyLoads.push(loadavg()[0]), ctx.log(m)) });
+  manyLines = manySection(res, { date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), cmdline: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), loads: manyLoads });
+  process.stdout.write(`\n${manyLines.join('\n')}\n`);
+  if (opts.raw) writeFileSync(`${opts.raw}.many.json`, JSON.stringify(res, null, 2));
+}
+
 // Belt and braces: every app process any tool ever reported is dead by now.
 const strays = killReported('SIGKILL');
 if (strays > 0) ctx.log(`bench: killed ${strays} app process(es) still alive at the end`);
@@ -199,6 +210,7 @@ if (opts.write && nodeRun) {
   writeMarkdown(opts.out, { header, rows, settingsLines, methodLines, notes: autoNotes(results) });
   ctx.log(`bench: wrote ${opts.out}`);
 }
+if (opts.write && manyLines) writeManySection(opts.out, manyLines, KEEP_MARKER);
 // The short table on top is read back from the file, whichever of its parts this run rewrote.
 if (opts.write && (pyLines || nodeRun)) writeSummary(opts.out);
 

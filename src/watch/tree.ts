@@ -54,6 +54,9 @@ export class WatchedTree {
   /** The latest snapshot has content the saved index does not have yet. */
   private unsaved = false;
   private closed = false;
+  /** Snapshots queued and not finished yet; with the settler's pending paths, what `settling` tells. */
+  private looking = 0;
+  private readonly settledWaiters: Array<() => void> = [];
   /** Files left out after the tree started (a child writing into its own tree). */
   private readonly excluded = new Set<string>();
   /** Polling because the filesystem was found unreliable, not because the options asked for it. */
@@ -313,9 +316,21 @@ export class WatchedTree {
     this.first.reject(new TreeClosedError());
     clearTimeout(this.saveTimer);
     this.settler.close();
+    for (const resolve of this.settledWaiters.splice(0)) resolve();
     await this.snapping.catch(() => undefined);
     await this.watcher?.close();
     await this.saveNow();
+  }
+
+  /** Changes heard of that are still settling, or being looked at. */
+  get settling(): boolean {
+    return this.settler.hasPending || this.looking > 0;
+  }
+
+  /** Resolves once nothing heard of is settling or being looked at any more (at once if nothing is). */
+  whenSettled(): Promise<void> {
+    if (!this.settling || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /**
@@ -323,6 +338,7 @@ export class WatchedTree {
    * alone; without paths every file is.
    */
   private queueSnapshot(paths?: string[]): Promise<void> {
+    this.looking++;
     this.snapping = this.snapping.then(async () => {
       const before = this.latestSnap;
       const snap = paths && before ? await this.snapshotter.update(paths) : await this.snapshotter.take();
@@ -334,6 +350,10 @@ export class WatchedTree {
       this.opts.onChange(snap, changes);
     }).catch((err: unknown) => {
       if (!this.closed) this.opts.onWarning(`snapshot failed: ${(err as Error).message}`);
+    }).finally(() => {
+      this.looking--;
+      if (this.settling) return;
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
     });
     return this.snapping;
   }

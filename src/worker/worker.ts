@@ -69,6 +69,10 @@ export class Worker {
             cwd: spec.cwd,
             timeoutMs: spec.learnedReadyTimeoutMs,
             onWarning: (message) => bus.emit({ type: 'warning', worker: spec.name, message }),
+            isReady: (gen) => {
+              const p = this.runner.state.phase;
+              return p.kind === 'running' && p.gen === gen && p.ready;
+            },
           })
         : undefined;
     this.learned = learned;
