@@ -1,10 +1,18 @@
 import type { Writable } from 'node:stream';
 import { serializeEvent, type DevsupEvent } from '../core/events.js';
+import { droppedSentence, OutputGate } from './behind.js';
 
-/** One JSON object per line; the same serialiser the control socket uses. */
+/**
+ * One JSON object per line; the same serialiser the control socket uses. Output events are dropped
+ * while the reader is far behind, then counted in one `note` per worker (see OutputGate).
+ */
 export function jsonView(out: Writable, opts: { skip?: DevsupEvent['type'][] } = {}): (e: DevsupEvent) => void {
   const skip = new Set(opts.skip ?? []);
+  const write = (e: DevsupEvent): void => void out.write(`${serializeEvent(e)}\n`);
+  const gate = new OutputGate(out, (worker, count) => write({ type: 'note', worker, message: droppedSentence(worker, count) }));
   return (e) => {
-    if (!skip.has(e.type)) out.write(`${serializeEvent(e)}\n`);
+    if (skip.has(e.type)) return;
+    if (e.type === 'output' && !gate.admit(e.worker)) return;
+    write(e);
   };
 }

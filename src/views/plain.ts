@@ -4,6 +4,7 @@ import { failureSentence } from '../flake/report.js';
 import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { stylerFor } from './style.js';
+import { droppedSentence, OutputGate } from './behind.js';
 
 export interface PlainViewOptions {
   /** Prefix lines with the worker name (several workers share one stream). */
@@ -29,6 +30,8 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
     out.write(`${st.dim('[devsup]')} ${who}${forTerminal(text, ascii)}\n`);
   };
   const note = (e: DevsupEvent, text: string): void => say(e, st.dim(text));
+  // Child output is what a slow reader can make unbounded; see OutputGate for why it is dropped.
+  const gate = new OutputGate(out, (worker, count) => say({ type: 'note', worker, message: '' }, st.yellow(droppedSentence(worker, count))));
 
   return (e: DevsupEvent): void => {
     switch (e.type) {
@@ -128,7 +131,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `hold released by ${e.holder} (${e.holds} active)`);
         return;
       case 'output':
-        if (opts.showOutput) out.write(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        if (opts.showOutput && gate.admit(e.worker)) out.write(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
         return;
       case 'loop':
         say(e, st.red(loopSentence(e)));
