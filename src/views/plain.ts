@@ -24,9 +24,23 @@ export interface PlainViewOptions {
 export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
   const st = stylerFor(out);
   const ascii = opts.ascii ?? !utf8Locale();
+  // Child lines are joined and written once per turn of the event loop: a flood brings thousands
+  // of lines per read, and a write each would cost a system call and a queued request per line.
+  let batch = '';
+  const flush = (): void => {
+    if (batch === '') return;
+    const text = batch;
+    batch = '';
+    out.write(text);
+  };
+  const childLine = (text: string): void => {
+    if (batch === '') setImmediate(flush);
+    batch += text;
+  };
   const say = (e: DevsupEvent, text: string): void => {
     const worker = 'worker' in e ? e.worker : undefined;
     const who = opts.showWorker && worker ? `${st.tag(worker, worker)} ` : '';
+    flush();
     out.write(`${st.dim('[devsup]')} ${who}${forTerminal(text, ascii)}\n`);
   };
   const note = (e: DevsupEvent, text: string): void => say(e, st.dim(text));
@@ -131,7 +145,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `hold released by ${e.holder} (${e.holds} active)`);
         return;
       case 'output':
-        if (opts.showOutput && gate.admit(e.worker)) out.write(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        if (opts.showOutput && gate.admit(e.worker)) childLine(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
         return;
       case 'loop':
         say(e, st.red(loopSentence(e)));
