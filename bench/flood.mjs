@@ -81,7 +81,9 @@ function sampler(pid) {
   const samples = [];
   let peakKb = 0;
   const take = () => {
-    samples.push({ t: performance.now(), cpu: cpuSample([pid]) });
+    const cpu = cpuSample([pid]);
+    // A process that has exited (concurrently, once its command ends) has no more samples to give.
+    if (cpu.size > 0) samples.push({ t: performance.now(), cpu });
     peakKb = Math.max(peakKb, memoryKb(pid).rss);
   };
   take();
@@ -91,6 +93,7 @@ function sampler(pid) {
     stop(fromMs = 1000) {
       clearInterval(timer);
       take();
+      if (samples.length === 0) return { cores: NaN, peakMb: peakKb / 1024 };
       const first = samples.find((s) => s.t - samples[0].t >= fromMs) ?? samples[0];
       const last = samples[samples.length - 1];
       const wall = (last.t - first.t) / 1000;
