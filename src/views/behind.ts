@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 
 /** How far the reader of `up --no-tui` or `--json` output may fall behind before child output is dropped. */
-export const MAX_BEHIND_BYTES = 1024 * 1024;
+export const MAX_BEHIND_BYTES = 4 * 1024 * 1024;
 
 /**
  * Decides, line by line, whether child output is written to a stream whose reader may be slower
