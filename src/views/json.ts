@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { serializeEvent, type DevsupEvent } from '../core/events.js';
-import { droppedSentence, OutputGate } from './behind.js';
+import { droppedSentence, OutputGate } from '../core/behind.js';
 
 /**
  * One JSON object per line; the same serialiser the control socket uses. Output events are dropped

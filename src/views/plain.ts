@@ -4,7 +4,7 @@ import { failureSentence } from '../flake/report.js';
 import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { stylerFor } from './style.js';
-import { droppedSentence, OutputGate } from './behind.js';
+import { droppedSentence, OutputGate } from '../core/behind.js';
 
 export interface PlainViewOptions {
   /** Prefix lines with the worker name (several workers share one stream). */

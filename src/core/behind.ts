@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 
-/** How far the reader of `up --no-tui` or `--json` output may fall behind before child output is dropped. */
+/** How far the reader of `up --no-tui` or `--json` output, or of a control subscriber, may fall behind before child output is dropped. */
 export const MAX_BEHIND_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -48,7 +48,7 @@ export class OutputGate {
   }
 }
 
-/** The marker's words, shared by the plain and the JSON view. */
-export function droppedSentence(worker: string, count: number): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? 'line' : 'lines'} of output not shown: the reader of this output fell behind (devsup logs ${worker} has the newest)`;
+/** The marker's words, shared by the plain and the JSON view and the control socket. */
+export function droppedSentence(worker: string, count: number, where = 'shown: the reader of this output fell behind'): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? 'line' : 'lines'} of output not ${where} (devsup logs ${worker} has the newest)`;
 }

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { droppedSentence, OutputGate } from '../../src/views/behind.js';
+import { droppedSentence, OutputGate } from '../../src/core/behind.js';
 
 /** A writable whose reader takes nothing until released, then everything at once. */
 function stalled(): { out: Writable; written: string[]; release(): void } {
