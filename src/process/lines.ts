@@ -3,6 +3,12 @@ import type { Readable } from 'node:stream';
 /** A line longer than this many bytes is cut, so a child that never prints a newline cannot grow our memory. */
 export const MAX_LINE = 16 * 1024;
 
+/**
+ * Characters of output a worker's scrollback keeps (`devsup logs`, the dashboard), whatever its
+ * count of lines: 5,000 ordinary lines take about 400,000, 5,000 cut ones would take 80 million.
+ */
+export const SCROLLBACK_CHARS = 8 * 1024 * 1024;
+
 /** Ends a cut line, so nobody mistakes its head for all of it; the rest, up to the next newline, is dropped. */
 export const CUT_MARK = ` [devsup: line cut at ${MAX_LINE / 1024} KiB]`;
 
