@@ -8,11 +8,25 @@ import { droppedSentence, OutputGate } from '../core/behind.js';
  */
 export function jsonView(out: Writable, opts: { skip?: DevsupEvent['type'][] } = {}): (e: DevsupEvent) => void {
   const skip = new Set(opts.skip ?? []);
-  const write = (e: DevsupEvent): void => void out.write(`${serializeEvent(e)}\n`);
+  // Output events are joined and written once per turn of the event loop (a flood brings thousands
+  // per read); any other event first writes what is waiting, so the order stays as emitted.
+  let batch = '';
+  const flush = (): void => {
+    if (batch === '') return;
+    const text = batch;
+    batch = '';
+    out.write(text);
+  };
+  const write = (e: DevsupEvent): void => {
+    flush();
+    out.write(`${serializeEvent(e)}\n`);
+  };
   const gate = new OutputGate(out, (worker, count) => write({ type: 'note', worker, message: droppedSentence(worker, count) }));
   return (e) => {
     if (skip.has(e.type)) return;
-    if (e.type === 'output' && !gate.admit(e.worker)) return;
-    write(e);
+    if (e.type !== 'output') return write(e);
+    if (!gate.admit(e.worker)) return;
+    if (batch === '') setImmediate(flush);
+    batch += `${serializeEvent(e)}\n`;
   };
 }
