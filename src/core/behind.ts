@@ -1,5 +1,12 @@
 import type { Writable } from 'node:stream';
 
+/**
+ * Child lines written to one stream are joined up to about this many characters per write: one write
+ * per line costs a system call and a queued request each, and one per turn of the event loop can be
+ * megabytes, which stall the loop while they are encoded and sit in memory while the pipe takes them.
+ */
+export const BATCH_CHARS = 64 * 1024;
+
 /** How far the reader of `up --no-tui` or `--json` output, or of a control subscriber, may fall behind before child output is dropped. */
 export const MAX_BEHIND_BYTES = 4 * 1024 * 1024;
 

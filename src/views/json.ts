@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { serializeEvent, type DevsupEvent } from '../core/events.js';
-import { droppedSentence, OutputGate } from '../core/behind.js';
+import { BATCH_CHARS, droppedSentence, OutputGate } from '../core/behind.js';
 
 /**
  * One JSON object per line; the same serialiser the control socket uses. Output events are dropped
@@ -8,8 +8,8 @@ import { droppedSentence, OutputGate } from '../core/behind.js';
  */
 export function jsonView(out: Writable, opts: { skip?: DevsupEvent['type'][] } = {}): (e: DevsupEvent) => void {
   const skip = new Set(opts.skip ?? []);
-  // Output events are joined and written once per turn of the event loop (a flood brings thousands
-  // per read); any other event first writes what is waiting, so the order stays as emitted.
+  // Output events are joined (see BATCH_CHARS) and written when the batch is full or at the end of
+  // this turn of the event loop; any other event first writes what is waiting, so the order stays.
   let batch = '';
   const flush = (): void => {
     if (batch === '') return;
@@ -28,5 +28,6 @@ export function jsonView(out: Writable, opts: { skip?: DevsupEvent['type'][] } =
     if (!gate.admit(e.worker)) return;
     if (batch === '') setImmediate(flush);
     batch += `${serializeEvent(e)}\n`;
+    if (batch.length >= BATCH_CHARS) flush();
   };
 }

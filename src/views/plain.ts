@@ -4,7 +4,7 @@ import { failureSentence } from '../flake/report.js';
 import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { stylerFor } from './style.js';
-import { droppedSentence, OutputGate } from '../core/behind.js';
+import { BATCH_CHARS, droppedSentence, OutputGate } from '../core/behind.js';
 
 export interface PlainViewOptions {
   /** Prefix lines with the worker name (several workers share one stream). */
@@ -24,8 +24,8 @@ export interface PlainViewOptions {
 export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
   const st = stylerFor(out);
   const ascii = opts.ascii ?? !utf8Locale();
-  // Child lines are joined and written once per turn of the event loop: a flood brings thousands
-  // of lines per read, and a write each would cost a system call and a queued request per line.
+  // Child lines are joined (see BATCH_CHARS) and written when the batch is full or at the end of
+  // this turn of the event loop, whichever comes first.
   let batch = '';
   const flush = (): void => {
     if (batch === '') return;
@@ -36,6 +36,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
   const childLine = (text: string): void => {
     if (batch === '') setImmediate(flush);
     batch += text;
+    if (batch.length >= BATCH_CHARS) flush();
   };
   const say = (e: DevsupEvent, text: string): void => {
     const worker = 'worker' in e ? e.worker : undefined;
