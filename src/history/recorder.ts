@@ -90,6 +90,8 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   const finishing = new Set<string>();
   // One chain, so records land in the order the runs finished.
   let chain: Promise<void> = Promise.resolve();
+  /** The tail of the run whose output came last: a flood brings thousands of lines a second, all of one run. */
+  let last: { worker: string; generation: number; tail: LineTail } | undefined;
 
   const report = (err: unknown): void => {
     try {
@@ -101,6 +103,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
 
   /** A new generation means no more output for the worker's older ones, unless a record waits for it. */
   const forgetOlder = (e: Started): void => {
+    last = undefined;
     for (const map of [started, outputs] as const) {
       for (const k of map.keys()) {
         const [gen, worker] = splitKey(k);
@@ -115,6 +118,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
     finishing.delete(k);
     started.delete(k);
     outputs.delete(k);
+    last = undefined;
     const startedAt = s?.startedAt ?? new Date(Date.now() - e.durationMs).toISOString();
     const changes = s?.restart?.changes;
     const rec: RecordedRun = {
@@ -154,9 +158,13 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
         forgetOlder(e);
         started.set(key(e.worker, e.generation), e);
       } else if (e.type === 'output') {
-        const k = key(e.worker, e.generation);
-        let tail = outputs.get(k);
-        if (!tail) outputs.set(k, (tail = new LineTail(opts.maxLines ?? 2000)));
+        let tail = last !== undefined && last.worker === e.worker && last.generation === e.generation ? last.tail : undefined;
+        if (!tail) {
+          const k = key(e.worker, e.generation);
+          tail = outputs.get(k);
+          if (!tail) outputs.set(k, (tail = new LineTail(opts.maxLines ?? 2000)));
+          last = { worker: e.worker, generation: e.generation, tail };
+        }
         tail.push(e.line);
       } else if (e.type === 'task-finished') {
         onFinished(e);
