@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BATCH_CHARS } from '../../src/core/behind.js';
+import { jsonView } from '../../src/views/json.js';
 import { plainView } from '../../src/views/plain.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -33,5 +34,20 @@ describe('plain view output', () => {
     expect(writes.length).toBeGreaterThanOrEqual(2);
     for (const w of writes) expect(w.length).toBeGreaterThanOrEqual(BATCH_CHARS);
     for (const w of writes) expect(w.length).toBeLessThan(BATCH_CHARS + 1100);
+  });
+});
+
+describe('json view output', () => {
+  it('keeps events in order though output events are joined', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = jsonView(out);
+    view(output('one'));
+    view({ type: 'note', worker: 'api', message: 'between' });
+    view(output('two'));
+    await waitFor(() => text.includes('"two"'), 'the last event');
+    const events = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; line?: string; message?: string });
+    expect(events.map((e) => e.line ?? e.message)).toEqual(['one', 'between', 'two']);
   });
 });
