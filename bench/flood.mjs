@@ -309,7 +309,7 @@ export function floodSection(res, { date, cmdline, loads }) {
     row('one 5 MB line: peak RSS, cut with a marker', `${n0(big.peakMb)} MB, ${bigKept ? 'yes' : 'no'}`, '–', `< ${T.rssMb} MB`, big.peakMb < T.rssMb && bigKept),
     row('5 MB of random bytes and escapes: peak RSS, alive, dashboard usable', `${n0(Math.max(bin.peakMb, binDash.peakMb))} MB, ${bin.alive ? 'yes' : 'no'}, ${binDash.usable ? 'yes' : 'no'}`, '–', `< ${T.rssMb} MB`, Math.max(bin.peakMb, binDash.peakMb) < T.rssMb && binOk),
     '',
-    `Bytes through: the child wrote ${n0(plain.child.bytes / 1e6)} MB under \`--no-tui\` (${n0(peer.child.bytes / 1e6)} MB under concurrently), blocked ${n0(plain.child.blockedMs)} ms in all (${n0(peer.child.blockedMs)} ms; ${n0(dash.child.blockedMs)} ms under the dashboard); the dashboard wrote ${n2(dash.outMb)} MB to its terminal for ${n0(dash.child.bytes / 1e6)} MB of child output. process-compose is not on npm, and not in Debian bookworm (`apt-cache policy process-compose` after `apt-get update` knows no such package).`,
+    `Bytes through: the child wrote ${n0(plain.child.bytes / 1e6)} MB under \`--no-tui\` (${n0(peer.child.bytes / 1e6)} MB under concurrently), blocked ${n0(plain.child.blockedMs)} ms in all (${n0(peer.child.blockedMs)} ms; ${n0(dash.child.blockedMs)} ms under the dashboard); the dashboard wrote ${n2(dash.outMb)} MB to its terminal for ${n0(dash.child.bytes / 1e6)} MB of child output. process-compose is not on npm, and not in Debian bookworm (\`apt-cache policy process-compose\` after \`apt-get update\` knows no such package).`,
     END,
   ];
 }
