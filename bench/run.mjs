@@ -14,7 +14,7 @@ import { many, manySection, writeManySection } from './many.mjs';
 import { median } from './stats.mjs';
 import { EXT, REPO, emergencyKill, killReported, toolDefs, versions } from './tools.mjs';
 
-const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale', 'python', 'many'];
+const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale', 'python', 'many', 'flood'];
 
 function parseArgs(argv) {
   const o = { quick: false, verbose: false, write: true, raw: undefined, tmp: undefined, out: join(REPO, 'BENCHMARKS.md'), tools: undefined, only: undefined };
@@ -91,7 +91,7 @@ const results = {};
 
 phase(`tools: ${tools.map((t) => t.label).join(', ')}${opts.quick ? ' (quick run)' : ''}`);
 // Everything but the Python scenario shares the Node floor and writes the main table.
-const nodeRun = SCENARIOS.some((s) => s !== 'python' && s !== 'many' && wanted(s));
+const nodeRun = SCENARIOS.some((s) => !['python', 'many', 'flood'].includes(s) && wanted(s));
 let floorMs = [];
 let versionMs = [];
 if (nodeRun) {
@@ -161,6 +161,18 @@ if (wanted('many')) {
   if (opts.raw) writeFileSync(`${opts.raw}.many.json`, JSON.stringify(res, null, 2));
 }
 
+let floodLines;
+if (wanted('flood')) {
+  const { floodBench, floodSection } = await import('./flood.mjs');
+  const fLoads = [loadavg()[0]];
+  phase('flood');
+  const res = await floodBench(ctx);
+  fLoads.push(loadavg()[0]);
+  floodLines = floodSection(res, { date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), cmdline: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), loads: fLoads });
+  process.stdout.write(`\n${floodLines.join('\n')}\n`);
+  if (opts.raw) writeFileSync(`${opts.raw}.flood.json`, JSON.stringify(res, null, 2));
+}
+
 // Belt and braces: every app process any tool ever reported is dead by now.
 const strays = killReported('SIGKILL');
 if (strays > 0) ctx.log(`bench: killed ${strays} app process(es) still alive at the end`);
@@ -177,6 +189,7 @@ if (opts.write && pyLines) {
   writePythonSection(opts.out, pyLines, KEEP_MARKER);
   ctx.log(`bench: wrote the Python section of ${opts.out}`);
 }
+if (opts.write && floodLines) (await import('./flood.mjs')).writeFloodSection(opts.out, floodLines, KEEP_MARKER);
 if (opts.write && nodeRun) {
   const memGiB = (totalmem() / 2 ** 30).toFixed(1);
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');

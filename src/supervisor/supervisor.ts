@@ -2,6 +2,7 @@ import type { Bus } from '../core/bus.js';
 import { DevsupError, errorMessage } from '../core/errors.js';
 import type { DevsupEvent } from '../core/events.js';
 import { Ring } from '../core/ring.js';
+import { SCROLLBACK_CHARS } from '../process/lines.js';
 import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
 import { explainNoFiles } from '../watch/explain.js';
@@ -74,7 +75,7 @@ export class Supervisor implements SupervisorApi {
 
   private makeSlot(e: WorkerEntry): Slot {
     const name = e.spec.name;
-    const logs = new Ring<LogLine>(this.opts.scrollback ?? 5000);
+    const logs = new Ring<LogLine>(this.opts.scrollback ?? 5000, SCROLLBACK_CHARS);
     const shared = this.trees.join(name, { ...e.watch, indexFile: indexPath(e.spec.stateDir, e.watch.roots) }, {
       onWarning: (message) => this.bus.emit({ type: 'warning', worker: name, message }),
       onChange: (snap, changes) => {
@@ -104,7 +105,7 @@ export class Supervisor implements SupervisorApi {
             }
           : undefined,
         onOutput: (generation, stream, line) => {
-          logs.push({ generation, stream, text: line, t: Date.now() });
+          logs.push({ generation, stream, text: line, t: Date.now() }, line.length);
           this.bus.emit({ type: 'output', worker: name, generation, stream, line });
         },
         deps: deps.length > 0 ? () => this.depCheck(deps) : undefined,
