@@ -179,16 +179,21 @@ export class PrefixSeeder {
     }
     // Flags: 0 timestamp, 3 checked hash; 1 (unchecked hash) is run without looking at the source.
     if (data.length < 16 || (data.readUInt32LE(4) & 3) === 1) return;
+    // Taken from the budget before the write: copies run side by side.
+    if (this.stats.bytes + data.length > this.budget) return;
+    this.stats.bytes += data.length;
     // A name Python itself would give its temporary file, so pruning knows it if devsup dies here.
     const tmp = `${to}.${process.pid}${++this.seq}`;
+    let linked = false;
     try {
       await writeFile(tmp, data, { flag: 'wx', mode: 0o600 });
       await link(tmp, to);
+      linked = true;
       this.stats.files++;
-      this.stats.bytes += data.length;
     } catch {
       // EEXIST: Python wrote it meanwhile. Anything else: this pyc is compiled as before.
     } finally {
+      if (!linked) this.stats.bytes -= data.length;
       await unlink(tmp).catch(() => undefined);
     }
   }
