@@ -3,8 +3,10 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { outermost } from '../watch/ancestry.js';
 import { BYTECODE_TAG, INSTALLED } from './pycache-prefix.js';
 
-/** How often the prefix is looked at while the process runs: Python compiles a module in a few ms. */
+/** How often the prefix is looked at while imports go on: Python compiles a module in a few ms. */
 const POLL_MS = 10;
+/** How seldom once a look found nothing new: the imports are done, or paused. */
+const IDLE_POLL_MS = 160;
 /** What one seeder copies at most: a few packages' bytecode, not a whole site-packages. */
 const BUDGET_BYTES = 64 * 1024 * 1024;
 /** Copies under way at once. */
@@ -40,7 +42,8 @@ export class PrefixSeeder {
   /** Seeding under way: each directory's starts as soon as it is found, beside the others. */
   private readonly jobs = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
-  private looking: Promise<void> | undefined;
+  private stopped = false;
+  private looking: Promise<number> | undefined;
   private project: Promise<string[]> | undefined;
   private seq = 0;
   readonly stats: SeedStats = { files: 0, bytes: 0 };
@@ -53,28 +56,42 @@ export class PrefixSeeder {
     private readonly budget = BUDGET_BYTES,
   ) {}
 
-  /** Looks at the prefix every few milliseconds until stop(). */
+  /** Looks at the prefix every few milliseconds until stop(), less often while nothing new comes. */
   start(): void {
-    if (this.timer) return;
+    if (this.timer || this.looking) return;
+    this.stopped = false;
     this.project ??= projectDirs(this.areas);
-    this.timer = setInterval(() => {
-      if (!this.looking) this.looking = this.look().finally(() => (this.looking = undefined));
-    }, POLL_MS);
-    this.timer.unref();
+    const next = (ms: number): void => {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.looking = this.look().catch(() => 0);
+        void this.looking.then((started) => {
+          this.looking = undefined;
+          if (!this.stopped) next(started > 0 ? POLL_MS : Math.min(ms * 2, IDLE_POLL_MS));
+        });
+      }, ms);
+      this.timer.unref();
+    };
+    next(POLL_MS);
   }
 
   /** Stops looking; resolves once no copy is under way. */
   async stop(): Promise<SeedStats> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     this.timer = undefined;
-    await this.looking?.catch(() => undefined);
+    await this.looking;
     while (this.jobs.size > 0) await Promise.all(this.jobs);
     return this.stats;
   }
 
-  /** One look at the prefix: seeding starts for every directory Python wrote bytecode into since the last. */
-  async look(): Promise<void> {
+  /**
+   * One look at the prefix: seeding starts for every directory Python wrote bytecode into since the
+   * last. Resolves with how many directories it started on, once the first of them is done.
+   */
+  async look(): Promise<number> {
     const project = await (this.project ??= projectDirs(this.areas));
+    let started = 0;
     const walk = async (mirror: string): Promise<void> => {
       let entries;
       try {
@@ -98,12 +115,14 @@ export class PrefixSeeder {
           .catch(() => undefined)
           .finally(() => this.jobs.delete(job));
         this.jobs.add(job);
+        started++;
       }
       // Dirent kinds come from lstat: a link planted in the prefix is never walked through.
       for (const e of entries) if (e.isDirectory()) await walk(join(mirror, e.name));
     };
     await walk(this.dir);
     if (this.jobs.size > 0) await Promise.race(this.jobs);
+    return started;
   }
 
   /** Seeds `source`'s directory, or the whole package it belongs to. */
