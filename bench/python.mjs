@@ -293,7 +293,7 @@ export function pythonSection({ floorMs, latency, flake, tools, settle, date, lo
   lines.push(
     '',
     `- \`python3\` is ${PYTHON}, named by its real path in every command (no version-manager shim in between).`,
-    '- Python children get `PYTHONDONTWRITEBYTECODE` and `PYTHONPYCACHEPREFIX` removed from the environment, as on a developer machine. Each tool runs on a fresh copy of the project; its first READY includes, for devsup, filling an empty bytecode directory: what the app imports of the standard library is copied from the interpreter's `__pycache__` while it boots, or compiled where the copy comes too late (later runs of devsup find it there).',
+    '- Python children get `PYTHONDONTWRITEBYTECODE` and `PYTHONPYCACHEPREFIX` removed from the environment, as on a developer machine. Each tool runs on a fresh copy of the project; its first READY includes, for devsup, filling an empty bytecode directory: what the app imports of the standard library is copied from the interpreter’s `__pycache__` while it boots, or compiled where the copy comes too late (later runs of devsup find it there).',
     '- Edit: `mod.py` rewritten with a new marker (`P1`…`P9` are all the same size, as are `P10`…`P20`); time from the write to the READY line (the app\'s own clock) that shows it, waiting at most 8 s. Floor measured right before each tool on the same files.',
     '- "Ran the old code": READY lines after an edit that still show the previous marker. Without a bytecode directory of their own, the children of nodemon and entr use `__pycache__`, and an edit of the same size within the same second as the previous one is served from the old `.pyc`; each such edit is also a timeout in the restarts column, and is left out of the latency.',
   );
