@@ -125,11 +125,18 @@ export class PrefixSeeder {
     return started;
   }
 
-  /** Seeds `source`'s directory, or the whole package it belongs to. */
+  /**
+   * Seeds `source`'s directory, or the whole package it belongs to, and then the modules beside
+   * that package: its directory is on the import path (the standard library's, site-packages), and
+   * the first package Python compiles from it (`encodings`, at interpreter start) comes long before
+   * the rest of its modules are imported.
+   */
   private async seedFrom(source: string, tags: string[], project: readonly string[]): Promise<void> {
     let top = source;
     while (dirname(top) !== top && (await isFile(join(top, '__init__.py'))) && (await isFile(join(dirname(top), '__init__.py')))) top = dirname(top);
-    await this.seedDir(top, tags, await isFile(join(top, '__init__.py')), project);
+    const isPackage = await isFile(join(top, '__init__.py'));
+    await this.seedDir(top, tags, isPackage, project);
+    if (isPackage && dirname(top) !== top) await this.seedDir(dirname(top), tags, false, project);
   }
 
   private async seedDir(source: string, tags: string[], recurse: boolean, project: readonly string[]): Promise<void> {
