@@ -164,14 +164,23 @@ export function buildRows({ tools, results, floorMs, versionMs, settle, grace, o
       s.pass = !r.failed && !r.startFailures && r.startupMs <= 1500 && (!Number.isFinite(nodemonStart) || r.startupMs <= nodemonStart);
     }
     add(s);
-    if (r.firstRunMs !== undefined) {
-      add({
+    // A first run in a checkout has no saved index; nodemon keeps none, so its every launch is one.
+    const firsts = r.firstRuns ?? (r.firstRunMs !== undefined ? [r.firstRunMs] : undefined);
+    if (firsts || id === 'nodemon') {
+      const f = {
         metric: '6a. Scale: launch → first READY, first run in the checkout',
         tool: label(id),
-        median: Number.isFinite(r.firstRunMs) ? ms(r.firstRunMs) : 'failed',
-        p95: '',
-        detail: 'no saved file index yet: every watched file is read once (the launches on the line above find the index)',
-      });
+        median: firsts ? (Number.isFinite(r.firstRunMs) ? ms(r.firstRunMs) : 'failed') : failedOr(r, ms(r.startupMs)),
+        p95: ms(percentile(firsts ?? starts, 95)),
+        detail: firsts
+          ? `n=${firsts.length}; no saved file index (each launch after removing .devsup): started before any file is read, then every file is read once`
+          : `n=${starts.length}; keeps no index: every launch is a first run (the same launches as the line above)`,
+      };
+      if (isDevsup(id) && firsts) {
+        f.target = `≤ 600 ms and ≤ nodemon (${ms(nodemonStart)})`;
+        f.pass = firsts.every(Number.isFinite) && r.firstRunMs <= 600 && (!Number.isFinite(nodemonStart) || r.firstRunMs <= nodemonStart);
+      }
+      add(f);
     }
     const m = { metric: '6b. Scale: supervisor RSS after idle', tool: label(id), median: failedOr(r, `${num(r.rssKb / 1024, 1)} MB`), p95: '', detail: `peak (VmHWM) ${num(r.hwmKb / 1024, 1)} MB over ${r.supervisorProcs ?? '?'} process(es)${nc}` };
     if (isDevsup(id)) {

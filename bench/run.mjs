@@ -11,10 +11,11 @@ import { writeSummary } from './summary.mjs';
 import { RESTART_METHOD, restartLatency } from './restart.mjs';
 import { PY_COUNTS, pythonFlake, pythonFloor, pythonLatency, pythonSection, pythonTools, writePythonSection } from './python.mjs';
 import * as S from './scenarios.mjs';
+import { many, manySection, writeManySection } from './many.mjs';
 import { median } from './stats.mjs';
 import { EXT, REPO, emergencyKill, killReported, toolDefs, versions } from './tools.mjs';
 
-const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale', 'python'];
+const SCENARIOS = ['startup', 'latency', 'burst', 'touch', 'half', 'orphans', 'scale', 'python', 'many', 'flood'];
 
 function parseArgs(argv) {
   const o = { quick: false, verbose: false, write: true, raw: undefined, tmp: undefined, out: join(REPO, 'BENCHMARKS.md'), tools: undefined, only: undefined };
@@ -91,7 +92,7 @@ const results = {};
 
 phase(`tools: ${tools.map((t) => t.label).join(', ')}${opts.quick ? ' (quick run)' : ''}`);
 // Everything but the Python scenario shares the Node floor and writes the main table.
-const nodeRun = SCENARIOS.some((s) => s !== 'python' && wanted(s));
+const nodeRun = SCENARIOS.some((s) => !['python', 'many', 'flood'].includes(s) && wanted(s));
 let floorMs = [];
 let versionMs = [];
 if (nodeRun) {
@@ -152,6 +153,28 @@ if (wanted('python')) {
   if (opts.raw) writeFileSync(`${opts.raw}.python.json`, JSON.stringify({ pyFloor, latency, flake }, null, 2));
 }
 
+let manyLines;
+if (wanted('many')) {
+  phase('many workers: devsup up, concurrently, direct spawn');
+  const manyLoads = [loadavg()[0]];
+  const res = await many({ ...ctx, log: (m) => (manyLoads.push(loadavg()[0]), ctx.log(m)) });
+  manyLines = manySection(res, { date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), cmdline: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), loads: manyLoads });
+  process.stdout.write(`\n${manyLines.join('\n')}\n`);
+  if (opts.raw) writeFileSync(`${opts.raw}.many.json`, JSON.stringify(res, null, 2));
+}
+
+let floodLines;
+if (wanted('flood')) {
+  const { floodBench, floodSection } = await import('./flood.mjs');
+  const fLoads = [loadavg()[0]];
+  phase('flood');
+  const res = await floodBench(ctx);
+  fLoads.push(loadavg()[0]);
+  floodLines = floodSection(res, { date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), cmdline: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), loads: fLoads });
+  process.stdout.write(`\n${floodLines.join('\n')}\n`);
+  if (opts.raw) writeFileSync(`${opts.raw}.flood.json`, JSON.stringify(res, null, 2));
+}
+
 // Belt and braces: every app process any tool ever reported is dead by now.
 const strays = killReported('SIGKILL');
 if (strays > 0) ctx.log(`bench: killed ${strays} app process(es) still alive at the end`);
@@ -168,6 +191,7 @@ if (opts.write && pyLines) {
   writePythonSection(opts.out, pyLines, KEEP_MARKER);
   ctx.log(`bench: wrote the Python section of ${opts.out}`);
 }
+if (opts.write && floodLines) (await import('./flood.mjs')).writeFloodSection(opts.out, floodLines, KEEP_MARKER);
 if (opts.write && nodeRun) {
   const memGiB = (totalmem() / 2 ** 30).toFixed(1);
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -202,6 +226,7 @@ if (opts.write && nodeRun) {
   writeMarkdown(opts.out, { header, rows, settingsLines, methodLines, notes: autoNotes(results) });
   ctx.log(`bench: wrote ${opts.out}`);
 }
+if (opts.write && manyLines) writeManySection(opts.out, manyLines, KEEP_MARKER);
 // The short table on top is read back from the file, whichever of its parts this run rewrote.
 if (opts.write && (pyLines || nodeRun)) writeSummary(opts.out);
 

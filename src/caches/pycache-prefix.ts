@@ -97,19 +97,19 @@ function sameState(a: string | undefined, b: string): boolean {
  * test modules it rewrote (which pytest, too, trusts by mtime and size), an optimization level.
  * `name.cpython-311.pyc`, `name.cpython-311.opt-1.pyc`, `test_x.cpython-311-pytest-8.3.2.pyc`.
  */
-const TAG = /^\.[a-z]+-?\d+(?:-pytest-[0-9A-Za-z.+-]+?)?(?:\.opt-\d+)?\.pyc$/;
+export const BYTECODE_TAG = /^\.[a-z]+-?\d+(?:-pytest-[0-9A-Za-z.+-]+?)?(?:\.opt-\d+)?\.pyc$/;
 
 /** The module names (the source's name without `.py`) a bytecode file's name may stand for. */
 function sourceBases(pyc: string): string[] {
   const out: string[] = [];
   for (let dot = pyc.indexOf('.'); dot > 0; dot = pyc.indexOf('.', dot + 1)) {
-    if (TAG.test(pyc.slice(dot))) out.push(pyc.slice(0, dot));
+    if (BYTECODE_TAG.test(pyc.slice(dot))) out.push(pyc.slice(0, dot));
   }
   return out;
 }
 
 /** Installed code, kept like the standard library: checked by Python's own mtime and size test. */
-const INSTALLED = new Set(['site-packages', 'dist-packages']);
+export const INSTALLED = new Set(['site-packages', 'dist-packages']);
 
 /**
  * Walks the bytecode under `mirror` (never through a symlink) and removes each pyc whose source

@@ -95,7 +95,7 @@ export async function startControlServer(api: SupervisorApi, opts: ControlServer
   const unsubscribe = api.subscribe((e) => {
     if (subscribers.size === 0) return;
     const text = encodeEvent(e);
-    for (const s of subscribers) s.pushEvent(text);
+    for (const s of subscribers) s.pushEvent(text, e.type === 'output' ? e.worker : undefined);
   });
 
   const server = createServer({ allowHalfOpen: true }, (socket) => {

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { SupervisorApi } from '../supervisor/api.js';
 import { dispatch, errorOf, type SessionHooks } from './dispatch.js';
-import { encodeResponse, errorResponse, LineDecoder, MAX_LINE_BYTES, parseRequest } from './protocol.js';
+import { droppedSentence, OutputGate } from '../core/behind.js';
+import { encodeEvent, encodeResponse, errorResponse, LineDecoder, MAX_LINE_BYTES, parseRequest } from './protocol.js';
 
 /** A subscriber that stops reading is cut off once this much is queued for it, before it costs the supervisor memory. */
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
@@ -29,6 +30,7 @@ export interface SessionOwner {
  */
 export class Session {
   private readonly decoder = new LineDecoder(MAX_LINE_BYTES);
+  private readonly outputGate: OutputGate;
   private pending = 0;
   private inputEnded = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -41,6 +43,9 @@ export class Session {
     private readonly owner: SessionOwner,
   ) {
     this.gone = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.outputGate = new OutputGate(socket, (worker, count) => {
+      if (this.subscribed && socket.writable) socket.write(encodeEvent({ type: 'note', worker, message: droppedSentence(worker, count, 'sent: this client fell behind') }));
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // The client is done sending (or dead: a killed peer looks the same). It can no longer release its
     // holds, so they end here; answers still due are sent before our side closes.
@@ -149,9 +154,14 @@ export class Session {
     this.socket.write(encodeResponse(res));
   }
 
-  /** Called for every event while subscribed; the text is shared by all subscribers. */
-  pushEvent(text: string): void {
+  /**
+   * Called for every event while subscribed; the text is shared by all subscribers. A child's
+   * output (`outputOf` names its worker) is dropped and counted while this client is behind, as
+   * for `up --no-tui`: a flood would otherwise reach the cut-off below and end `logs -f` in silence.
+   */
+  pushEvent(text: string, outputOf?: string): void {
     if (!this.subscribed || !this.socket.writable) return;
+    if (outputOf !== undefined && !this.outputGate.admit(outputOf)) return;
     this.socket.write(text);
     if (this.socket.writableLength > MAX_QUEUED_BYTES) {
       this.subscribed = false;

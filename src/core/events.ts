@@ -8,6 +8,8 @@ export interface ChangeSet {
   added: string[];
   modified: string[];
   removed: string[];
+  /** Of `modified`, the files only written at their end (a log, say): the old content is still their start. */
+  appended?: string[];
 }
 
 /** What a process tree accepts connections on: TCP ports, and unix socket paths (`@name`: abstract). */
@@ -66,8 +68,9 @@ export type DevsupEvent =
       spawnMs: number;
       restart?: RestartContext;
       /**
-       * Started on the tree as the previous run saved it, before the files were looked at: a
-       * `fresh` event follows when they match, a `stale` one (and a restart) when they do not.
+       * Started before the files were looked at: on the tree as the previous run saved it, or,
+       * without a saved index, before any file was read (then `codeId` is empty). A `fresh` event
+       * follows when nothing differs, a `stale` one (and a restart) when something does.
        */
       provisional?: true;
     }
@@ -92,7 +95,8 @@ export type DevsupEvent =
     }
   | { type: 'change'; worker: string; changes: ChangeSet; seq: number }
   | { type: 'stale'; worker: string; generation: number; files: string[]; /** false when the worker's policy keeps it running stale */ restarting: boolean }
-  | { type: 'fresh'; worker: string; generation: number }
+  /** A provisional start confirmed: `codeId` is the code it runs (its first known one, for a start made before any file was read). */
+  | { type: 'fresh'; worker: string; generation: number; codeId: string }
   | { type: 'stopping'; worker: string; generation: number; pid: number; reason: string; signal: string }
   | { type: 'stopped'; worker: string; generation: number; how: StopHow; durationMs: number; treeSize: number; survivors: number }
   | { type: 'caches-cleared'; worker: string; paths: string[]; bytes: number; command?: { ok: boolean; code: number | null } }

@@ -21,12 +21,18 @@ export class SliceClock {
   }
 }
 
-/** Calls `fn` on each item, yielding to the event loop between slices. */
-export async function forEachSliced<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
+/**
+ * Calls `fn` on each item, yielding to the event loop between slices; `stop`, asked after each
+ * yield, ends the loop early.
+ */
+export async function forEachSliced<T>(items: readonly T[], fn: (item: T) => void, stop?: () => boolean): Promise<void> {
   const clock = new SliceClock();
   for (let i = 0; i < items.length; i++) {
     fn(items[i]!);
-    if ((i & 63) === 63 && clock.due()) await clock.next();
+    if ((i & 63) === 63 && clock.due()) {
+      await clock.next();
+      if (stop?.()) return;
+    }
   }
 }
 

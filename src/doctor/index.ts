@@ -4,6 +4,7 @@ import { checkFilesystems, type MountsReader } from './filesystems.js';
 import { checkFiles, type ContentWitness } from './pyc.js';
 import { SavedContent } from '../stale/saved-content.js';
 import type { Finding } from './types.js';
+import { checkStateLinks } from './state-links.js';
 import { listTree, type SkipDir } from './walk.js';
 import { checkWatchLimit, type WatchLimitReader } from './watch-limit.js';
 
@@ -22,6 +23,7 @@ export {
   type Mount,
   type MountsReader,
 } from './filesystems.js';
+export { checkStateLinks } from './state-links.js';
 export { checkWatchLimit, readMaxUserWatches, type WatchLimitReader } from './watch-limit.js';
 
 export interface DoctorOptions {
@@ -45,6 +47,7 @@ export async function runChecks(roots: readonly string[], opts: DoctorOptions = 
     checkClockSkew(roots, { now: opts.now }),
     checkFilesystems(roots, opts.readMounts),
     checkWatchLimit(dirCount, opts.readWatchLimit),
+    checkStateLinks(roots),
   ]);
   const all = groups.flat();
   return [...all.filter((f) => f.severity === 'hazard'), ...all.filter((f) => f.severity === 'info')];

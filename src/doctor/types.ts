@@ -4,7 +4,8 @@ export type CheckName =
   | 'future-mtime'
   | 'clock-skew'
   | 'unreliable-fs'
-  | 'watch-limit';
+  | 'watch-limit'
+  | 'state-link';
 
 /**
  * `hazard`: the evidence shows code running stale (or about to). `info`: a risk that cannot be

@@ -3,7 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import type { DevsupEvent, EventOf } from '../core/events.js';
 import { appendSession, taskKey, type FlakeSession } from '../history/flake-sessions.js';
 import { newRunId } from '../history/logs.js';
-import { parseJunit, type CaseResult } from './junit.js';
+import type { CaseResult } from './junit.js';
 import { TestTally } from './tests.js';
 
 export interface TaskTestsOptions {
@@ -48,7 +48,10 @@ export function trackTaskTests(subscribe: (l: (e: DevsupEvent) => void) => () =>
 
   const readReport = async (path: string): Promise<CaseResult[] | null> => {
     try {
-      return parseJunit(await readFile(path, 'utf8'));
+      const text = await readFile(path, 'utf8');
+      // The XML parser takes 40–60 ms to load: `run` and `up` load it only once a report is there.
+      const { parseJunit } = await import('./junit.js');
+      return parseJunit(text);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') opts.onError(new Error(`JUnit report ${path}: ${errorMessage(err)}`));
       return null;

@@ -15,6 +15,8 @@ export class LineTail {
   private chars = 0;
   /** Lines pushed out to stay within the bounds. */
   dropped = 0;
+  /** When the last line came (performance.now()). */
+  lastAt = 0;
 
   constructor(
     private readonly maxLines = 2000,
@@ -22,6 +24,7 @@ export class LineTail {
   ) {}
 
   push(line: string): void {
+    this.lastAt = performance.now();
     this.lines.push(line);
     this.chars += line.length + 1;
     while (this.lines.length - this.head > this.maxLines || (this.chars > this.maxChars && this.lines.length - this.head > 1)) {
@@ -74,6 +77,11 @@ export type RecorderHandle = (() => void) & {
 
 type Started = EventOf<'worker-started'>;
 
+/** Output of a finished run this long without a line counts as drained. */
+const QUIET_MS = 50;
+/** The longest a finished run's record waits for its output to drain. */
+const MAX_LATE_MS = 3000;
+
 const key = (worker: string, generation: number): string => `${generation}\0${worker}`;
 
 /**
@@ -90,6 +98,8 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   const finishing = new Set<string>();
   // One chain, so records land in the order the runs finished.
   let chain: Promise<void> = Promise.resolve();
+  /** The tail of the run whose output came last: a flood brings thousands of lines a second, all of one run. */
+  let last: { worker: string; generation: number; tail: LineTail } | undefined;
 
   const report = (err: unknown): void => {
     try {
@@ -101,6 +111,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
 
   /** A new generation means no more output for the worker's older ones, unless a record waits for it. */
   const forgetOlder = (e: Started): void => {
+    last = undefined;
     for (const map of [started, outputs] as const) {
       for (const k of map.keys()) {
         const [gen, worker] = splitKey(k);
@@ -115,6 +126,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
     finishing.delete(k);
     started.delete(k);
     outputs.delete(k);
+    last = undefined;
     const startedAt = s?.startedAt ?? new Date(Date.now() - e.durationMs).toISOString();
     const changes = s?.restart?.changes;
     const rec: RecordedRun = {
@@ -141,11 +153,30 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
     await appendRun(stateDir, rec);
   };
 
+  /**
+   * A run whose output still streams in (a flood draining from its pipe on a busy machine) is
+   * written once it has been quiet for a moment, or after MAX_LATE_MS at the latest (a grandchild
+   * may hold the pipe and print forever), so its log ends with its real last lines.
+   */
+  const quiet = async (k: string, until: number): Promise<void> => {
+    const gap = Math.min(QUIET_MS, lateMs);
+    for (;;) {
+      const since = performance.now() - (outputs.get(k)?.lastAt ?? 0);
+      if (since >= gap || performance.now() >= until) return;
+      await new Promise((r) => setTimeout(r, gap - since));
+    }
+  };
+
   const onFinished = (e: EventOf<'task-finished'>): void => {
     const k = key(e.worker, e.generation);
     finishing.add(k);
+    const until = performance.now() + MAX_LATE_MS;
     const due = new Promise<void>((resolve) => setTimeout(resolve, lateMs));
-    chain = chain.then(() => due).then(() => write(e, k)).catch(report);
+    chain = chain
+      .then(() => due)
+      .then(() => quiet(k, until))
+      .then(() => write(e, k))
+      .catch(report);
   };
 
   const unsubscribe = api.subscribe((e: DevsupEvent) => {
@@ -154,9 +185,13 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
         forgetOlder(e);
         started.set(key(e.worker, e.generation), e);
       } else if (e.type === 'output') {
-        const k = key(e.worker, e.generation);
-        let tail = outputs.get(k);
-        if (!tail) outputs.set(k, (tail = new LineTail(opts.maxLines ?? 2000)));
+        let tail = last !== undefined && last.worker === e.worker && last.generation === e.generation ? last.tail : undefined;
+        if (!tail) {
+          const k = key(e.worker, e.generation);
+          tail = outputs.get(k);
+          if (!tail) outputs.set(k, (tail = new LineTail(opts.maxLines ?? 2000)));
+          last = { worker: e.worker, generation: e.generation, tail };
+        }
         tail.push(e.line);
       } else if (e.type === 'task-finished') {
         onFinished(e);

@@ -59,12 +59,34 @@ export function parseUnixTable(text: string): Socket[] {
 /**
  * The listening sockets in the network namespace of `pid` (the child's, which is ours unless it
  * made its own). Reading another process's tables needs no privilege beyond seeing the process.
+ * A read at most `maxAgeMs` old of the same namespace is reused: twenty services each looking at
+ * their sockets would otherwise read the same tables twenty times, milliseconds each, on the one
+ * thread that also spawns and routes events (a socket not yet in the reused read is seen on the
+ * next look; one closed since is no longer among the tree's descriptors, which are read fresh).
  */
-function listeningSockets(pid: number, unix: boolean): Socket[] {
+function listeningSockets(pid: number, unix: boolean, maxAgeMs = 0): Socket[] {
+  const ns = netNamespace(pid);
+  const key = `${ns ?? `pid ${pid}`}${unix ? ' +unix' : ''}`;
+  const now = Date.now();
+  const hit = tablesRead.get(key);
+  if (hit && now - hit.at <= maxAgeMs) return hit.sockets;
   const read = (name: string): string => readTable(`/proc/${pid}/net/${name}`) ?? readTable(`/proc/net/${name}`) ?? '';
   const out = [...parseTcpTable(read('tcp')), ...parseTcpTable(read('tcp6'))];
   if (unix) out.push(...parseUnixTable(read('unix')));
+  // Only a namespace that could be named is shared; the cache holds one read per namespace.
+  if (ns !== undefined) tablesRead.set(key, { at: now, sockets: out });
   return out;
+}
+
+const tablesRead = new Map<string, { at: number; sockets: Socket[] }>();
+
+/** `net:[4026531840]`: the same for every process in one network namespace. */
+function netNamespace(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -115,8 +137,8 @@ export async function treePids(rootPid: number): Promise<number[]> {
 }
 
 /** What the tree under `rootPid` listens on now. Empty outside Linux, and for a tree that is gone. */
-export async function treeListeners(rootPid: number): Promise<Listeners> {
-  return new TreeSockets(rootPid).look();
+export async function treeListeners(rootPid: number, tablesMaxAgeMs = 0): Promise<Listeners> {
+  return new TreeSockets(rootPid, { tablesMaxAgeMs }).look();
 }
 
 /** Socket inodes of every process of the tree, and the key that tells whether they changed. */
@@ -125,6 +147,9 @@ async function treeInodes(rootPid: number): Promise<Set<string>> {
   for (const pid of await treePids(rootPid)) for (const i of socketInodes(pid)) inodes.add(i);
   return inodes;
 }
+
+/** How old a read of the tables a waiting look may reuse: about one poll of a readiness wait. */
+const TABLES_SHARED_MS = 20;
 
 /**
  * Repeated looks at one tree, cheap enough to poll every few milliseconds. Reading the kernel's TCP
@@ -145,7 +170,7 @@ export class TreeSockets {
 
   constructor(
     private readonly rootPid: number,
-    private readonly opts: { tablesEveryMs?: number; hotMs?: number } = {},
+    private readonly opts: { tablesEveryMs?: number; hotMs?: number; tablesMaxAgeMs?: number } = {},
   ) {}
 
   async look(): Promise<Listeners> {
@@ -163,7 +188,7 @@ export class TreeSockets {
     if (now < this.hotUntil || now - this.tablesAt >= (this.opts.tablesEveryMs ?? 250)) {
       this.tablesAt = now;
       this.tablesRead++;
-      this.last = listenersOf(listeningSockets(this.rootPid, true), inodes);
+      this.last = listenersOf(listeningSockets(this.rootPid, true, this.opts.tablesMaxAgeMs ?? TABLES_SHARED_MS), inodes);
     }
     return this.last;
   }

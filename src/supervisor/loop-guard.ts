@@ -15,11 +15,13 @@ export const LOOP_GENERATIONS = 5;
 /**
  * Pure detection: fed the starts and the settled changes of one worker, it answers with the files
  * that changed within `windowMs` of each of the last `generations` starts. One generation without
- * such a change, or a change of other files, starts the count again. A person saving the same file
- * again and again rarely does it within seconds of every restart for five restarts in a row; a
- * script or an agent does (edit, `wait-fresh`, test, edit again), but then someone asked whether
- * the generation was fresh before the change came, and the child does not ask: a change after
- * such a question is the asker's edit, never counted (see `vouched`).
+ * such a change, or a change of other files, starts the count again. Only what a program does to
+ * files as it starts is counted: a file made or deleted, or one written only at its end (a log).
+ * A file rewritten is what an edit looks like, and a script or an agent edits as fast as this
+ * (edit, read the output, edit again), so a rewrite never counts, however quick; a child that
+ * rewrites a file of its tree at every start is not caught and needs its `--ignore`. A change
+ * made after someone asked whether the generation was fresh (`wait-fresh`) is the asker's edit,
+ * never counted either (see `vouched`).
  */
 export class LoopDetector {
   private start: { gen: number; at: number; vouched: boolean } | undefined;
@@ -46,7 +48,7 @@ export class LoopDetector {
   changed(paths: readonly string[], at: number): string[] | undefined {
     const s = this.start;
     if (!s || this.counted === s.gen) return undefined;
-    if (at - s.at > this.windowMs || s.vouched) {
+    if (at - s.at > this.windowMs || s.vouched || paths.length === 0) {
       this.counted = s.gen;
       this.reset();
       return undefined;
@@ -93,7 +95,7 @@ export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: str
     if (!('worker' in e) || e.worker !== worker) return;
     if (e.type === 'worker-started') detector.started(e.generation, Date.now());
     else if (e.type === 'change') {
-      const files = detector.changed(allPaths(e.changes), Date.now());
+      const files = detector.changed(startupWrites(e.changes), Date.now());
       if (!files) return;
       const abs = files.map((f) => resolve(cwd, f));
       bus.emit({ type: 'loop', worker, files, generations: LOOP_GENERATIONS, ignore: abs.map((p) => ignoreFor(p, tree.roots)) });
@@ -103,8 +105,9 @@ export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: str
   return { vouched: () => detector.vouched() };
 }
 
-function allPaths(c: ChangeSet): string[] {
-  return [...c.modified, ...c.added, ...c.removed];
+/** The paths of a change that a starting program makes: files made, deleted, or only appended to. */
+export function startupWrites(c: ChangeSet): string[] {
+  return [...(c.appended ?? []), ...c.added, ...c.removed];
 }
 
 /** The path below the innermost root, as `--ignore` takes it (a bare name matches at any depth). */

@@ -2,11 +2,13 @@ import type { Bus } from '../core/bus.js';
 import { DevsupError, errorMessage } from '../core/errors.js';
 import type { DevsupEvent } from '../core/events.js';
 import { Ring } from '../core/ring.js';
+import { SCROLLBACK_CHARS } from '../process/lines.js';
 import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
 import { explainNoFiles } from '../watch/explain.js';
 import { indexPath } from '../watch/index-file.js';
-import { TreeClosedError, WatchedTree, type TreeOptions } from '../watch/tree.js';
+import type { Snapshot } from '../watch/snapshot.js';
+import { TreeClosedError, type TreeOptions, type WatchedTree } from '../watch/tree.js';
 import { relativeChanges } from '../worker/paths.js';
 import type { Writable } from 'node:stream';
 import type { DepCheck } from '../worker/machine.js';
@@ -16,6 +18,7 @@ import { guardLoops } from './loop-guard.js';
 import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
 import { watchPortConflicts } from './port-conflict.js';
+import { SharedTrees, type SharedTree } from './shared-trees.js';
 import { holdsReleased, waitFresh } from './wait-fresh.js';
 
 export interface WorkerEntry {
@@ -27,7 +30,11 @@ export interface WorkerEntry {
 export interface Slot {
   entry: WorkerEntry;
   worker: Worker;
+  /** Shared with every worker whose watch settings are the same (shared-trees.ts). */
   tree: WatchedTree;
+  shared: SharedTree;
+  /** Holds this worker has put on its tree: taken back when it leaves a tree others still use. */
+  holds: number;
   logs: Ring<LogLine>;
   started: boolean;
   /** Told when someone learns the worker is fresh: the edits that follow are theirs, not a loop. */
@@ -50,6 +57,7 @@ export interface SupervisorOptions {
  */
 export class Supervisor implements SupervisorApi {
   private readonly slots = new Map<string, Slot>();
+  private readonly trees = new SharedTrees();
   private readonly holders = new Map<number, string>();
   private nextHold = 1;
   private stopping: Promise<void> | undefined;
@@ -67,16 +75,20 @@ export class Supervisor implements SupervisorApi {
 
   private makeSlot(e: WorkerEntry): Slot {
     const name = e.spec.name;
-    const logs = new Ring<LogLine>(this.opts.scrollback ?? 5000);
-    const tree: WatchedTree = new WatchedTree({
-      ...e.watch,
-      indexFile: indexPath(e.spec.stateDir, e.watch.roots),
+    const logs = new Ring<LogLine>(this.opts.scrollback ?? 5000, SCROLLBACK_CHARS);
+    const shared = this.trees.join(name, { ...e.watch, indexFile: indexPath(e.spec.stateDir, e.watch.roots) }, {
       onWarning: (message) => this.bus.emit({ type: 'warning', worker: name, message }),
       onChange: (snap, changes) => {
         this.bus.emit({ type: 'change', worker: name, changes: relativeChanges(changes, e.spec.cwd), seq: snap.seq });
-        void worker.changed();
+        // An edit several workers watch reaches each through its own tree and settle window. A
+        // dependency that has heard of changes it has not acted on yet is still ready on its old
+        // code: restarting now would start this worker against that, before the dependency restarts.
+        const ahead = this.settlingDependencies(e.dependsOn ?? []);
+        if (!ahead) void worker.changed();
+        else void ahead.then(() => worker.changed());
       },
     });
+    const tree = shared.tree;
     const deps = e.dependsOn ?? [];
     const pass = this.opts.passThrough;
     const worker: Worker = new Worker(
@@ -94,7 +106,7 @@ export class Supervisor implements SupervisorApi {
             }
           : undefined,
         onOutput: (generation, stream, line) => {
-          logs.push({ generation, stream, text: line, t: Date.now() });
+          logs.push({ generation, stream, text: line, t: Date.now() }, line.length);
           this.bus.emit({ type: 'output', worker: name, generation, stream, line });
         },
         deps: deps.length > 0 ? () => this.depCheck(deps) : undefined,
@@ -102,7 +114,7 @@ export class Supervisor implements SupervisorApi {
       { gated: deps.length > 0 },
     );
     const loops = guardLoops(this.bus, name, tree, e.spec.cwd);
-    return { entry: e, worker, tree, logs, started: false, loops };
+    return { entry: e, worker, tree, shared, holds: 0, logs, started: false, loops };
   }
 
   /**
@@ -114,29 +126,38 @@ export class Supervisor implements SupervisorApi {
   async startAll(): Promise<void> {
     this.running = true;
     const early = [...this.slots.values()].filter(
-      (s) => s.entry.spec.kind === 'service' && (s.entry.dependsOn ?? []).length === 0 && s.tree.early() !== undefined,
+      (s) => s.entry.spec.kind === 'service' && (s.entry.dependsOn ?? []).length === 0 && earlyOf(s) !== undefined,
     );
     for (const s of early) s.started = true;
     await Promise.all(early.map((s) => s.worker.start('initial')));
     if (early.length > 0) await new Promise((r) => setTimeout(r, BOOT_HEAD_START_MS));
-    for (const slot of this.slots.values()) await this.watch(slot);
+    // All at once: each tree's first look is a chain of small reads, and twenty of them one after
+    // another would hold back every start by the sum of their waits.
+    await Promise.all([...this.slots.values()].map((slot) => this.watch(slot)));
     await this.startEligible();
   }
 
   private async watch(slot: Slot): Promise<void> {
     if (!this.running) return;
     const name = slot.entry.spec.name;
-    const unreliable = slot.entry.watch.poll ? [] : await unreliableRoots(slot.tree.roots);
-    if (unreliable.length > 0) {
-      this.bus.emit({ type: 'warning', worker: name, message: `change events are unreliable on the filesystem of ${unreliable.join(', ')}; polling instead` });
+    // A tree another worker already watches is started once; this worker waits for that start.
+    const shared = slot.shared;
+    shared.unreliable ??= slot.entry.watch.poll ? Promise.resolve([]) : unreliableRoots(slot.tree.roots);
+    const unreliable = await shared.unreliable;
+    if (!shared.started) {
+      if (unreliable.length > 0) {
+        this.bus.emit({ type: 'warning', worker: name, message: `change events are unreliable on the filesystem of ${unreliable.join(', ')}; polling instead` });
+      }
+      shared.started = slot.tree.start(unreliable.length > 0).catch((err: unknown) => {
+        // Shut down (or every worker of it removed) while the tree started: nothing is left to report.
+        if (err instanceof TreeClosedError) return undefined;
+        throw err;
+      });
     }
-    const snap = await slot.tree.start(unreliable.length > 0).catch((err: unknown) => {
-      // Shut down (or the worker removed) while its tree started: nothing is left to report.
-      if (err instanceof TreeClosedError) return undefined;
-      throw err;
-    });
-    if (!snap) return;
-    for (const _ of this.holders) slot.tree.hold();
+    const snap = await shared.started;
+    // Gone meanwhile: shut down, or this worker removed from the config (its tree may live on for others).
+    if (!snap || slot.tree.isClosed || this.slots.get(name) !== slot) return;
+    for (; slot.holds < this.holders.size; slot.holds++) slot.tree.hold();
     this.bus.emit({
       type: 'watching',
       worker: name,
@@ -149,6 +170,23 @@ export class Supervisor implements SupervisorApi {
   }
 
   /**
+   * Resolves once each named worker's tree has settled and acted on what it heard of (bounded by
+   * its settle window plus SETTLING_DEPENDENCY_SLACK_MS, should a burst never end); undefined when
+   * none of them is settling.
+   */
+  private settlingDependencies(names: readonly string[]): Promise<void> | undefined {
+    const settling = names.map((n) => this.slots.get(n)).filter((d): d is Slot => d !== undefined && d.tree.settling);
+    if (settling.length === 0) return undefined;
+    return Promise.all(
+      settling.map((d) => {
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise<void>((r) => (timer = setTimeout(r, d.entry.watch.settleMs + SETTLING_DEPENDENCY_SLACK_MS)));
+        return Promise.race([d.tree.whenSettled(), bound]).finally(() => clearTimeout(timer));
+      }),
+    ).then(() => undefined);
+  }
+
+  /**
    * Starts every worker not yet started. One with dependencies waits, in its start, until each of
    * them is ready on the code on disk (see depCheck), and does so again on every later start.
    */
@@ -156,7 +194,16 @@ export class Supervisor implements SupervisorApi {
     if (!this.running) return;
     const due = [...this.slots.values()].filter((s) => !s.started);
     for (const s of due) s.started = true;
-    await Promise.all(due.map((s) => s.worker.start('initial')));
+    // What others wait for goes first: spawns run one at a time on this thread (each blocks it
+    // until the child has exec'd, 10-15 ms), so a dependency queued behind twenty others would
+    // start hundreds of milliseconds late and hold back everything that depends on it.
+    const waitedFor = new Set([...this.slots.values()].flatMap((s) => s.entry.dependsOn ?? []));
+    const first = due.filter((s) => waitedFor.has(s.entry.spec.name) && (s.entry.dependsOn ?? []).length === 0);
+    const rest = due.filter((s) => !first.includes(s));
+    const firstStarts = Promise.all(first.map((s) => s.worker.start('initial')));
+    // Bounded: a long cache search or clear command of one of them does not hold back the rest.
+    if (first.length > 0) await Promise.race([firstStarts, new Promise((r) => setTimeout(r, FIRST_STARTS_MAX_WAIT_MS).unref())]);
+    await Promise.all([firstStarts, ...rest.map((s) => s.worker.start('initial'))]);
   }
 
   /**
@@ -221,7 +268,7 @@ export class Supervisor implements SupervisorApi {
         const slot = this.slots.get(name);
         if (!slot) return;
         this.slots.delete(name);
-        await slot.tree.close().catch(() => undefined);
+        await this.trees.leave(name, slot.shared, slot.holds).catch(() => undefined);
         await slot.worker.shutdown();
       }),
     );
@@ -311,14 +358,21 @@ export class Supervisor implements SupervisorApi {
   hold(holder: string): () => void {
     const id = this.nextHold++;
     this.holders.set(id, holder);
-    for (const s of this.slots.values()) s.tree.hold();
+    for (const s of this.slots.values()) {
+      s.tree.hold();
+      s.holds++;
+    }
     this.bus.emit({ type: 'hold', holder, holds: this.holders.size });
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.holders.delete(id);
-      for (const s of this.slots.values()) s.tree.release();
+      for (const s of this.slots.values()) {
+        if (s.holds === 0) continue;
+        s.tree.release();
+        s.holds--;
+      }
       this.bus.emit({ type: 'release', holder, holds: this.holders.size });
     };
   }
@@ -365,9 +419,9 @@ export class Supervisor implements SupervisorApi {
     this.stopping ??= (async () => {
       await Promise.all(
         // The worker's queue puts its shutdown before any change the closing watcher still reports.
-        [...this.slots.values()].map(({ worker, tree }) =>
+        [...this.slots.values()].map(({ entry, worker, shared, holds }) =>
           Promise.all([
-            tree.close().catch((err: unknown) => this.bus.emit({ type: 'warning', message: `closing watcher: ${errorMessage(err)}` })),
+            this.trees.leave(entry.spec.name, shared, holds).catch((err: unknown) => this.bus.emit({ type: 'warning', message: `closing watcher: ${errorMessage(err)}` })),
             worker.shutdown(),
           ]),
         ),
@@ -377,10 +431,22 @@ export class Supervisor implements SupervisorApi {
   }
 }
 
+/** How much longer than its settle window a restart waits for a dependency's tree to settle. */
+const SETTLING_DEPENDENCY_SLACK_MS = 2000;
+
+/** How long the start of the other workers waits for those that others depend on to be spawned. */
+const FIRST_STARTS_MAX_WAIT_MS = 250;
+
 export class UnknownWorkerError extends DevsupError {
   constructor(name: string, known: string[]) {
     super(`unknown worker "${name}"; workers: ${known.join(', ') || 'none'}`, 'unknown-worker', 2);
   }
+}
+
+/** The tree's early snapshot (see WatchedTree.early), asked once per tree whoever asks. */
+function earlyOf(slot: Slot): Snapshot | undefined {
+  slot.shared.early ??= { snapshot: slot.tree.early() };
+  return slot.shared.early.snapshot;
 }
 
 /** The code id a worker is ready on, or undefined while it is not ready on the code on disk. */

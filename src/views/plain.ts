@@ -4,6 +4,7 @@ import { failureSentence } from '../flake/report.js';
 import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { stylerFor } from './style.js';
+import { BATCH_CHARS, droppedSentence, OutputGate } from '../core/behind.js';
 
 export interface PlainViewOptions {
   /** Prefix lines with the worker name (several workers share one stream). */
@@ -23,12 +24,29 @@ export interface PlainViewOptions {
 export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
   const st = stylerFor(out);
   const ascii = opts.ascii ?? !utf8Locale();
+  // Child lines are joined (see BATCH_CHARS) and written when the batch is full or at the end of
+  // this turn of the event loop, whichever comes first.
+  let batch = '';
+  const flush = (): void => {
+    if (batch === '') return;
+    const text = batch;
+    batch = '';
+    out.write(text);
+  };
+  const childLine = (text: string): void => {
+    if (batch === '') setImmediate(flush);
+    batch += text;
+    if (batch.length >= BATCH_CHARS) flush();
+  };
   const say = (e: DevsupEvent, text: string): void => {
     const worker = 'worker' in e ? e.worker : undefined;
     const who = opts.showWorker && worker ? `${st.tag(worker, worker)} ` : '';
+    flush();
     out.write(`${st.dim('[devsup]')} ${who}${forTerminal(text, ascii)}\n`);
   };
   const note = (e: DevsupEvent, text: string): void => say(e, st.dim(text));
+  // Child output is what a slow reader can make unbounded; see OutputGate for why it is dropped.
+  const gate = new OutputGate(out, (worker, count) => say({ type: 'note', worker, message: '' }, st.yellow(droppedSentence(worker, count))));
 
   return (e: DevsupEvent): void => {
     switch (e.type) {
@@ -42,7 +60,8 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       case 'worker-started': {
         const r = e.restart;
-        const head = `pid ${e.pid}, generation ${e.generation}, code ${e.codeId}${e.provisional ? ' (as saved by the last run; checking the files)' : ''}`;
+        const code = e.codeId === '' ? 'code not known yet (started before the files were read; reading them)' : `code ${e.codeId}`;
+        const head = `pid ${e.pid}, generation ${e.generation}, ${code}${e.provisional && e.codeId !== '' ? ' (as saved by the last run; checking the files)' : ''}`;
         if (!r || r.reason === 'initial') {
           note(e, `started ${head}${r?.cleared ? `; cleared ${describeCleared(r.cleared)}` : ''}`);
           return;
@@ -78,7 +97,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         say(e, `${st.yellow('STALE')} ${st.dim(`generation ${e.generation} runs old code: ${formatFiles(e.files)} changed`)}`);
         return;
       case 'fresh':
-        if (opts.verbose) note(e, `generation ${e.generation} is fresh`);
+        if (opts.verbose) note(e, `generation ${e.generation} is fresh (code ${e.codeId})`);
         return;
       case 'stopping':
         if (opts.verbose) note(e, `stopping pid ${e.pid} with ${e.signal} (${e.reason})`);
@@ -128,7 +147,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `hold released by ${e.holder} (${e.holds} active)`);
         return;
       case 'output':
-        if (opts.showOutput) out.write(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        if (opts.showOutput && gate.admit(e.worker)) childLine(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
         return;
       case 'loop':
         say(e, st.red(loopSentence(e)));

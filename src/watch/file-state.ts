@@ -42,6 +42,19 @@ function statIdentity(st: Stats): string {
   return `${st.size}:${st.ctimeMs}:${st.ino}`;
 }
 
+/**
+ * How far before a moment a ctime may lie and still be a change made after it. Timestamps come
+ * from the kernel's coarse clock, a tick (1–10 ms) behind the real time; a filesystem that keeps
+ * whole seconds (ext3, some network and FAT-like ones) is given two seconds.
+ */
+const FINE_MARGIN_MS = 50;
+const COARSE_MARGIN_MS = 2000;
+
+/** Whether a file or directory with this ctime may have changed at or after `since` (Date.now() clock). */
+export function changedSince(ctimeMs: number, since: number): boolean {
+  return ctimeMs >= since - (ctimeMs % 1000 === 0 ? COARSE_MARGIN_MS : FINE_MARGIN_MS);
+}
+
 /** Whatever is newer than this, relative to the read, is not trusted to stat alone. */
 const RACY_WINDOW_MS = 200;
 
@@ -62,7 +75,7 @@ const buffer = Buffer.allocUnsafe(CHUNK);
  * Synchronous on purpose: one open, fstat, read and close per file costs a fraction of the same
  * calls through promises, and callers yield between slices of files.
  */
-export function readFileState(path: string, rel: string, prev?: FileState): FileState | undefined {
+export function readFileState(path: string, rel: string, prev?: FileState, recheck = false): FileState | undefined {
   if (prev !== undefined && trusted(prev)) {
     let st: Stats;
     try {
@@ -74,7 +87,7 @@ export function readFileState(path: string, rel: string, prev?: FileState): File
     const id = statIdentity(st);
     if (prev.length === HASH_LEN + 1 + id.length && prev.endsWith(id)) return prev;
   }
-  return readAndHash(path, rel);
+  return readAndHash(path, rel, recheck);
 }
 
 const scratch = Buffer.allocUnsafe(256);
@@ -90,7 +103,12 @@ function pack(hash: string, flag: string, id: string): FileState {
   return scratch.toString('latin1', 0, n);
 }
 
-function readAndHash(path: string, rel: string): FileState | undefined {
+/**
+ * With `recheck`, the file is stat'ed again once read: a write that landed during the read leaves
+ * a state with the later ctime, never trusted, so whoever compares that ctime with a moment (an
+ * early start's spawn) sees the write, and the next look reads the file again.
+ */
+function readAndHash(path: string, rel: string, recheck: boolean): FileState | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -108,10 +126,49 @@ function readAndHash(path: string, rel: string): FileState | undefined {
       h.update(buffer.subarray(0, n));
       total += n;
     }
+    const id = statIdentity(st);
+    if (recheck) {
+      const after = statIdentity(fstatSync(fd));
+      if (after !== id) return pack(h.digest('base64'), 'u', after);
+    }
     const flag = pastRacyWindow(st.ctimeMs) ? 't' : 'u';
-    return pack(h.digest('base64'), flag, statIdentity(st));
+    return pack(h.digest('base64'), flag, id);
   } catch {
     return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Files larger than this are not read again to tell an append from a rewrite. */
+const APPEND_CHECK_MAX = 8 * 1024 * 1024;
+
+/**
+ * Whether the file at `path` now holds the content `old` described, with more after it: written
+ * only at its end, as a log is. The old size comes from the state and the hash covers the path
+ * and content, so the new file's first bytes are hashed the same way and compared.
+ */
+export function appendedTo(path: string, rel: string, old: FileState): boolean {
+  const oldSize = Number(old.slice(HASH_LEN + 1).split(':')[0]);
+  if (!Number.isSafeInteger(oldSize) || oldSize > APPEND_CHECK_MAX) return false;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (fstatSync(fd).size <= oldSize) return false;
+    const h = createHash('sha1').update(rel).update('\0');
+    for (let total = 0; total < oldSize; ) {
+      const n = readSync(fd, buffer, 0, Math.min(CHUNK, oldSize - total), null);
+      if (n === 0) return false;
+      h.update(buffer.subarray(0, n));
+      total += n;
+    }
+    return h.digest('base64').slice(0, HASH_LEN) === contentOf(old);
+  } catch {
+    return false;
   } finally {
     closeSync(fd);
   }

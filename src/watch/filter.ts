@@ -1,24 +1,12 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { STATE_DIR_NAME } from '../state/paths.js';
 import { isEditorTemp } from './editor-temp.js';
 import { GitignoreSet, toPosix } from './gitignore.js';
 import type { PathFilter } from './types.js';
+import { DEFAULT_IGNORED_DIRS } from './ignored-dirs.js';
 
-/** Directory names never watched or read, at any depth below a root. */
-export const DEFAULT_IGNORED_DIRS: readonly string[] = [
-  '.git',
-  'node_modules',
-  STATE_DIR_NAME,
-  '__pycache__',
-  '.pytest_cache',
-  '.venv',
-  'venv',
-  'dist',
-  'build',
-  'coverage',
-];
+export { DEFAULT_IGNORED_DIRS } from './ignored-dirs.js';
 
 export interface FilterOptions {
   /** Directories or files; a file root makes exactly that file count. */

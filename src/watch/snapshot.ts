@@ -6,7 +6,7 @@ import { forEachSliced } from '../core/slices.js';
 import { ChangeLog } from './change-log.js';
 import { FileMap } from './file-map.js';
 import { CodeSum } from './code-sum.js';
-import { readFileState, sameContent, type FileState } from './file-state.js';
+import { changedSince, ctimeOfState, readFileState, sameContent, type FileState } from './file-state.js';
 import type { SavedStates } from './index-file.js';
 
 export { contentOf, type FileState } from './file-state.js';
@@ -25,6 +25,20 @@ export interface Snapshot {
    * start runs on until the first real snapshot confirms or refutes it.
    */
   readonly provisional?: true;
+  /**
+   * A provisional snapshot of a start made before any file was read (no usable saved index): its
+   * code id is empty, and its files are those of the first look, except the paths that changed, or
+   * may have, after the start (see Snapshotter.unknownStart).
+   */
+  readonly unknown?: true;
+}
+
+/** How the first look of a tree whose first generation started before any file was read checks it. */
+export interface StartCheck {
+  /** When the start began (Date.now() clock): a file or directory changed at or after it is suspect. */
+  since: number;
+  /** Paths that changed during the look, asked for once every file has been looked at. */
+  more(): Iterable<string>;
 }
 
 /** Where a snapshot's files come from. */
@@ -72,6 +86,9 @@ export class Snapshotter {
   private saved: SavedStates | undefined;
   private savedFiles: SavedFiles | undefined;
   private readCount = 0;
+  private stopped = false;
+  /** The files of a start made before any file was read, filled in by the first `take()`. */
+  private pending: PendingFiles | undefined;
 
   /** `base` makes the code id independent of where the checkout lives. */
   constructor(
@@ -100,14 +117,33 @@ export class Snapshotter {
     return { seq: 0, files: this.savedFiles, codeId, log: this.log, provisional: true };
   }
 
+  /**
+   * Snapshot 0 for a start made before any file was read. The first `take()`, given the moment of
+   * that start, fills its files with what it read, except each path whose ctime is at or after the
+   * start (or that the check names): those get a content no file has, so the start's generation
+   * is stale unless nothing at all changed after it began.
+   */
+  unknownStart(): Snapshot {
+    this.pending ??= new PendingFiles();
+    return { seq: 0, files: this.pending, codeId: '', log: this.log, provisional: true, unknown: true };
+  }
+
+  /** Ends a `take()` under way, and fails every later one: the tree is closing. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** How many files the last `take()` had to read rather than stat. */
   get lastReads(): number {
     return this.readCount;
   }
 
   /** Every file under the roots as they are now; `listed` when the caller already has the list. */
-  async take(listed?: readonly string[]): Promise<Snapshot> {
+  async take(listed?: readonly string[], check?: StartCheck): Promise<Snapshot> {
     const paths = listed ?? (await this.source.list());
+    const pending = this.seq === 0 ? this.pending : undefined;
+    const since = pending && check ? check.since : undefined;
+    const suspect: string[] = [];
     const next = new Map<string, FileState>();
     const sum = new CodeSum();
     const saved = this.saved;
@@ -120,13 +156,15 @@ export class Snapshotter {
     await forEachSliced(paths, (p) => {
       const rel = this.rel(p);
       const prev = this.current.get(p) ?? saved?.get(rel);
-      const st = readFileState(p, rel, prev);
+      const st = readFileState(p, rel, prev, since !== undefined);
       if (versusSaved && st !== prev) differs.push(p);
       if (!st) return;
+      if (since !== undefined && changedSince(ctimeOfState(st) ?? Infinity, since)) suspect.push(p);
       if (st !== prev) reads++;
       next.set(p, st);
       sum.add(st);
-    });
+    }, () => this.stopped);
+    if (this.stopped) throw new Error('the snapshot was stopped');
     this.readCount = reads;
     let changed: string[];
     if (this.seq > 0) {
@@ -137,6 +175,11 @@ export class Snapshotter {
       for (const rel of saved.unvisited()) changed.push(join(this.base, rel));
       // The provisional snapshot keeps the saved states for as long as something runs on it.
       this.savedFiles = undefined;
+    } else if (pending) {
+      // What the start ran is what was read, unless something changed after it began.
+      changed = check ? [...new Set([...suspect, ...check.more()])] : [...next.keys()];
+      pending.bind(next, changed);
+      this.pending = undefined;
     } else if (this.seq === 0 && this.savedFiles !== undefined) {
       // Something may run on a saved tree whose states were then discarded (a damaged index):
       // nothing is known of what it ran, so every file counts as new to it.
@@ -265,6 +308,53 @@ class SavedFiles implements ReadonlyMap<string, FileState> {
 
   forEach(fn: (value: FileState, key: string, map: ReadonlyMap<string, FileState>) => void): void {
     for (const [abs, st] of this.entries()) fn(st, abs, this);
+  }
+}
+
+/** A content no file has: what a suspect path of a start made before any file was read is compared as. */
+const UNKNOWN_STATE: FileState = '?'.repeat(27) + 'u0:0:0';
+
+/** The files of `Snapshotter.unknownStart`: none until the first look binds them. */
+class PendingFiles implements ReadonlyMap<string, FileState> {
+  private files: ReadonlyMap<string, FileState> = new Map();
+  private suspect: ReadonlySet<string> = new Set();
+
+  bind(files: ReadonlyMap<string, FileState>, suspect: readonly string[]): void {
+    this.files = files;
+    this.suspect = new Set(suspect);
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  get(p: string): FileState | undefined {
+    return this.suspect.has(p) ? UNKNOWN_STATE : this.files.get(p);
+  }
+
+  has(p: string): boolean {
+    return this.get(p) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, FileState]> {
+    for (const [p, st] of this.files) yield [p, this.suspect.has(p) ? UNKNOWN_STATE : st];
+    for (const p of this.suspect) if (!this.files.has(p)) yield [p, UNKNOWN_STATE];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [p] of this.entries()) yield p;
+  }
+
+  *values(): MapIterator<FileState> {
+    for (const [, st] of this.entries()) yield st;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, FileState]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: FileState, key: string, map: ReadonlyMap<string, FileState>) => void): void {
+    for (const [p, st] of this.entries()) fn(st, p, this);
   }
 }
 

@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { appendedTo } from './file-state.js';
+import { atLeastFiles, dirsChangedSince, entryNames, suspectPaths } from './first-look.js';
 import { Settler } from './settle.js';
 import { loadIndex, readSummary, saveIndex } from './index-file.js';
 import { Snapshotter, diffSnapshots, isEmptyChange, type FileSource, type Snapshot } from './snapshot.js';
@@ -19,6 +21,8 @@ export interface TreeOptions {
   onChange(snapshot: Snapshot, changes: ChangeSet): void;
   /** Where the file states are saved between runs (see index-file.ts); nothing is saved without it. */
   indexFile?: string;
+  /** Awaited once watching has begun, before the first look reads anything (tests widen that look with it). */
+  beforeFirstLook?(): Promise<void>;
 }
 
 /** The first snapshot's states are saved this long after it, once the first child is under way. */
@@ -55,6 +59,9 @@ export class WatchedTree {
   /** The latest snapshot has content the saved index does not have yet. */
   private unsaved = false;
   private closed = false;
+  /** Snapshots queued and not finished yet; with the settler's pending paths, what `settling` tells. */
+  private looking = 0;
+  private readonly settledWaiters: Array<() => void> = [];
   /** Files left out after the tree started (a child writing into its own tree). */
   private readonly excluded = new Set<string>();
   /** Polling because the filesystem was found unreliable, not because the options asked for it. */
@@ -65,6 +72,15 @@ export class WatchedTree {
    * made at the same path after the project moved is another one, and nothing is saved there.
    */
   private readonly project: { path: string; dev: number; ino: number } | undefined;
+  /** When a start made before any file was read began; see early(). */
+  private startedBefore: number | undefined;
+  /**
+   * The entries of each root directory just before such a start: devsup itself makes `.devsup` in
+   * a fresh checkout at about that moment, which must not count as a change the child could see.
+   */
+  private rootEntries: Map<string, Set<string> | undefined> | undefined;
+  /** Paths the watcher reported while the first look of such a start was under way. */
+  private heardDuringLook: string[] | undefined;
   /** Settles with the first snapshot taken from the files themselves. */
   private readonly first: { promise: Promise<Snapshot>; resolve(s: Snapshot): void; reject(e: unknown): void };
 
@@ -108,8 +124,17 @@ export class WatchedTree {
   early(): Snapshot | undefined {
     if (!this.opts.indexFile || this.latestSnap) return undefined;
     const summary = readSummary(this.opts.indexFile, this.base);
-    if (!summary || summary.files < EARLY_START_MIN_FILES) return undefined;
-    this.latestSnap = this.snapshotter.provisional(summary.codeId);
+    if (summary) {
+      if (summary.files < EARLY_START_MIN_FILES) return undefined;
+      this.latestSnap = this.snapshotter.provisional(summary.codeId);
+      return this.latestSnap;
+    }
+    // No index to start on (a fresh checkout, or one that cannot vouch for the tree): a big tree
+    // still starts at once, and its first look tells whether anything changed after this moment.
+    if (!atLeastFiles(this.opts.roots, EARLY_START_MIN_FILES)) return undefined;
+    this.startedBefore = Date.now();
+    this.rootEntries = new Map(this.opts.roots.map((r) => [r, entryNames(r)]));
+    this.latestSnap = this.snapshotter.unknownStart();
     return this.latestSnap;
   }
 
@@ -158,8 +183,11 @@ export class WatchedTree {
     const lists = usesInotify({ backend, poll: polling });
     const early = lists ? undefined : this.source.listEarly();
     const indexFile = this.opts.indexFile;
+    const since = this.startedBefore;
+    if (since !== undefined) this.heardDuringLook = [];
     // A start already running on the header's code id makes any other content of the file damage.
-    const runningOn = this.latestSnap?.provisional ? this.latestSnap.codeId : undefined;
+    // (A start made before any file was read runs on no code id: any index of ours may serve.)
+    const runningOn = this.latestSnap?.provisional && !this.latestSnap.unknown ? this.latestSnap.codeId : undefined;
     const saved = indexFile
       ? loadIndex(indexFile, this.base, {
           ...(runningOn === undefined ? {} : { codeId: runningOn }),
@@ -175,7 +203,11 @@ export class WatchedTree {
         listFiles: lists,
         batchMs: this.opts.settleMs,
         onWarning: this.opts.onWarning,
-        onEvents: (events, lastAt) => this.settler.push(events.map((e) => e.path), lastAt),
+        onEvents: (events, lastAt) => {
+          const paths = events.map((e) => e.path);
+          this.heardDuringLook?.push(...paths);
+          this.settler.push(paths, lastAt);
+        },
       });
     } catch (err) {
       await Promise.allSettled([early, saved]);
@@ -186,11 +218,22 @@ export class WatchedTree {
       await this.watcher.close();
       throw new TreeClosedError();
     }
+    await this.opts.beforeFirstLook?.();
     const states = await saved;
     if (states) this.snapshotter.seed(states);
     const files = early ? await (await early).confirm() : this.watcher.listed;
     const before = this.latestSnap;
-    const snap = await this.snapshotter.take(files);
+    // Every directory is watched now: one whose entries changed after the start, before its watch
+    // was added, may have held a file the child read and this look cannot see (deleted, renamed).
+    const movedDirs = since === undefined ? [] : await dirsChangedSince(this.opts.roots, this.filter, since, this.rootEntries);
+    const check =
+      since === undefined
+        ? undefined
+        : { since, more: () => suspectPaths(movedDirs, files ?? [], this.heardDuringLook ?? []) };
+    const snap = await this.snapshotter.take(files, check).catch((err: unknown) => {
+      throw this.closed ? new TreeClosedError() : err;
+    });
+    this.heardDuringLook = undefined;
     this.latestSnap = snap;
     if (before?.provisional) {
       const changes = diffSnapshots(before, snap);
@@ -269,15 +312,31 @@ export class WatchedTree {
     return added.length > 0 && !this.closed ? this.queueSnapshot(added) : Promise.resolve();
   }
 
-  /** Stops watching (a start under way stops first); content seen since the last save is saved. */
+  /**
+   * Stops watching (a first look under way ends where it is: on a big tree it could take seconds);
+   * content seen since the last save is saved.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.snapshotter.stop();
     this.first.reject(new TreeClosedError());
     clearTimeout(this.saveTimer);
     this.settler.close();
+    for (const resolve of this.settledWaiters.splice(0)) resolve();
     await this.snapping.catch(() => undefined);
     await this.watcher?.close();
     await this.saveNow();
+  }
+
+  /** Changes heard of that are still settling, or being looked at. */
+  get settling(): boolean {
+    return this.settler.hasPending || this.looking > 0;
+  }
+
+  /** Resolves once nothing heard of is settling or being looked at any more (at once if nothing is). */
+  whenSettled(): Promise<void> {
+    if (!this.settling || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /**
@@ -303,10 +362,15 @@ export class WatchedTree {
       if (!before) return;
       const changes = diffSnapshots(before, snap);
       if (isEmptyChange(changes)) return;
+      const appended = changes.modified.filter((p) => appendedTo(p, this.snapshotter.rel(p), before.files.get(p)!));
+      if (appended.length > 0) changes.appended = appended;
       this.saveLater(SAVE_AFTER_CHANGE_MS);
       this.opts.onChange(snap, changes);
     };
-    const failed = (err: unknown) => this.opts.onWarning(`snapshot failed: ${(err as Error).message}`);
+    const failed = (err: unknown) => {
+      if (!this.closed) this.opts.onWarning(`snapshot failed: ${(err as Error).message}`);
+    };
+    this.looking++;
     if (first) {
       this.snapping = this.snapping.then(step(() => this.snapshotter.update(paths, true))).catch(failed);
       // A whole look queued behind this one covers it: settles in quick succession (a write seen
@@ -317,6 +381,11 @@ export class WatchedTree {
       this.snapping = this.snapping.then(step(() => (paths ? this.snapshotter.update(paths) : this.snapshotter.take()))).catch(failed);
     }
     if (paths !== undefined) this.changing = this.snapping;
+    this.snapping = this.snapping.finally(() => {
+      this.looking--;
+      if (this.settling) return;
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
+    });
     return this.snapping;
   }
 }

@@ -1,4 +1,4 @@
-import type { Snapshot } from '../watch/snapshot.js';
+import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import type { Input } from './machine.js';
 
 /**
@@ -11,7 +11,8 @@ import type { Input } from './machine.js';
 export async function verifyProvisional(provisional: Snapshot, verified: () => Promise<Snapshot>): Promise<Input> {
   try {
     const real = await verified();
-    return real.codeId === provisional.codeId ? { type: 'confirmed', provisional, real } : { type: 'refuted', provisional };
+    const same = provisional.unknown ? isEmptyChange(diffSnapshots(provisional, real)) : real.codeId === provisional.codeId;
+    return same ? { type: 'confirmed', provisional, real } : { type: 'refuted', provisional };
   } catch {
     return { type: 'refuted', provisional };
   }

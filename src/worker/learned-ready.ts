@@ -46,6 +46,7 @@ const MOVED_GRACE_MS = 3000;
  */
 const SAMPLE_AT_MS = [500, 1000, 2000, 4000, 8000];
 const SAMPLE_LATER_MS = 15_000;
+const SAMPLE_TABLES_MAX_AGE_MS = 250;
 
 export interface ReadyOutcome {
   listening: Listeners;
@@ -131,6 +132,13 @@ export class LearnedReadiness {
       cwd: string;
       timeoutMs?: number;
       onWarning?(message: string): void;
+      /**
+       * Whether generation `gen` is ready yet. Until it is, the samples for display are skipped: a
+       * booting tree rarely listens yet, and twenty services starting at once would otherwise each
+       * read their descriptors and the kernel's tables while the others are being spawned. (A wait
+       * for learned endpoints looks at the tree itself and notes what it sees.)
+       */
+      isReady?(gen: number): boolean;
     },
   ) {}
 
@@ -166,6 +174,8 @@ export class LearnedReadiness {
     const at = SAMPLE_AT_MS[i];
     const delay = at === undefined ? SAMPLE_LATER_MS : at - prev;
     this.timer = setTimeout(() => {
+      // Not ready yet: the same look is tried again after the same wait, without a /proc read.
+      if (this.opts.isReady && !this.opts.isReady(gen) && this.gen === gen && this.root && isAlive(this.root)) return this.schedule(gen, i);
       void this.sample(gen).then((alive) => {
         if (alive && this.gen === gen) this.schedule(gen, i + 1);
       });
@@ -177,7 +187,8 @@ export class LearnedReadiness {
   async sample(gen: number): Promise<boolean> {
     const root = this.root;
     if (!root || this.gen !== gen || !isAlive(root)) return false;
-    const l = await treeListeners(root.pid);
+    // For display and learning, not for a wait: a read of the tables another worker made a moment ago will do.
+    const l = await treeListeners(root.pid, SAMPLE_TABLES_MAX_AGE_MS);
     if (this.gen !== gen) return false;
     this.note(l);
     // Seeing nothing yet proves nothing: a slow server may listen later.

@@ -408,7 +408,7 @@ class Transition {
   }
 
   private onConfirmed(p: Phase, provisional: Snapshot, real: Snapshot): void {
-    if (real.codeId !== provisional.codeId) return;
+    if (!provisional.unknown && real.codeId !== provisional.codeId) return;
     if (spawnSnapshot(p) !== provisional) return;
     switch (p.kind) {
       case 'running':
@@ -434,7 +434,7 @@ class Transition {
       default:
         return assertNever(p);
     }
-    this.emit({ type: 'fresh', worker: this.name, generation: this.state.gen });
+    this.emit({ type: 'fresh', worker: this.name, generation: this.state.gen, codeId: real.codeId });
     const q = this.state.phase;
     if (q.kind === 'exited' && q.unfiled) this.settleExit(q, q.exit, q.exit.code === 0 ? 'passed' : 'failed', real, q.unfiled.deps, q.unfiled.depsHeld);
   }

@@ -6,6 +6,7 @@ import type { Bus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
 import { openBytecodePrefix, pycacheRoot, pythonEnv, type BytecodePrefix } from '../caches/pycache-prefix.js';
 import { prunePycache } from '../caches/pycache-prune.js';
+import { PrefixSeeder } from '../caches/pycache-seed.js';
 import type { Snapshot } from '../watch/snapshot.js';
 
 interface PrefixOwner {
@@ -26,6 +27,13 @@ const prefixes = new Map<string, Promise<BytecodePrefix>>();
 const pruned = new Set<string>();
 /** Releases the previous start's snapshot, so only the last one is compared with the next. */
 const leases = new Map<string, () => void>();
+/**
+ * The first start of a worker in this process has its prefix seeded while it boots (see
+ * PrefixSeeder): on a project's first run that is the whole standard library and its packages.
+ * Seeding stops at the next start, or once the child has had time to import what it imports.
+ */
+const seeders = new Map<string, PrefixSeeder>();
+const SEED_MS = 10_000;
 /** Per-start directories of workers whose persistent prefix could not be used. */
 const fallbacks = new Map<string, string>();
 
@@ -39,6 +47,7 @@ export async function pythonPrefixFor(w: PrefixOwner, snapshot: Snapshot, bus: B
   // The project's own files: the watched roots and the directory the command runs in.
   const areas = [...w.clear.roots, w.cwd];
   let opened = prefixes.get(id);
+  const first = !opened;
   if (!opened) {
     opened = openBytecodePrefix(w.stateDir, `w-${w.name}`, areas);
     prefixes.set(id, opened);
@@ -49,6 +58,9 @@ export async function pythonPrefixFor(w: PrefixOwner, snapshot: Snapshot, bus: B
     // A worker starts a child only once the previous tree is gone: it writes no more bytecode.
     leases.get(id)?.();
     leases.set(id, (await prefix.prepare(snapshot)).release);
+    void seeders.get(id)?.stop();
+    seeders.delete(id);
+    if (first) seedWhileBooting(id, new PrefixSeeder(prefix.dir, areas));
     pruneLater(w.stateDir);
     return pythonEnv(prefix.dir);
   } catch (err) {
@@ -61,6 +73,16 @@ export async function pythonPrefixFor(w: PrefixOwner, snapshot: Snapshot, bus: B
     fallbacks.set(id, fresh);
     return pythonEnv(fresh);
   }
+}
+
+function seedWhileBooting(id: string, seeder: PrefixSeeder): void {
+  seeders.set(id, seeder);
+  seeder.start();
+  setTimeout(() => {
+    if (seeders.get(id) !== seeder) return;
+    seeders.delete(id);
+    void seeder.stop();
+  }, SEED_MS).unref();
 }
 
 /** Once per project and process: the prefixes are bounded across runs, not on every start. */

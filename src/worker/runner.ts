@@ -226,7 +226,8 @@ export class Runner {
   }
 
   private clear(gen: number): void {
-    // A start on the saved tree does not wait for the cache search when the last one found nothing:
+    // A start on the saved tree does not wait for the cache search when the last one found nothing
+    // (nor one made before any file was read):
     // it runs right after the spawn, and whatever it finds restarts the generation, caches cleared.
     // The snapshot the child starts on is taken before the clear, once the tree has looked at every
     // change settled so far: the Python bytecode directory is readied for exactly that content (an
@@ -234,7 +235,9 @@ export class Runner {
     const settled = this.hooks.settled?.();
     void (settled ? settled.catch(() => undefined) : Promise.resolve()).then(() => {
       const snapshot = this.hooks.latest();
-      const searchAfter = snapshot.provisional === true && this.cacheSearch.lastFoundNothing;
+      // A start made before any file was read has no saved search either (a fresh checkout): one
+      // there seldom finds a cache, and a search before the spawn would cost most of what it gains.
+      const searchAfter = snapshot.provisional === true && (snapshot.unknown === true || this.cacheSearch.lastFoundNothing);
       return Promise.resolve()
         .then(() => clearForStart(this.spec, snapshot, this.bus, this.cacheSearch, !searchAfter))
         .then(

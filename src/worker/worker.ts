@@ -69,6 +69,10 @@ export class Worker {
             cwd: spec.cwd,
             timeoutMs: spec.learnedReadyTimeoutMs,
             onWarning: (message) => bus.emit({ type: 'warning', worker: spec.name, message }),
+            isReady: (gen) => {
+              const p = this.runner.state.phase;
+              return p.kind === 'running' && p.gen === gen && p.ready;
+            },
           })
         : undefined;
     this.learned = learned;
@@ -146,7 +150,8 @@ export class Worker {
       generation: m.gen,
       pid: running?.pid ?? null,
       startedAt: running ? new Date(running.startedAt).toISOString() : null,
-      codeId: running?.snapshot.codeId ?? null,
+      // A start made before any file was read has no code id until its first look confirms one.
+      codeId: running && running.snapshot.codeId !== '' ? running.snapshot.codeId : null,
       staleFiles,
       staleSince: running && staleFiles.length > 0 ? running.staleSince : null,
       checking: running?.snapshot.provisional === true,

@@ -1,7 +1,7 @@
 // A real supervisor with its control server, built from the compiled dist/ (run `npm run build`),
 // started the way run/up are meant to start it. Usage: node harness.mjs <spec.json>
 // Prints every event as a JSON line on stdout, then {"type":"harness-ready",...} once serving.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dist = new URL('../../dist/', import.meta.url);
@@ -36,7 +36,14 @@ const entries = spec.workers.map((w) => ({
     output: 'pipe',
     ready: w.ready?.log ? { log: new RegExp(w.ready.log) } : undefined,
   },
-  watch: { roots: (w.watch ?? ['.']).map((p) => join(root, p)), ignore: w.ignore ?? [], settleMs: spec.settleMs ?? 100, backend: spec.backend },
+  watch: {
+    roots: (w.watch ?? ['.']).map((p) => join(root, p)),
+    ignore: w.ignore ?? [],
+    settleMs: spec.settleMs ?? 100,
+    backend: spec.backend,
+    // The first look waits until this file exists, so a test can act while it is under way.
+    beforeFirstLook: spec.lookGate ? () => untilExists(spec.lookGate) : undefined,
+  },
 }));
 
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -50,7 +57,10 @@ try {
   server = await startControlServer(sup, { root, name });
   const { stopped } = await recoverLeftovers(root, name, { graceMs: 1000 });
   recorder = recordChildren(sup, root, name, { refreshMs: spec.childrenRefreshMs ?? 200 });
-  await sup.startAll();
+  const starting = sup.startAll();
+  // A held first look holds the start up: ready as soon as the control server can answer.
+  if (spec.lookGate) starting.catch((err) => process.stderr.write(`harness-error: ${err.message}\n`));
+  else await starting;
   // Before the ready line: a test may signal the moment it reads it, and a loaded machine can run
   // the test before this process gets to its next statement.
   onStopSignals();
@@ -60,6 +70,10 @@ try {
   await sup.shutdown();
   await server?.close();
   process.exit(err.exitCode ?? 70);
+}
+
+async function untilExists(file) {
+  while (!existsSync(file)) await new Promise((r) => setTimeout(r, 20));
 }
 
 function onStopSignals() {

@@ -62,7 +62,7 @@ describe('control protocol framing', () => {
   });
 
   it('wraps an event exactly as the JSON view prints it', () => {
-    const line = encodeEvent({ type: 'fresh', worker: 'w', generation: 2 });
+    const line = encodeEvent({ type: 'fresh', worker: 'w', generation: 2, codeId: 'a1b2c3d4e5' });
     expect(line.endsWith('\n')).toBe(true);
     const o = JSON.parse(line) as { v: number; event: Record<string, unknown> };
     expect(o.v).toBe(1);

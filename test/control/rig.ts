@@ -31,6 +31,8 @@ export interface HarnessSpec {
   name?: string;
   settleMs?: number;
   childrenRefreshMs?: number;
+  /** The first look of every tree waits until this file exists. */
+  lookGate?: string;
   workers: WorkerSpec[];
 }
 

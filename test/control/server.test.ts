@@ -140,8 +140,9 @@ describe('control server in process', () => {
     await waitFor(() => (api.bus.emit({ type: 'warning', message: 'hello' }), seen.length > 0), 'subscribed');
     const line = 'y'.repeat(1000);
     const total = 30_000;
+    // Warnings, not output: output for a client that is behind is dropped instead (next test).
     for (let i = 0; i < total; i++) {
-      api.bus.emit({ type: 'output', worker: 'w', generation: 1, stream: 'stdout', line });
+      api.bus.emit({ type: 'warning', worker: 'w', message: line });
       if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0));
     }
     await waitFor(() => seen.length > total, 'reading subscriber got everything');
@@ -152,6 +153,44 @@ describe('control server in process', () => {
     await waitFor(() => closed, 'deaf subscriber cut off');
     expect(got).toBeLessThan(total * 1000);
     expect((await listening.snapshot()).version).toBe('t');
+    listening.close();
+  });
+
+  it('drops output for a subscriber that is behind, keeps it subscribed, and counts what it missed once it reads', async () => {
+    const api = fakeApi();
+    const { server, root } = await serve(api);
+    const slow = connect(server.socketPath);
+    slow.on('error', () => undefined);
+    slow.pause();
+    let closed = false;
+    slow.on('close', () => (closed = true));
+    slow.write('{"v":1,"id":1,"method":"subscribe"}\n');
+    const listening = await connectControl({ root });
+    const seen: Array<{ type: string }> = [];
+    void (async () => {
+      for await (const e of listening.events()) seen.push(e as { type: string });
+    })();
+    await waitFor(() => (api.bus.emit({ type: 'warning', message: 'hello' }), seen.length > 0), 'subscribed');
+    const line = 'y'.repeat(1000);
+    const total = 30_000;
+    for (let i = 0; i < total; i++) {
+      api.bus.emit({ type: 'output', worker: 'w', generation: 1, stream: 'stdout', line });
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    api.bus.emit({ type: 'warning', message: 'after the flood' });
+    await waitFor(() => seen.some((e) => e.type === 'warning' && JSON.stringify(e).includes('after the flood')), 'the reading subscriber to get everything');
+    expect(seen.filter((e) => e.type === 'output')).toHaveLength(total);
+
+    let text = '';
+    slow.setEncoding('utf8').on('data', (d: string) => (text = (text + d).slice(-20_000)));
+    slow.resume();
+    const m = await waitFor(() => /"type":"note","worker":"w","message":"([\d,]+) lines of output not sent: this client fell behind/.exec(text), 'the note counting dropped output');
+    const dropped = Number(m[1]!.replace(/,/g, ''));
+    expect(dropped).toBeGreaterThan(total / 2);
+    expect(dropped).toBeLessThan(total);
+    expect(text).toContain('after the flood');
+    expect(closed).toBe(false);
+    slow.destroy();
     listening.close();
   });
 

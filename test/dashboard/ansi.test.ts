@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE, fit, sanitizeLine, stripSgr, truncate, visibleWidth } from '../../src/views/dashboard/ansi.js';
+import { MAX_LINE, PANE_CUT_MARK, fit, sanitizeLine, stripSgr, truncate, visibleWidth } from '../../src/views/dashboard/ansi.js';
 
 describe('sanitizeLine', () => {
   it('keeps colours and drops everything that would move the cursor or retitle the terminal', () => {
@@ -17,8 +17,14 @@ describe('sanitizeLine', () => {
     expect(sanitizeLine('\x1b[1mab\x1b[0m\tc')).toBe(`\x1b[1mab\x1b[0m${' '.repeat(6)}c`);
   });
 
-  it('bounds a huge line', () => {
-    expect(sanitizeLine('y'.repeat(1_000_000)).length).toBe(MAX_LINE);
+  it('bounds a huge line and says it was cut', () => {
+    expect(sanitizeLine('y'.repeat(1_000_000))).toBe(`${'y'.repeat(MAX_LINE)}${PANE_CUT_MARK}`);
+    expect(sanitizeLine('y'.repeat(MAX_LINE))).toBe('y'.repeat(MAX_LINE));
+  });
+
+  it('drops C1 controls, which a UTF-8 terminal would take as CSI or as the start of a string', () => {
+    expect(sanitizeLine('a\u009b2Jb\u009ec\u0090d\u0085e')).toBe('a2Jbcde');
+    expect(sanitizeLine('caf\u00e9 \u00a0ok')).toBe('caf\u00e9 \u00a0ok');
   });
 
   it('returns a plain line as it is', () => {

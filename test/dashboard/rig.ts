@@ -17,7 +17,7 @@ const HARNESS = fileURLToPath(new URL('./harness.mjs', import.meta.url));
 function sources(): string[] {
   const dir = join(repo, 'src/views/dashboard');
   const own = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => `views/dashboard/${f}`);
-  return [...own, 'views/format.ts', 'views/glyphs.ts', 'core/errors.ts', 'core/ring.ts'];
+  return [...own, 'views/format.ts', 'views/glyphs.ts', 'core/errors.ts', 'core/ring.ts', 'process/lines.ts'];
 }
 
 /**

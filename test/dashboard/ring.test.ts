@@ -58,3 +58,35 @@ describe('Ring.last', () => {
     expect(r.last(0)).toEqual([]);
   });
 });
+
+describe('Ring with a weight limit', () => {
+  it('drops the oldest entries past the weight, keeps positions, and always keeps the newest', () => {
+    const r = new Ring<string>(100, 10);
+    for (const s of ['aaa', 'bbb', 'ccc']) r.push(s, s.length);
+    expect([r.start, r.end, r.weight]).toEqual([0, 3, 9]);
+    r.push('dddd', 4);
+    expect([r.start, r.end, r.weight]).toEqual([1, 4, 10]);
+    expect(r.at(0)).toBeUndefined();
+    expect(r.slice(0, 10)).toEqual(['bbb', 'ccc', 'dddd']);
+    r.push('x'.repeat(50), 50);
+    expect(r.slice(0, 10)).toEqual(['x'.repeat(50)]);
+    expect([r.start, r.end, r.weight]).toEqual([4, 5, 50]);
+    r.push('e', 1);
+    expect([r.start, r.weight]).toEqual([5, 1]);
+  });
+
+  it('counts weight right when entries fall off by count, and after clear', () => {
+    const r = new Ring<number>(3, 1000);
+    for (let i = 0; i < 10; i++) r.push(i, 10);
+    expect([r.length, r.weight]).toEqual([3, 30]);
+    r.clear();
+    expect([r.length, r.weight]).toEqual([0, 0]);
+    r.push(1, 5);
+    expect([r.start, r.length, r.weight, r.at(10)]).toEqual([10, 1, 5, 1]);
+  });
+
+  it('rejects a limit that is not positive', () => {
+    expect(() => new Ring(3, 0)).toThrow(RangeError);
+    expect(() => new Ring(3, Number.NaN)).toThrow(RangeError);
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatFindings, runChecks, type Finding } from '../../src/doctor/index.js';
@@ -47,6 +47,33 @@ describe('runChecks', () => {
     const dir = tempDir();
     writeTree(dir, { 'src/index.ts': 'export {};\n', 'app.py': 'print(1)\n' });
     expect(await runChecks([dir], { readWatchLimit: noWatchLimit, readMounts: localMounts })).toEqual([]);
+  });
+
+  it('reports links planted in .devsup without following or changing them', async () => {
+    const dir = tempDir();
+    const outside = join(tempDir(), 'precious');
+    writeFileSync(outside, 'keep\n');
+    writeTree(dir, { 'app.py': 'print(1)\n', '.devsup/logs/api/run-1.log': 'x\n' });
+    symlinkSync(outside, join(dir, '.devsup/history.jsonl'));
+    symlinkSync(tempDir(), join(dir, '.devsup/logs/web'));
+    // Deeper than devsup names its own files: not looked at.
+    mkdirSync(join(dir, '.devsup/pycache/api/usr/lib'), { recursive: true });
+    symlinkSync(outside, join(dir, '.devsup/pycache/api/usr/lib/x.pyc'));
+    const findings = await runChecks([dir], { readWatchLimit: noWatchLimit, readMounts: localMounts });
+    expect(findings.map((f) => [f.check, f.severity, f.file]).sort()).toEqual([
+      ['state-link', 'hazard', join(dir, '.devsup/history.jsonl')],
+      ['state-link', 'hazard', join(dir, '.devsup/logs/web')],
+    ]);
+    expect(findings[0]!.evidence).toMatch(/symlink to \//);
+    expect(readFileSync(outside, 'utf8')).toBe('keep\n');
+
+    // .devsup itself a link: one finding for it, and nothing written where it points.
+    const other = tempDir();
+    const target = tempDir();
+    symlinkSync(target, join(other, '.devsup'));
+    const top = await runChecks([other], { readWatchLimit: noWatchLimit, readMounts: localMounts });
+    expect(top.filter((f) => f.check === 'state-link').map((f) => f.file)).toEqual([join(other, '.devsup')]);
+    expect(readdirSync(target)).toEqual([]);
   });
 
   it('uses the given skipDir instead of the defaults', async () => {

@@ -13,8 +13,8 @@ let packed: { path: string }[];
 
 beforeAll(() => {
   const out = tempDir('devsup-pack-');
-  // The package is packed from the build `npm test` makes first; packing must not build again.
-  const [info] = JSON.parse(npm(['pack', '--json', '--pack-destination', out], repo)) as [{ filename: string; files: { path: string }[] }];
+  // The package is packed from the build `npm test` makes first; here packing must not build again.
+  const [info] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', out], repo)) as [{ filename: string; files: { path: string }[] }];
   tarball = join(out, info.filename);
   packed = info.files;
 }, 120_000);
@@ -31,6 +31,8 @@ describe('the published package', () => {
     expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { license: string; scripts: Record<string, string>; dependencies: Record<string, string> };
     expect(pkg.scripts.prepare).toBeUndefined();
+    // A tarball made by hand is built from the sources it ships with, never from an older dist/.
+    expect(pkg.scripts.prepack).toBe('npm run build');
     expect(pkg.license).toBe('MIT');
     expect(readFileSync(join(repo, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the devsup authors\n/);
   });

@@ -39,15 +39,23 @@ function devsup(root: string): DevsupProcess {
 }
 
 /** One run that looks at the whole tree and saves its index on the way out; its code id. */
-async function firstRun(root: string): Promise<string> {
+async function firstRun(root: string, big = true): Promise<string> {
   const p = devsup(root);
+  // Without an index a big tree starts before any file is read, its code id known once they are.
   const started = await p.waitForEvent((e) => e.type === 'worker-started', 'the first start');
-  expect(started.provisional).toBeUndefined();
+  if (!big) {
+    expect(started.provisional).toBeUndefined();
+    await p.waitForEvent((e) => e.type === 'ready', 'ready');
+    expect(await p.stop('SIGINT')).toBe(130);
+    return started.codeId as string;
+  }
+  expect(started).toMatchObject({ provisional: true, codeId: '' });
+  const fresh = await p.waitForEvent((e) => e.type === 'fresh', 'the first look confirms the start');
   // A one-shot command is never ready (it does not live to listen); its finished run says it ran.
   await p.waitForEvent((e) => e.type === 'ready' || e.type === 'task-finished', 'ready, or the run finished');
   expect(await p.stop('SIGINT')).toBe(130);
   expect(existsSync(join(root, '.devsup', 'index'))).toBe(true);
-  return started.codeId as string;
+  return fresh.codeId as string;
 }
 
 const types = (evs: Ev[]) => evs.map((e) => e.type);
@@ -159,11 +167,35 @@ describe('an early start on the tree the previous run saved', () => {
     }
   });
 
+  it('without an index, starts before any file is read with an empty code id, then knows it', async () => {
+    const root = await bigTree(SERVICE);
+    const p = devsup(root);
+    expect(await p.waitForLine(/^UP gen=1/)).toMatch(/code= pid=/);
+    const fresh = await p.waitForEvent((e) => e.type === 'fresh', 'the first look confirms the start');
+    const status = JSON.parse((await runDevsup(['status', '--json'], root)).stdout);
+    expect(status.workers[0]).toMatchObject({ verdict: 'fresh', generation: 1, codeId: fresh.codeId });
+    const evs = p.events();
+    expect(types(evs).indexOf('worker-started')).toBeLessThan(types(evs).indexOf('watching'));
+    expect(evs.filter((e) => e.type === 'worker-started')).toHaveLength(1);
+  });
+
+  it('without an index, an edit right after the spawn restarts the generation on the new code', async () => {
+    const root = await bigTree(SERVICE);
+    const p = devsup(root);
+    await p.waitForEvent((e) => e.type === 'worker-started', 'the first start');
+    writeFileSync(join(root, 'src/d9/f9.js'), 'export const n = -9;\n');
+    const second = await p.waitForEvent((e) => e.type === 'worker-started' && e.generation === 2, 'the restart on the edit');
+    expect(second.codeId).toMatch(/^[0-9a-f]{10}$/);
+    expect(p.events().find((e) => e.type === 'stale' && e.generation === 1)).toMatchObject({ files: ['src/d9/f9.js'] });
+    expect(p.events().some((e) => e.type === 'fresh')).toBe(false);
+    expect(await p.waitForLine(/^UP gen=2/)).toContain(`code=${second.codeId as string}`);
+  });
+
   it('is not taken on a small tree, where looking first costs milliseconds', async () => {
     const root = tempDir();
     writeTree(root, { 'app.mjs': SERVICE, 'lib.js': 'export {};\n' });
     await sleep(AGE_MS);
-    await firstRun(root);
+    await firstRun(root, false);
     const p = devsup(root);
     await p.waitForLine(/^UP gen=1/);
     const evs = p.events();

@@ -68,6 +68,21 @@ describe('devsup run: a child writing into its own tree', () => {
     expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
   }, 120_000);
 
+  it('takes a file rewritten right after every start, with nobody asking, for edits: none is left unwatched', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'version.js'), 'module.exports = 0;\n');
+    writeFileSync(join(root, 'app.js'), "console.log('READY version=' + require('./version.js') + ' pid=' + process.pid); setInterval(() => {}, 1000);\n");
+    const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: root });
+    running.push(p);
+    await p.waitForLine(/READY version=0 /);
+    // What a benchmark or an agent polling the output does: the next edit as soon as the new code answers.
+    for (let v = 1; v <= 7; v++) {
+      writeFileSync(join(root, 'version.js'), `module.exports = ${v};\n`);
+      await p.waitForLine(new RegExp(`READY version=${v} `), `version ${v} running`);
+    }
+    expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
+  }, 120_000);
+
   it('never starts looping when the log is ignored', async () => {
     const root = tempDir();
     const p = start(root, 'app.log', ['--json', '--ignore', 'app.log']);

@@ -93,6 +93,39 @@ describe('devsup flake: caches', () => {
   }, 90_000);
 });
 
+describe('devsup flake: a project’s first session', () => {
+  it.skipIf(!pythonAvailable())('gets the bytecode of code outside the project from the interpreter’s __pycache__, never the project’s own', async () => {
+    const dir = project();
+    writeTree(dir, { 'mod.py': 'X = "aaa"\n' });
+    const mod = join(dir, 'mod.py');
+    const hourAgo = Date.now() / 1000 - 3600;
+    utimesSync(mod, hourAgo, hourAgo);
+    const env = { PYTHONDONTWRITEBYTECODE: undefined, PYTHONPYCACHEPREFIX: undefined };
+    // Plain Python leaves a __pycache__ in the project; a same-size edit with its mtime put back
+    // makes it lie (plain python3 would print aaa).
+    execFileSync('python3', ['-c', 'import mod'], { cwd: dir, env: { ...process.env, ...env } });
+    const sec = Math.floor(statSync(mod).mtimeMs / 1000);
+    writeFileSync(mod, 'X = "bbb"\n');
+    utimesSync(mod, sec, sec);
+    expect(execFileSync('python3', ['-c', 'import mod; print(mod.X)'], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' }).trim(), 'the trap is live').toBe('aaa');
+
+    // The run lasts long enough for its imports to be seen, and fails so its output is kept.
+    const script = 'import json, time, mod; time.sleep(1); print("X=" + mod.X); raise SystemExit(4)';
+    const p = new DevsupProcess(['flake', '-n', '2', '-j', '1', '--', 'python3', '-c', script], { cwd: dir, env });
+    p.proc.stdin!.end();
+    expect((await p.exit).code, p.text()).toBe(1);
+    expect(savedLogs(p.text('stdout'), dir).map((l) => /^X=(.+)$/m.exec(readFileSync(l.path, 'utf8'))?.[1])).toEqual(['bbb', 'bbb']);
+
+    const prefix = join(dir, '.devsup', 'pycache', 'flake');
+    const jsonDir = dirname(jsonInit());
+    const own = readdirSync(join(jsonDir, '__pycache__')).filter((n) => n.startsWith('tool.') && /^tool\.[a-z]+-\d+\.pyc$/.test(n));
+    // json.tool is never imported: only seeding puts it there, copied from the interpreter's own.
+    if (own.length > 0) expect(readFileSync(join(prefix, jsonDir, own[0]!))).toEqual(readFileSync(join(jsonDir, '__pycache__', own[0]!)));
+    const stale = readdirSync(join(dir, '__pycache__')).find((n) => n.startsWith('mod.'))!;
+    expect(readFileSync(join(prefix, dir, stale))).not.toEqual(readFileSync(join(dir, '__pycache__', stale)));
+  }, 90_000);
+});
+
 describe('devsup flake: a hostile bytecode directory', () => {
   it.skipIf(!pythonAvailable())('refuses a symlink in place of .devsup/pycache and runs nothing', async () => {
     const dir = project();

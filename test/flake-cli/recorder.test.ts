@@ -109,6 +109,23 @@ describe('recordTaskRuns', () => {
     rec();
   });
 
+  it('waits while output of a finished run still streams in, so the log ends with its last line', async () => {
+    const { bus, dir, rec } = setup({ lateOutputMs: 60 });
+    bus.emit(started('tests', 1, 'abc'));
+    bus.emit(finished('tests', 1, 'passed'));
+    // Still draining well past the 60 ms: a line at every turn of the event loop for 300 ms.
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < 300) {
+      bus.emit(out('tests', 1, `late ${n++}`));
+      await new Promise((r) => setImmediate(r));
+    }
+    await rec.idle();
+    const [run] = await readRuns(dir);
+    expect(readFileSync(run!.log!, 'utf8').trim().split('\n').at(-1)).toBe(`late ${n - 1}`);
+    rec();
+  });
+
   it('keeps only the last lines of a flood, and the last N logs per worker', async () => {
     const { bus, dir, rec } = setup({ maxLines: 5, keep: 2 });
     for (let g = 1; g <= 4; g++) {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,22 @@ describe('appendRun and readRuns', () => {
     expect((await readRuns(stateDir, { worker: 'api', limit: 2 })).map((r) => r.generation)).toEqual([4, 3]);
     expect(await readRuns(stateDir, { limit: 0 })).toEqual([]);
     expect(await readRuns(stateDir, { worker: 'nobody' })).toEqual([]);
+  });
+
+  it('refuses a history that is a link, for reading as for writing, rather than reading "no runs"', async () => {
+    const elsewhere = tempDir();
+    const real = `${tempDir()}/.devsup`;
+    await appendRun(real, rec('api', 1));
+    const stateDir = `${elsewhere}/.devsup`;
+    mkdirSync(stateDir);
+    symlinkSync(historyPath(real), historyPath(stateDir));
+    const err = await readRuns(stateDir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DevsupError);
+    expect((err as DevsupError).exitCode).toBe(73);
+    expect((err as Error).message).toContain('is a symlink');
+    await expect(appendRun(stateDir, rec('api', 2))).rejects.toThrow(/is a symlink/);
+    // The file the link points to is untouched.
+    expect((await readRuns(real)).map((r) => r.generation)).toEqual([1]);
   });
 
   it('cuts the history back to its newest whole records once it passes its size limit', async () => {

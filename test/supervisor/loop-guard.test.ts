@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoopDetector, ignoreFor } from '../../src/supervisor/loop-guard.js';
+import { LoopDetector, ignoreFor, startupWrites } from '../../src/supervisor/loop-guard.js';
 
 /** Feeds starts and changes: `[gen, msAfterStart, paths | null]`, null meaning no change that generation. */
 function feed(d: LoopDetector, gens: Array<[number, string[] | null]>): string[] | undefined {
@@ -68,6 +68,21 @@ describe('LoopDetector', () => {
     expect(d.changed(['a.log'], 1010)).toEqual(['a.log']);
     d.started(3, 2000);
     expect(d.changed(['a.log'], 2010)).toBeUndefined();
+  });
+});
+
+describe('startupWrites', () => {
+  it('counts files made, deleted or appended to, never a rewrite', () => {
+    expect(startupWrites({ added: ['run.pid'], modified: ['app.log', 'mod.py'], removed: ['old.sock'], appended: ['app.log'] }).sort()).toEqual(['app.log', 'old.sock', 'run.pid']);
+    expect(startupWrites({ added: [], modified: ['mod.py'], removed: [] })).toEqual([]);
+  });
+
+  it('lets rewrites right after every start never reach a loop', () => {
+    const d = new LoopDetector(1000, 5);
+    for (let gen = 1; gen <= 10; gen++) {
+      d.started(gen, gen * 1000);
+      expect(d.changed(startupWrites({ added: [], modified: ['mod.py'], removed: [] }), gen * 1000 + 300)).toBeUndefined();
+    }
   });
 });
 

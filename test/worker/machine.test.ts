@@ -368,7 +368,7 @@ describe('worker machine: early start', () => {
     expect(d.take()).toContainEqual({ type: 'verify', snapshot: P });
     d.feed({ type: 'confirmed', provisional: P, real: A });
     expect(d.phase).toMatchObject({ kind: 'running', gen: 1, snapshot: A });
-    expect(d.events(d.take())).toEqual([{ type: 'fresh', worker: 'w', generation: 1 }]);
+    expect(d.events(d.take())).toEqual([{ type: 'fresh', worker: 'w', generation: 1, codeId: 'aaaa' }]);
   });
 
   it('a refuted one leaves the generation alone (the change that follows makes it stale)', () => {

@@ -1,10 +1,13 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Bus } from '../../src/core/bus.js';
 import type { DevsupEvent } from '../../src/core/events.js';
 import type { Snapshot } from '../../src/watch/snapshot.js';
 import { pythonPrefixFor } from '../../src/worker/python-prefix.js';
+import { baseEnv } from '../caches/python-rig.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
 
 const snap = (files: Record<string, string>, seq: number): Snapshot => ({ seq, files: new Map(Object.entries(files)), codeId: String(seq) });
@@ -53,5 +56,26 @@ describe('pythonPrefixFor', () => {
     expect(readdirSync(env2.PYTHONPYCACHEPREFIX!)).toEqual([]);
     expect(events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message)[0]).toMatch(/bytecode directory: .*(not a directory|is a symlink)/);
     expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('seeds the first start in this process from the interpreter’s __pycache__, not the later ones', async () => {
+    const bus = new Bus();
+    const w = worker('seeded');
+    const py = async (code: string, env: Record<string, string>) =>
+      promisify(execFile)('python3', ['-S', '-c', code], { cwd: w.cwd, env: { ...baseEnv(), ...env }, timeout: 20_000 });
+    const std = dirname(execFileSync('python3', ['-c', 'import json; print(json.__file__)'], { encoding: 'utf8' }).trim());
+    const cached = (pkg: string, mod: string): string | undefined =>
+      readdirSync(join(dirname(std), pkg, '__pycache__')).find((n) => new RegExp(`^${mod}\\.[a-z]+-\\d+\\.pyc$`).test(n));
+    const tool = cached('json', 'tool');
+    const htmlParser = cached('html', 'parser');
+    if (!tool || !htmlParser) return; // an interpreter without precompiled bytecode: nothing to seed from
+    const env = await pythonPrefixFor(w, snap({}, 1), bus);
+    await py('import json, time; time.sleep(1)', env);
+    const dir = env.PYTHONPYCACHEPREFIX!;
+    // json.tool was never imported: it was copied from json/__pycache__.
+    expect(existsSync(join(dir, std, tool))).toBe(true);
+    await pythonPrefixFor(w, snap({}, 2), bus);
+    await py('import html, time; time.sleep(1)', env);
+    expect(existsSync(join(dir, dirname(std), 'html', htmlParser)), 'the second start is not seeded').toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { droppedSentence, OutputGate } from '../../core/behind.js';
 import { UsageError } from '../../core/errors.js';
 import type { LogLine } from '../../supervisor/api.js';
 import type { ControlOptions } from './commands.js';
@@ -33,9 +34,14 @@ export async function logsCommand(worker: string, opts: ControlOptions & { lines
     const lines = await client.logs(worker, opts.lines, opts.follow);
     out(lines.map(textOf).join(''));
     if (!opts.follow) return 0;
+    // A flood into a slow terminal is dropped and counted here too, rather than queued in memory.
+    const gate = new OutputGate(process.stdout, (w, n) => out(`── ${droppedSentence(w, n)} ──\n`));
     for await (const e of client.pushed()) {
       if (e.worker !== worker) continue;
-      if (e.type === 'output') out(`${String(e.line)}\n`);
+      if (e.type === 'output') {
+        if (gate.admit(worker)) out(`${String(e.line)}\n`);
+      }
+      else if (e.type === 'note') out(`── ${String(e.message)} ──\n`);
       else if (e.type === 'worker-started') out(`── generation ${String(e.generation)} started (pid ${String(e.pid)}, code ${String(e.codeId)}) ──\n`);
     }
     return 0;

@@ -15,17 +15,26 @@ const SGR = /\x1b\[[\d;]*m/g;
 const SGR_HERE = /\x1b\[[\d;]*m/y;
 // CSI (other than plain SGR), OSC (ended by BEL or ST), and two-byte escapes.
 const OTHER_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[P^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]?/g;
-const CONTROL = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/g;
+// C1 controls too: a UTF-8 terminal takes U+009B as CSI and U+0090/U+009D/U+009E/U+009F as the
+// start of a string that swallows what follows, and random bytes decode to them often enough.
+const CONTROL = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]/g;
 // Any control character, or an escape that does not start an SGR: lines with only colours pass as they are.
-const NEEDS_WORK = /[\x00-\x1a\x1c-\x1f\x7f]|\x1b(?!\[[\d;]*m)/;
+const NEEDS_WORK = /[\x00-\x1a\x1c-\x1f\x7f-\x9f]|\x1b(?!\[[\d;]*m)/;
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /** Longest stored line: a pane never shows more, and one huge line must not pin megabytes. */
 export const MAX_LINE = 4096;
+/** Ends a line cut at MAX_LINE, so wrapping it does not pass its head off as all of it. */
+export const PANE_CUT_MARK = ` [devsup: cut at ${MAX_LINE} characters]`;
 
 /** Makes one line of child output safe to put in a box, keeping its colours. */
 export function sanitizeLine(line: string): string {
-  let s = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;
+  if (line.length <= MAX_LINE) return clean(line);
+  return `${clean(line.slice(0, MAX_LINE))}${PANE_CUT_MARK}`;
+}
+
+function clean(line: string): string {
+  let s = line;
   if (!NEEDS_WORK.test(s)) return s;
   if (s.endsWith('\n')) s = s.slice(0, -1);
   if (s.endsWith('\r')) s = s.slice(0, -1);

@@ -107,6 +107,12 @@ export async function startDashboard(api: SupervisorApi, opts: DashboardOptions 
       } catch (err) {
         fault(err);
       }
+      // A key is answered in the next turn, not at the next frame: under a flood of output a frame
+      // is always pending, and waiting for it added up to FRAME_MS to every key.
+      if (frame && !destroyed) {
+        clearTimeout(frame);
+        frame = setTimeout(render, 0);
+      }
     });
     layout.log.on('wheelup', () => ctl.scroll('wheelUp'));
     layout.log.on('wheeldown', () => ctl.scroll('wheelDown'));

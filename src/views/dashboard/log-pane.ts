@@ -4,6 +4,7 @@ import { sanitizeLine, truncate, wrapLine } from './ansi.js';
 import { describePortTaken, loopSentence, plural } from '../format.js';
 import { exitText, formatDuration, generationBanner, restartBanner } from './format.js';
 import { Ring } from '../../core/ring.js';
+import { SCROLLBACK_CHARS } from '../../process/lines.js';
 import { highlightLine, lineMatches, type PaneSearch } from './search.js';
 
 const GREY = '\x1b[90m';
@@ -20,15 +21,16 @@ export class WorkerLog {
   generation = 0;
 
   constructor(capacity: number) {
-    this.ring = new Ring<string>(capacity);
+    this.ring = new Ring<string>(capacity, SCROLLBACK_CHARS);
   }
 
+  /** Weighed by the line as it came: a line cut for the pane may still hold on to all of it. */
   push(text: string): void {
-    this.ring.push(sanitizeLine(text));
+    this.ring.push(sanitizeLine(text), text.length);
   }
 
   note(text: string): void {
-    this.ring.push(`${GREY}${text}${RESET}`);
+    this.ring.push(`${GREY}${text}${RESET}`, text.length);
   }
 
   /** Lines of a backlog; the store keeps no restart reasons, so its banners say less. */

@@ -1,0 +1,53 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { BATCH_CHARS } from '../../src/core/behind.js';
+import { jsonView } from '../../src/views/json.js';
+import { plainView } from '../../src/views/plain.js';
+import { waitFor } from '../helpers/wait.js';
+
+const output = (line: string) => ({ type: 'output' as const, worker: 'api', generation: 1, stream: 'stdout' as const, line });
+
+describe('plain view output', () => {
+  it('keeps child lines and its own lines in the order they came, though child lines are joined', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = plainView(out, { showWorker: true, showOutput: true, ascii: true });
+    view(output('one'));
+    view(output('two'));
+    view({ type: 'exited', worker: 'api', generation: 1, code: 3, signal: null, durationMs: 5 });
+    view(output('three'));
+    await waitFor(() => text.includes('three'), 'the last line');
+    expect(text.split('\n').filter((l) => l !== '')).toEqual(['api | one', 'api | two', '[devsup] api exited with code 3 after 5ms', 'api | three']);
+  });
+
+  it('writes a batch as soon as it is full, without waiting for the turn to end', () => {
+    const writes: string[] = [];
+    const out = new PassThrough();
+    const write = out.write.bind(out);
+    out.write = ((chunk: string) => (writes.push(chunk), write(chunk))) as typeof out.write;
+    out.resume();
+    const view = plainView(out, { showWorker: true, showOutput: true, ascii: true });
+    const line = 'x'.repeat(1000);
+    for (let i = 0; i < 200; i++) view(output(line));
+    // Synchronously, with no turn of the event loop: only full batches.
+    expect(writes.length).toBeGreaterThanOrEqual(2);
+    for (const w of writes) expect(w.length).toBeGreaterThanOrEqual(BATCH_CHARS);
+    for (const w of writes) expect(w.length).toBeLessThan(BATCH_CHARS + 1100);
+  });
+});
+
+describe('json view output', () => {
+  it('keeps events in order though output events are joined', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = jsonView(out);
+    view(output('one'));
+    view({ type: 'note', worker: 'api', message: 'between' });
+    view(output('two'));
+    await waitFor(() => text.includes('"two"'), 'the last event');
+    const events = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; line?: string; message?: string });
+    expect(events.map((e) => e.line ?? e.message)).toEqual(['one', 'between', 'two']);
+  });
+});
