@@ -25,16 +25,6 @@ async function withRun(tool, dir, ctx, overrides, body) {
   }
 }
 
-/**
- * devsup takes a file changed within a second of five starts in a row for a child writing into its
- * own tree (its loop guard); a person edits less often than that, so edits keep this distance.
- */
-const EDIT_AFTER_START_MS = 1200;
-
-function afterLastStart(run) {
-  return sleep(Math.max(0, (run.last?.t ?? 0) + EDIT_AFTER_START_MS - Date.now()));
-}
-
 function firstReady(run, timeoutMs) {
   return run.waitReady(() => true, { timeoutMs });
 }
@@ -138,7 +128,6 @@ export async function latency(ctx, tool) {
         else out.timeouts++;
         await run.quiet(300, 5000);
         out.restarts.push(run.readies.length - from);
-        await afterLastStart(run);
         if (out.timeouts >= 3 && out.ms.length === 0) break;
       }
       return out;
@@ -295,8 +284,7 @@ export async function orphans(ctx, tool) {
       try {
         for (let i = 1; i <= ctx.counts.orphans; i++) {
           await run.quiet(300, 5000);
-          await afterLastStart(run);
-          const prev = run.last;
+            const prev = run.last;
           const from = run.readies.length;
           const t0 = Date.now();
           writeFileSync(p.modFile, modSource(`o${i}`));
