@@ -19,7 +19,7 @@ const SPAWN_BEYOND_MS = 20;
 /** The app's boot under the tool, against the same boot spawned directly. */
 const BOOT_OVER_FLOOR_MS = 10;
 /** The next edit comes at least this long after the previous READY. */
-const EDIT_GAP_MS = 1200;
+const EDIT_GAP_MS = 300;
 
 const heavyName = (i) => `h${String(i).padStart(3, '0')}.cjs`;
 
@@ -126,8 +126,7 @@ async function oneRun(ctx, tool, settle, n) {
           out.floorBootMs.push(f.boot);
           out.floorLagMs.push(f.lag);
         }
-        // A person does not save again within a second of every restart; a tool that does, five
-        // times in a row, looks like a child writing into its own tree to devsup's loop guard.
+        // The next edit once the machine is quiet after the previous READY and the bare boot.
         await sleep(Math.max(100, r.t + EDIT_GAP_MS - Date.now()));
       }
       return out;
