@@ -8,8 +8,6 @@ export interface ChangeSet {
   added: string[];
   modified: string[];
   removed: string[];
-  /** Of `modified`, the files only written at their end (a log, say): the old content is still their start. */
-  appended?: string[];
 }
 
 /** What a process tree accepts connections on: TCP ports, and unix socket paths (`@name`: abstract). */

@@ -1,4 +1,4 @@
-import { relative, resolve, sep } from 'node:path';
+import { extname, relative, resolve, sep } from 'node:path';
 import type { Bus } from '../core/bus.js';
 import type { ChangeSet } from '../core/events.js';
 
@@ -15,13 +15,10 @@ export const LOOP_GENERATIONS = 5;
 /**
  * Pure detection: fed the starts and the settled changes of one worker, it answers with the files
  * that changed within `windowMs` of each of the last `generations` starts. One generation without
- * such a change, or a change of other files, starts the count again. Only what a program does to
- * files as it starts is counted: a file made or deleted, or one written only at its end (a log).
- * A file rewritten is what an edit looks like, and a script or an agent edits as fast as this
- * (edit, read the output, edit again), so a rewrite never counts, however quick; a child that
- * rewrites a file of its tree at every start is not caught and needs its `--ignore`. A change
- * made after someone asked whether the generation was fresh (`wait-fresh`) is the asker's edit,
- * never counted either (see `vouched`).
+ * such a change, or a change of other files, starts the count again. Only files a program writes
+ * as it runs are fed in (see `startupWrites`): a person or an agent editing code as fast as the
+ * new code answers is never taken for a loop. A change made after someone asked whether the
+ * generation was fresh (`wait-fresh`) is the asker's, never counted either (see `vouched`).
  */
 export class LoopDetector {
   private start: { gen: number; at: number; vouched: boolean } | undefined;
@@ -105,9 +102,31 @@ export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: str
   return { vouched: () => detector.vouched() };
 }
 
-/** The paths of a change that a starting program makes: files made, deleted, or only appended to. */
+/**
+ * What people edit: source code, configuration and documents. A program writes logs, databases,
+ * caches and pid files as it starts; it seldom writes its own code or settings, while a script or
+ * an agent edits these as fast as any loop (append a line, read the new output, append again).
+ * Leaving an edited source unwatched would run stale code unseen, where a loop missed only costs
+ * restarts that show, so such files are never counted.
+ */
+const EDITED = new Set(
+  (
+    'py pyi pyx pxd js mjs cjs jsx ts mts cts tsx vue svelte astro rb go rs java kt kts scala groovy clj ' +
+    'ex exs erl hrl hs ml mli fs cs vb php pl pm lua r jl dart swift m mm c h cc cpp cxx hpp hh zig nim ' +
+    'sh bash zsh fish ps1 sql graphql gql proto html htm css scss sass less styl ejs hbs pug njk jinja j2 ' +
+    'json json5 jsonc yaml yml toml ini cfg conf properties env xml md mdx rst txt tf'
+  ).split(' '),
+);
+
+/** The paths of a change that a starting program may have made: everything but what people edit. */
 export function startupWrites(c: ChangeSet): string[] {
-  return [...(c.appended ?? []), ...c.added, ...c.removed];
+  return [...c.modified, ...c.added, ...c.removed].filter((p) => !isEdited(p));
+}
+
+function isEdited(path: string): boolean {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (name.startsWith('.env') || name === 'Dockerfile' || name === 'Makefile') return true;
+  return EDITED.has(extname(name).slice(1).toLowerCase());
 }
 
 /** The path below the innermost root, as `--ignore` takes it (a bare name matches at any depth). */

@@ -139,37 +139,3 @@ function readAndHash(path: string, rel: string, recheck: boolean): FileState | u
     closeSync(fd);
   }
 }
-
-/** Files larger than this are not read again to tell an append from a rewrite. */
-const APPEND_CHECK_MAX = 8 * 1024 * 1024;
-
-/**
- * Whether the file at `path` now holds the content `old` described, with more after it: written
- * only at its end, as a log is. The old size comes from the state and the hash covers the path
- * and content, so the new file's first bytes are hashed the same way and compared.
- */
-export function appendedTo(path: string, rel: string, old: FileState): boolean {
-  const oldSize = Number(old.slice(HASH_LEN + 1).split(':')[0]);
-  if (!Number.isSafeInteger(oldSize) || oldSize > APPEND_CHECK_MAX) return false;
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    if (fstatSync(fd).size <= oldSize) return false;
-    const h = createHash('sha1').update(rel).update('\0');
-    for (let total = 0; total < oldSize; ) {
-      const n = readSync(fd, buffer, 0, Math.min(CHUNK, oldSize - total), null);
-      if (n === 0) return false;
-      h.update(buffer.subarray(0, n));
-      total += n;
-    }
-    return h.digest('base64').slice(0, HASH_LEN) === contentOf(old);
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
-}

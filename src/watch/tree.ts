@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { appendedTo } from './file-state.js';
 import { atLeastFiles, dirsChangedSince, entryNames, suspectPaths } from './first-look.js';
 import { Settler } from './settle.js';
 import { loadIndex, readSummary, saveIndex } from './index-file.js';
@@ -362,8 +361,6 @@ export class WatchedTree {
       if (!before) return;
       const changes = diffSnapshots(before, snap);
       if (isEmptyChange(changes)) return;
-      const appended = changes.modified.filter((p) => appendedTo(p, this.snapshotter.rel(p), before.files.get(p)!));
-      if (appended.length > 0) changes.appended = appended;
       this.saveLater(SAVE_AFTER_CHANGE_MS);
       this.opts.onChange(snap, changes);
     };

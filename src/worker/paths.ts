@@ -4,7 +4,5 @@ import type { ChangeSet } from '../core/events.js';
 /** Paths as the user sees them: relative to the worker's directory. */
 export function relativeChanges(c: ChangeSet, base: string): ChangeSet {
   const rel = (p: string): string => relative(base, p) || '.';
-  const out: ChangeSet = { added: c.added.map(rel), modified: c.modified.map(rel), removed: c.removed.map(rel) };
-  if (c.appended && c.appended.length > 0) out.appended = c.appended.map(rel);
-  return out;
+  return { added: c.added.map(rel), modified: c.modified.map(rel), removed: c.removed.map(rel) };
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
@@ -81,6 +81,27 @@ describe('devsup run: a child writing into its own tree', () => {
       await p.waitForLine(new RegExp(`READY version=${v} `), `version ${v} running`);
     }
     expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
+  }, 120_000);
+
+  it('takes a source appended to right after every start for edits, and a database rewritten at every start for a loop', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'version.js'), 'module.exports = 0;\n');
+    writeFileSync(join(root, 'app.js'), "console.log('READY version=' + require('./version.js') + ' pid=' + process.pid); setInterval(() => {}, 1000);\n");
+    const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: root });
+    running.push(p);
+    await p.waitForLine(/READY version=0 /);
+    for (let v = 1; v <= 7; v++) {
+      appendFileSync(join(root, 'version.js'), `module.exports = ${v};\n`);
+      await p.waitForLine(new RegExp(`READY version=${v} `), `version ${v} running`);
+    }
+    expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
+
+    const db = tempDir();
+    writeFileSync(join(db, 'app.js'), "require('fs').writeFileSync('data.db', 'opened by ' + process.pid); console.log('READY'); setInterval(() => {}, 1000);\n");
+    const q = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: db });
+    running.push(q);
+    const loop = await q.waitForEvent((e) => e.type === 'loop', 'a loop event', 20_000);
+    expect(loop).toMatchObject({ files: ['data.db'], ignore: ['data.db'] });
   }, 120_000);
 
   it('never starts looping when the log is ignored', async () => {

@@ -72,16 +72,20 @@ describe('LoopDetector', () => {
 });
 
 describe('startupWrites', () => {
-  it('counts files made, deleted or appended to, never a rewrite', () => {
-    expect(startupWrites({ added: ['run.pid'], modified: ['app.log', 'mod.py'], removed: ['old.sock'], appended: ['app.log'] }).sort()).toEqual(['app.log', 'old.sock', 'run.pid']);
-    expect(startupWrites({ added: [], modified: ['mod.py'], removed: [] })).toEqual([]);
+  it('keeps what a program writes as it runs, never code, settings or documents', () => {
+    const c = {
+      added: ['run.pid', 'logs/app.log', 'src/new.py'],
+      modified: ['data.db', 'mod.py', 'app.js', 'settings.toml', 'README.md', '.env.local', 'cache/blob'],
+      removed: ['old.sock', 'lib/gone.ts'],
+    };
+    expect(startupWrites(c).sort()).toEqual(['cache/blob', 'data.db', 'logs/app.log', 'old.sock', 'run.pid']);
   });
 
-  it('lets rewrites right after every start never reach a loop', () => {
+  it('lets edits of code right after every start, rewritten or appended to, never reach a loop', () => {
     const d = new LoopDetector(1000, 5);
     for (let gen = 1; gen <= 10; gen++) {
       d.started(gen, gen * 1000);
-      expect(d.changed(startupWrites({ added: [], modified: ['mod.py'], removed: [] }), gen * 1000 + 300)).toBeUndefined();
+      expect(d.changed(startupWrites({ added: [], modified: ['mods/m01.py'], removed: [] }), gen * 1000 + 300)).toBeUndefined();
     }
   });
 });
