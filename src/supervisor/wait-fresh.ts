@@ -9,6 +9,9 @@ function covers(spawned: Snapshot | null | undefined, target: Snapshot): boolean
   return spawned !== null && spawned !== undefined && (spawned.seq >= target.seq || spawned.codeId === target.codeId);
 }
 
+/** A worker in one of these has a run started and not finished. */
+const UNDER_WAY = new Set(['starting', 'running', 'stopping']);
+
 /**
  * A barrier, not a timestamp: settle what is pending and snapshot now, then wait until each worker
  * runs (and is ready) on code that includes that snapshot — or, for a task, until a run on that code
@@ -34,7 +37,15 @@ export async function waitFresh(bus: Bus, slots: Slot[], timeoutMs: number, deps
         }
         const current = (r: { deps?: Readonly<Record<string, string>> }): boolean => !now || Object.entries(now.codes).every(([k, v]) => r.deps?.[k] === v);
         const run = [...st.tasks].reverse().find((r) => r.result !== 'cancelled' && covers(r.snapshot, snap) && current(r));
-        if (run) tasks.push({ worker: name, result: run.result, code: run.code });
+        // An earlier run on the same content answers only while no later run is under way or due: a
+        // run started since, or about to start because the last start was on other code (the code
+        // went back to this), is the one asked about, and its result may differ (a flaky test,
+        // state outside the tree).
+        const later =
+          run !== undefined &&
+          ((run.generation < st.generation && UNDER_WAY.has(st.state)) || (st.spawnSnapshot !== null && !covers(st.spawnSnapshot, snap)));
+        if (run && !later) tasks.push({ worker: name, result: run.result, code: run.code });
+        else if (later) waiting.push(`${name}: the next run on code ${snap.codeId}`);
         else waiting.push(`${name}: a finished run on code ${snap.codeId}`);
       } else if (!(st.state === 'running' && covers(st.spawnSnapshot, snap))) {
         waiting.push(`${name}: running on code ${snap.codeId} (now ${st.state}${st.codeId ? ` on ${st.codeId}` : ''})`);

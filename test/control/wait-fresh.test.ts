@@ -66,6 +66,25 @@ describe('devsup wait-fresh', () => {
     expect(h.events().filter((e) => e.type === 'task-finished').map((e) => e.result)).toEqual(['passed', 'failed']);
   });
 
+  it('answers from the run on the code now on disk, not from an earlier run of the same content', async () => {
+    const root = tempDir();
+    const flag = join(tempDir(), 'flag');
+    // The result depends on something outside the tree, as a flaky test's does.
+    writeTree(root, {
+      'check.mjs': `import { existsSync } from 'node:fs'; const { v } = await import('./v.mjs'); console.log('CHECK v=' + v); process.exit(existsSync(${JSON.stringify(flag)}) ? 1 : 0);\n`,
+      'v.mjs': "export const v = 'a';\n",
+    });
+    const h = await startHarness({ root, workers: [{ name: 'check', kind: 'task', command: ['node', 'check.mjs'] }] });
+    expect(await devsup(['wait-fresh', 'check'], root)).toMatchObject({ code: 0, stderr: 'check: passed' });
+    writeFileSync(join(root, 'v.mjs'), "export const v = 'b';\n");
+    expect(await devsup(['wait-fresh', 'check'], root)).toMatchObject({ code: 0, stderr: 'check: passed' });
+    writeFileSync(flag, '');
+    // Back to the first content: its earlier pass is not the answer, the new run's failure is.
+    writeFileSync(join(root, 'v.mjs'), "export const v = 'a';\n");
+    expect(await devsup(['wait-fresh', 'check', '--timeout', '15s'], root)).toMatchObject({ code: 1, stderr: 'check: failed (exit 1)' });
+    expect(h.events().filter((e) => e.type === 'task-finished').map((e) => e.result)).toEqual(['passed', 'passed', 'failed']);
+  });
+
   it('exits 1 on timeout saying what it still waits for', async () => {
     const root = tempDir();
     await startHarness({ root, workers: [{ name: 'broken', command: ['node', `${FIXTURES}exit-with.mjs`, '2'] }, readyWorker('fine')] });
