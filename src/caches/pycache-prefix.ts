@@ -51,11 +51,15 @@ export class BytecodePrefix {
    */
   async prepare(next: Snapshot): Promise<{ removed: number; release(): void }> {
     const refs = this.last ? [this.last, ...this.open] : [];
-    const keep = (source: string): boolean => {
-      const now = next.files.get(source);
+    // Keeps a module's bytecode: `base` is its source without `.py` or `.pyw`.
+    const keep = (base: string, installed: boolean): boolean => {
+      const sources = [`${base}.py`, `${base}.pyw`].filter((source) => next.files.has(source));
+      // Installed code nobody watches (a virtualenv in the project) is left to Python's own check;
+      // installed code that is watched (a vendored site-packages) is judged like the rest.
+      if (sources.length === 0) return installed;
       // The first start of this process knows nothing of what earlier ones compiled.
-      if (now === undefined || refs.length === 0) return false;
-      return refs.every((r) => sameState(r.files.get(source), now));
+      if (refs.length === 0) return false;
+      return sources.some((source) => refs.every((r) => sameState(r.files.get(source), next.files.get(source)!)));
     };
     let removed = 0;
     for (const area of await this.mirrors()) removed += await removeUnkept(area.mirror, area.source, keep);
@@ -115,9 +119,9 @@ export const INSTALLED = new Set(['site-packages', 'dist-packages']);
  * Walks the bytecode under `mirror` (never through a symlink) and removes each pyc whose source
  * below `source` is not to be kept: not watched, changed, or of unknown history.
  */
-async function removeUnkept(mirror: string, source: string, keep: (src: string) => boolean): Promise<number> {
+async function removeUnkept(mirror: string, source: string, keep: (base: string, installed: boolean) => boolean): Promise<number> {
   let removed = 0;
-  const walk = async (dir: string, src: string): Promise<void> => {
+  const walk = async (dir: string, src: string, installed: boolean): Promise<void> => {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -127,20 +131,20 @@ async function removeUnkept(mirror: string, source: string, keep: (src: string) 
     for (const e of entries) {
       const path = join(dir, e.name);
       if (e.isDirectory()) {
-        if (!INSTALLED.has(e.name)) await walk(path, join(src, e.name));
+        await walk(path, join(src, e.name), installed || INSTALLED.has(e.name));
         continue;
       }
       if (!e.isFile()) continue;
       if (!e.name.endsWith('.pyc')) continue;
       const bases = sourceBases(e.name).map((name) => join(src, name));
-      if (bases.some((base) => keep(`${base}.py`) || keep(`${base}.pyw`))) continue;
+      if (bases.some((base) => keep(base, installed))) continue;
       await rm(path, { force: true });
       removed++;
     }
   };
   // The walk starts only from a real directory, never a link planted in the prefix.
   const st = await lstat(mirror).catch(() => undefined);
-  if (st?.isDirectory()) await walk(mirror, source);
+  if (st?.isDirectory()) await walk(mirror, source, false);
   return removed;
 }
 

@@ -54,6 +54,12 @@ export class PrefixSeeder {
     /** The project's directories, as BytecodePrefix knows them. */
     private readonly areas: readonly string[],
     private readonly budget = BUDGET_BYTES,
+    /**
+     * Whether a source file is watched. Bytecode of a watched file is never copied, wherever it is
+     * (a vendored site-packages in the project is watched: its `__pycache__` may lie). Without it,
+     * nothing below `areas` is copied at all.
+     */
+    private readonly watched?: (source: string) => boolean,
   ) {}
 
   /** Looks at the prefix every few milliseconds until stop(), less often while nothing new comes. */
@@ -154,7 +160,13 @@ export class PrefixSeeder {
       // Nothing compiled here: nor, most likely, below.
       return;
     }
-    const wanted = names.filter((n) => tags.some((t) => n.endsWith(t) && !n.slice(0, -t.length).includes('.')));
+    const inProject = underAny(source, project);
+    if (inProject && !this.watched) return;
+    const wanted = names.filter(
+      (n) =>
+        tags.some((t) => n.endsWith(t) && !n.slice(0, -t.length).includes('.')) &&
+        !(inProject && this.watched!(join(source, `${n.slice(0, n.indexOf('.'))}.py`))),
+    );
     if (wanted.length > 0 && (await this.realDir(source))) {
       const have = new Set(await readdir(mirror).catch(() => []));
       const todo = wanted.filter((n) => !have.has(n));
@@ -242,6 +254,13 @@ async function projectDirs(areas: readonly string[]): Promise<string[]> {
     if (real !== a) out.push(real);
   }
   return out;
+}
+
+function underAny(source: string, dirs: readonly string[]): boolean {
+  return dirs.some((p) => {
+    const rel = relative(p, source);
+    return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+  });
 }
 
 /** Below a project directory and not below an installed-packages directory in it. */

@@ -37,10 +37,11 @@ export async function openSessionPrefix(stateDir: string, key: string, cwd: stri
   return {
     forRun() {
       const run = tail.then(async () => {
-        const { release } = await prefix.prepare(await snapshotter.take());
+        const snap = await snapshotter.take();
+        const { release } = await prefix.prepare(snap);
         if (seeder) return { dir: prefix.dir, release };
         // Once the first run has ended, what the runs import has been compiled or copied.
-        const first = (seeder = new PrefixSeeder(prefix.dir, [cwd]));
+        const first = (seeder = new PrefixSeeder(prefix.dir, [cwd], undefined, (path) => snap.files.has(path)));
         first.start();
         return {
           dir: prefix.dir,

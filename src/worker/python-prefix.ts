@@ -60,7 +60,9 @@ export async function pythonPrefixFor(w: PrefixOwner, snapshot: Snapshot, bus: B
     leases.set(id, (await prefix.prepare(snapshot)).release);
     void seeders.get(id)?.stop();
     seeders.delete(id);
-    if (first) seedWhileBooting(id, new PrefixSeeder(prefix.dir, areas));
+    // A start made before any file was read knows no watched file yet: nothing in the project is copied then.
+    const watched = snapshot.unknown === true ? undefined : (path: string) => snapshot.files.has(path);
+    if (first) seedWhileBooting(id, new PrefixSeeder(prefix.dir, areas, undefined, watched));
     pruneLater(w.stateDir);
     return pythonEnv(prefix.dir);
   } catch (err) {

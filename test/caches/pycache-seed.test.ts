@@ -152,10 +152,44 @@ describe('PrefixSeeder', () => {
     execFileSync('python3', ['-m', 'compileall', '-q', join(site, 'vpkg')], { env: baseEnv() });
     const prefix = tempDir('devsup-prefix-');
     await pythonAsync(dir, ['-c', 'import vpkg'], { ...pythonEnv(prefix), PYTHONPATH: site });
-    const seeder = new PrefixSeeder(prefix, [dir]);
+    const snap = await pythonSnapshots(dir).take();
+    // Without knowing what is watched, nothing in the project is copied.
+    const blind = new PrefixSeeder(prefix, [dir]);
+    await blind.look();
+    await blind.stop();
+    expect(pycOf(prefix, join(site, 'vpkg'), 'b')).toHaveLength(0);
+    const seeder = new PrefixSeeder(prefix, [dir], undefined, (path) => snap.files.has(path));
     await seeder.look();
     await seeder.stop();
     expect(pycOf(prefix, join(site, 'vpkg'), 'b')).toHaveLength(1);
+  });
+
+  it('never copies, and always checks, the bytecode of a watched site-packages in the project (a vendored layer)', async () => {
+    const dir = project();
+    const site = join(dir, 'python', 'lib', 'python3.11', 'site-packages');
+    mkdirSync(site, { recursive: true });
+    writeTree(site, { 'layer/__init__.py': 'from . import a\n', 'layer/a.py': 'A = "a1"\n', 'layer/b.py': 'B = "b1"\n' });
+    for (const f of ['__init__.py', 'a.py', 'b.py']) setMtime(join(site, 'layer', f), anHourAgo());
+    execFileSync('python3', ['-m', 'compileall', '-q', join(site, 'layer')], { env: baseEnv() });
+    // The trap in its own __pycache__: same size, mtime put back.
+    editKeepingMtime(join(site, 'layer', 'b.py'), 'B = "b2"\n');
+    const snaps = pythonSnapshots(dir);
+    const first = await snaps.take();
+    expect(first.files.has(join(site, 'layer', 'b.py'))).toBe(true);
+    const prefixDir = tempDir('devsup-prefix-');
+    const prefix = new BytecodePrefix(prefixDir, [dir]);
+    await prefix.prepare(first);
+    const env = { ...pythonEnv(prefixDir), PYTHONPATH: site };
+    expect(await pythonAsync(dir, ['-c', 'import layer; print(layer.a.A)'], env)).toBe('a1');
+    const seeder = new PrefixSeeder(prefixDir, [dir], undefined, (path) => first.files.has(path));
+    await seeder.look();
+    await seeder.stop();
+    expect(pycOf(prefixDir, join(site, 'layer'), 'b')).toHaveLength(0);
+    expect(await pythonAsync(dir, ['-c', 'import layer.b; print(layer.b.B)'], env)).toBe('b2');
+    // Edited again the same way: the prefix's own bytecode of it goes before the next start.
+    editKeepingMtime(join(site, 'layer', 'b.py'), 'B = "b3"\n');
+    expect((await prefix.prepare(await snaps.take())).removed).toBe(1);
+    expect(await pythonAsync(dir, ['-c', 'import layer.b; print(layer.b.B)'], env)).toBe('b3');
   });
 
   it('never writes through a link planted in the prefix', async () => {
