@@ -20,6 +20,23 @@ function result(rows, metric, tool) {
   return row?.[2];
 }
 
+/** The value of the main Results table for the first metric `match` accepts, and a tool. */
+function resultWhere(rows, match, tool) {
+  return rows.find((r) => r[0] !== undefined && match(r[0]) && r[1] === tool)?.[2];
+}
+
+/** devsup against its peer in the many-workers and flood sections, when the file has them. */
+function extraLines(rows) {
+  const out = [];
+  const many = rows.find((r) => r[0]?.startsWith('Launch → all 20 ready'));
+  if (many) out.push('', `- 20 services and 5 tasks under \`devsup up\`: all ready in ${many[1]}, the floor being the 20 started directly (target 1.5×: ${many[5]}).`);
+  const key = rows.find((r) => r[0]?.startsWith('dashboard: key → screen'));
+  const cores = rows.find((r) => r[0]?.startsWith('--no-tui: cores'));
+  const rss = rows.find((r) => r[0]?.startsWith('dashboard: peak RSS'));
+  if (key) out.push(`- 10 MB/s of output: the dashboard answers a key in ${key[1]} (p95); \`--no-tui\` uses ${cores?.[1] ?? '?'} of a core (concurrently ${cores?.[2] ?? '?'}); dashboard peak RSS ${rss?.[1] ?? '?'}.`);
+  return out;
+}
+
 export function summaryLines(text) {
   const rows = tableRows(text);
   const floor = result(rows, 'Floor: `node app.js`', 'node (no supervisor)');
@@ -41,8 +58,11 @@ export function summaryLines(text) {
     line('Restarts for 20 `touch`ed files (content unchanged)', (t) => result(rows, '3. Touch: 20 files, mtime only', t)),
     line('Old processes alive after 10 restarts', (t) => result(rows, '5a. Orphans', t)),
     line('Supervisor memory, 100,000-file tree', (t) => (t === 'node --watch' ? 'watches imports only' : result(rows, '6b. Scale: supervisor RSS', t))),
+    line('Edit → READY, app requiring 400 modules, settle 100 (median)', (t) => resultWhere(rows, (m) => m.startsWith('1b. Restart') && m.includes('settle 100'), t)),
+    line('First READY, fresh 100,000-file checkout (no saved state)', (t) => result(rows, '6a. Scale: launch → first READY, first run in the checkout', t)),
     line('Edit → READY, Python (median)', (t) => py(t)?.[pyCol('Edit → READY')]),
     line('Python edits that still ran the old `.pyc` (of 20)', (t) => py(t)?.[pyCol('Ran the old code')]?.replace(/ of 20 edits$/, '')),
+    ...extraLines(rows),
     '',
     'How the numbers were reached, and where the time goes: [docs/performance.md](docs/performance.md).',
     END,
