@@ -166,7 +166,9 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `note: ${e.message}`);
         return;
       case 'shutdown':
-        if (opts.verbose) note(e, `shutting down${e.signal ? ` on ${e.signal}` : ''}`);
+        // Ctrl-C: the trees get their grace period, and whoever pressed it may not know a second one kills now.
+        if (e.signal === 'SIGINT') note(e, 'stopping… (Ctrl-C again to kill now)');
+        else if (opts.verbose) note(e, `shutting down${e.signal ? ` on ${e.signal}` : ''}`);
         return;
       default:
         assertNever(e);

@@ -21,6 +21,7 @@ describe('a second Ctrl-C', () => {
     const [, child, grandchild] = /pid=(\d+) grandchild=(\d+)/.exec(ready)!.map(Number);
     p.proc.kill('SIGINT');
     // The first one is passed on politely and ignored by both (the grace period is a minute).
+    await p.waitForLine(/stopping… \(Ctrl-C again to kill now\)/);
     await p.waitForLine(/IGNORED SIGTERM pid=/);
     const t0 = Date.now();
     p.proc.kill('SIGINT');

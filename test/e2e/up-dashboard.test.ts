@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import xtermHeadless from '@xterm/headless';
 import * as pty from 'node-pty';
@@ -129,5 +130,25 @@ describe('devsup up dashboard (real pseudo-terminal)', () => {
     expect(await waitFor(() => exitCode(s), `exit after q\n${s.text()}`)).toEqual({ code: 0 });
     expect(s.rawOutput).toContain('\x1b[?1049l');
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  it('kills every tree at once on a second Ctrl-C while they stop, instead of waiting out the grace', { timeout: 60_000 }, async () => {
+    const root = tempDir();
+    const stubborn = fileURLToPath(new URL('../fixtures/stubborn.mjs', import.meta.url));
+    writeFileSync(join(root, 'devsup.config.json'), JSON.stringify({ workers: [{ name: 'stubborn', cmd: ['node', stubborn], grace: '1m' }] }));
+    const s = new Screen(root);
+    screens.push(s);
+    await s.waitFor(/READY pid=\d+ grandchild=\d+/, 'the stubborn child ready');
+    const [, child, grandchild] = /READY pid=(\d+) grandchild=(\d+)/.exec(s.text())!.map(Number);
+    trackPid(child!);
+    trackPid(grandchild!);
+    s.proc.write('\x03');
+    await s.waitFor(/press q or Ctrl-C again to kill now/, 'the first Ctrl-C says how to kill now');
+    await s.waitFor(/IGNORED SIGTERM/, 'the polite signal ignored');
+    const t0 = Date.now();
+    s.proc.write('\x03');
+    await waitFor(() => !isAlive(child!) && !isAlive(grandchild!), `both gone after the second Ctrl-C\n${s.text()}`, 10_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await waitFor(() => exitCode(s), `exit after the second Ctrl-C\n${s.text()}`, 10_000);
   });
 });

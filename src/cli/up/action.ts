@@ -54,7 +54,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   try {
     if (tui) {
       const { startDashboard } = await import('../../views/dashboard/index.js');
-      const d = await startDashboard(sup, { title: `devsup · ${basename(config.file)}` });
+      const d = await startDashboard(sup, { title: `devsup · ${basename(config.file)}`, onForce: () => void session.forceKill() });
       dashboard = d;
       void d.closed.then(() => stopAll(0));
     }

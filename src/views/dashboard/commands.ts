@@ -49,9 +49,14 @@ export class Commands {
   }
 
   /** From now on only "stopping…" is said; late results of earlier calls are not shown. */
-  quit(): void {
+  quit(canForce = false): void {
     this.quitting = true;
-    this.status.say('stopping…', 'info', Infinity);
+    this.status.say(canForce ? 'stopping… (press q or Ctrl-C again to kill now)' : 'stopping…', 'info', Infinity);
+  }
+
+  /** Said once a second quit key has sent SIGKILL to every tree. */
+  forcing(): void {
+    this.status.say('killing every process now…', 'warn', Infinity);
   }
 
   private call<T>(doing: string, run: () => Promise<T>, done: (r: T) => string, after?: () => void): void {

@@ -46,7 +46,7 @@ export class Controller implements KeyActions {
   constructor(
     private readonly api: SupervisorApi,
     private readonly layout: Layout,
-    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void; ascii: boolean; mouse?: (on: boolean) => void },
+    private readonly opts: { title: string; scrollback: number; changed: () => void; quit: () => void; force?: () => void; ascii: boolean; mouse?: (on: boolean) => void },
   ) {
     this.logs = new LogStore(opts.scrollback);
     this.commands = new Commands(api, this.status, () => {
@@ -293,13 +293,19 @@ export class Controller implements KeyActions {
     this.opts.changed();
   }
 
+  private forced = false;
+
   quit(): void {
     if (!this.quitting) {
       this.quitting = true;
       this.opts.quit();
+      this.commands.quit(this.opts.force !== undefined);
+    } else if (this.opts.force && !this.forced) {
+      // Pressed again while the trees stop, as a second Ctrl-C outside the dashboard: kill them now.
+      this.forced = true;
+      this.commands.forcing();
+      this.opts.force();
     }
-    // Repeated presses get the same answer: the caller is stopping the trees.
-    this.commands.quit();
     this.opts.changed();
   }
 }

@@ -16,6 +16,8 @@ export interface DashboardOptions {
   output?: NodeJS.WriteStream;
   /** ASCII symbols instead of ✔ ✘ ↻ (default: when the locale is not UTF-8). */
   ascii?: boolean;
+  /** A quit key pressed again while the trees stop: kill them now instead of waiting out the grace. */
+  onForce?: () => void;
 }
 
 export interface RenderStats {
@@ -91,7 +93,7 @@ export async function startDashboard(api: SupervisorApi, opts: DashboardOptions 
   };
   try {
     const layout = createLayout(screen, ascii);
-    ctl = new Controller(api, layout, { title: opts.title ?? 'devsup', scrollback, changed, quit: () => resolveClosed('quit'), ascii, mouse: (on) => (on ? screen.program.enableMouse() : screen.program.disableMouse()) });
+    ctl = new Controller(api, layout, { title: opts.title ?? 'devsup', scrollback, changed, quit: () => resolveClosed('quit'), force: opts.onForce, ascii, mouse: (on) => (on ? screen.program.enableMouse() : screen.program.disableMouse()) });
     unsubscribe = api.subscribe((e: DevsupEvent) => {
       try {
         if (ctl.onEvent(e)) changed();
