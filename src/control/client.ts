@@ -13,6 +13,11 @@ export interface ConnectOptions {
   name?: string;
   /** How long to keep trying while a live supervisor's socket is not up yet (it is starting). */
   startupWaitMs?: number;
+  /**
+   * How long to keep looking when no supervisor runs at all, for one that is being launched (a
+   * script's `devsup run … &` followed at once by `devsup wait-fresh`). None by default.
+   */
+  appearWaitMs?: number;
 }
 
 /** An event as the supervisor serialised it: `v`, `t`, `type` and the event's fields. */
@@ -31,6 +36,7 @@ const USER_ERRORS = new Set(['unknown-worker', 'bad-params', 'unknown-hold']);
 export async function connectControl(opts: ConnectOptions): Promise<ControlClient> {
   const paths = controlPaths(opts.root, opts.name ?? DEFAULT_NAME);
   const deadline = Date.now() + (opts.startupWaitMs ?? 2000);
+  const appearBy = Date.now() + (opts.appearWaitMs ?? 0);
   for (;;) {
     const lock = await readLock(paths.lock).catch(() => undefined);
     const path = lock?.socketPath ?? (await recordedSocket(paths.sockPathFile)) ?? paths.localSocket;
@@ -51,6 +57,10 @@ export async function connectControl(opts: ConnectOptions): Promise<ControlClien
       }
       // Nobody listens and no live supervisor owns it: a crashed supervisor's leftover.
       if (code === 'ECONNREFUSED') unlinkIfSame(path, before);
+      if (Date.now() < appearBy) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       throw new NotRunningError(paths.root);
     }
   }

@@ -19,6 +19,20 @@ function start(root: string): DevsupProcess {
 }
 
 describe('devsup run with a control socket', () => {
+  it('lets wait-fresh called as the supervisor is launched find it, and says none runs when none comes', async () => {
+    const root = tempDir();
+    writeApp(root, 'one');
+    // A script's `devsup run … & devsup wait-fresh`: the waiter starts before the supervisor is up.
+    const waiting = runDevsup(['wait-fresh', '--timeout', '20s'], root, 30_000);
+    const p = start(root);
+    const w = await waiting;
+    expect(w.code, w.stderr).toBe(0);
+    expect(p.text()).toMatch(/READY .* gen=1 .*value=one/);
+    const none = await runDevsup(['wait-fresh', '--timeout', '20s'], tempDir(), 30_000);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('no devsup is running');
+  });
+
   it('answers status and wait-fresh from another process', async () => {
     const root = tempDir();
     writeApp(root, 'one');
