@@ -143,7 +143,7 @@ export class Controller implements KeyActions {
     if (this.configProblems.length > 0) {
       const bz = layout.bannerSize();
       const shown = this.configProblems.slice(0, bz.height);
-      if (this.configProblems.length > bz.height && bz.height > 0) shown[bz.height - 1] = `… and ${this.configProblems.length - bz.height + 1} more`;
+      if (this.configProblems.length > bz.height && bz.height > 0) shown[bz.height - 1] = `and ${this.configProblems.length - bz.height + 1} more problems`;
       this.put(layout.banner, shown.map((p) => truncate(p, bz.width)).join('\n'));
       this.label(layout.banner, truncate(` ${this.configFile}: not applied, the running set differs from the file `, Math.max(0, bz.width - 2)));
     }
