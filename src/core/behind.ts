@@ -7,6 +7,29 @@ import type { Writable } from 'node:stream';
  */
 export const BATCH_CHARS = 64 * 1024;
 
+/**
+ * Child lines for `out`, joined (see BATCH_CHARS) and written when the batch is full or at the end
+ * of this turn of the event loop, whichever comes first. `flush` writes what waits at once, for a
+ * line of devsup's own that must come after them.
+ */
+export function lineBatcher(out: Writable): { add(text: string): void; flush(): void } {
+  let batch = '';
+  const flush = (): void => {
+    if (batch === '') return;
+    const text = batch;
+    batch = '';
+    out.write(text);
+  };
+  return {
+    add(text) {
+      if (batch === '') setImmediate(flush);
+      batch += text;
+      if (batch.length >= BATCH_CHARS) flush();
+    },
+    flush,
+  };
+}
+
 /** How far the reader of `up --no-tui` or `--json` output, or of a control subscriber, may fall behind before child output is dropped. */
 export const MAX_BEHIND_BYTES = 4 * 1024 * 1024;
 

@@ -4,7 +4,7 @@ import { failureSentence } from '../flake/report.js';
 import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { stylerFor } from './style.js';
-import { BATCH_CHARS, droppedSentence, OutputGate } from '../core/behind.js';
+import { droppedSentence, lineBatcher, OutputGate } from '../core/behind.js';
 
 export interface PlainViewOptions {
   /** Prefix lines with the worker name (several workers share one stream). */
@@ -24,24 +24,12 @@ export interface PlainViewOptions {
 export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
   const st = stylerFor(out);
   const ascii = opts.ascii ?? !utf8Locale();
-  // Child lines are joined (see BATCH_CHARS) and written when the batch is full or at the end of
-  // this turn of the event loop, whichever comes first.
-  let batch = '';
-  const flush = (): void => {
-    if (batch === '') return;
-    const text = batch;
-    batch = '';
-    out.write(text);
-  };
-  const childLine = (text: string): void => {
-    if (batch === '') setImmediate(flush);
-    batch += text;
-    if (batch.length >= BATCH_CHARS) flush();
-  };
+  // Child lines are batched; devsup's own lines first write what is waiting, so the order stays.
+  const batch = lineBatcher(out);
   const say = (e: DevsupEvent, text: string): void => {
     const worker = 'worker' in e ? e.worker : undefined;
     const who = opts.showWorker && worker ? `${st.tag(worker, worker)} ` : '';
-    flush();
+    batch.flush();
     out.write(`${st.dim('[devsup]')} ${who}${forTerminal(text, ascii)}\n`);
   };
   const note = (e: DevsupEvent, text: string): void => say(e, st.dim(text));
@@ -147,7 +135,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `hold released by ${e.holder} (${e.holds} active)`);
         return;
       case 'output':
-        if (opts.showOutput && gate.admit(e.worker)) childLine(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        if (opts.showOutput && gate.admit(e.worker)) batch.add(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
         return;
       case 'loop':
         say(e, st.red(loopSentence(e)));
