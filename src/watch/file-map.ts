@@ -1,18 +1,50 @@
 import type { FileState } from './file-state.js';
 
 /**
+ * A read-only map of file states that is not a Map: what it holds is worked out on each lookup.
+ * `get`, `size` and `entries` are its own; the rest of ReadonlyMap follows from them.
+ */
+export abstract class StatesView implements ReadonlyMap<string, FileState> {
+  abstract readonly size: number;
+  abstract get(p: string): FileState | undefined;
+  abstract entries(): MapIterator<[string, FileState]>;
+
+  has(p: string): boolean {
+    return this.get(p) !== undefined;
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [p] of this.entries()) yield p;
+  }
+
+  *values(): MapIterator<FileState> {
+    for (const [, st] of this.entries()) yield st;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, FileState]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: FileState, key: string, map: ReadonlyMap<string, FileState>) => void): void {
+    for (const [p, st] of this.entries()) fn(st, p, this);
+  }
+}
+
+/**
  * The files of a published snapshot: a map shared with earlier snapshots plus what changed since it
  * was made. A snapshot never changes once published, so an update would otherwise copy the whole
  * tree's map for one edited file (about 50 ms and as many megabytes of garbage on 100,000 files).
  * The changes are folded into a new shared map once they are many (see COMPACT_*).
  */
-export class FileMap implements ReadonlyMap<string, FileState> {
+export class FileMap extends StatesView {
   private constructor(
     private readonly base: ReadonlyMap<string, FileState>,
     /** `null` marks a path removed since `base`. */
     private readonly delta: ReadonlyMap<string, FileState | null>,
     readonly size: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * `files` with `changes` applied (`undefined` removes a path). `files` itself is left as it is;
@@ -45,10 +77,6 @@ export class FileMap implements ReadonlyMap<string, FileState> {
     return this.base.get(p);
   }
 
-  has(p: string): boolean {
-    return this.get(p) !== undefined;
-  }
-
   *entries(): MapIterator<[string, FileState]> {
     for (const [p, st] of this.base) {
       const d = this.delta.get(p);
@@ -58,21 +86,6 @@ export class FileMap implements ReadonlyMap<string, FileState> {
     for (const [p, st] of this.delta) if (st !== null && !this.base.has(p)) yield [p, st];
   }
 
-  *keys(): MapIterator<string> {
-    for (const [p] of this.entries()) yield p;
-  }
-
-  *values(): MapIterator<FileState> {
-    for (const [, st] of this.entries()) yield st;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, FileState]> {
-    return this.entries();
-  }
-
-  forEach(fn: (value: FileState, key: string, map: ReadonlyMap<string, FileState>) => void): void {
-    for (const [p, st] of this.entries()) fn(st, p, this);
-  }
 }
 
 /**

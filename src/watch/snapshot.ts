@@ -4,7 +4,7 @@ import { hasAncestorIn, outermost } from './ancestry.js';
 import type { ChangeSet } from '../core/events.js';
 import { forEachSliced } from '../core/slices.js';
 import { ChangeLog } from './change-log.js';
-import { FileMap } from './file-map.js';
+import { FileMap, StatesView } from './file-map.js';
 import { CodeSum } from './code-sum.js';
 import { changedSince, ctimeOfState, readFileState, sameContent, type FileState } from './file-state.js';
 import type { SavedStates } from './index-file.js';
@@ -266,13 +266,15 @@ export class Snapshotter {
  * The files of the saved index by absolute path, the map of a provisional snapshot. Looked up only
  * to tell what differs from it; listing it decodes the whole index, which nothing does on a start.
  */
-class SavedFiles implements ReadonlyMap<string, FileState> {
+class SavedFiles extends StatesView {
   private states: SavedStates | undefined;
 
   constructor(
     private readonly base: string,
     private readonly relOf: (abs: string) => string,
-  ) {}
+  ) {
+    super();
+  }
 
   bind(states: SavedStates): void {
     this.states = states;
@@ -286,28 +288,8 @@ class SavedFiles implements ReadonlyMap<string, FileState> {
     return this.states?.get(this.relOf(abs));
   }
 
-  has(abs: string): boolean {
-    return this.get(abs) !== undefined;
-  }
-
   *entries(): MapIterator<[string, FileState]> {
     for (const [rel, st] of this.states?.entries() ?? []) yield [join(this.base, rel), st];
-  }
-
-  *keys(): MapIterator<string> {
-    for (const [abs] of this.entries()) yield abs;
-  }
-
-  *values(): MapIterator<FileState> {
-    for (const [, st] of this.entries()) yield st;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, FileState]> {
-    return this.entries();
-  }
-
-  forEach(fn: (value: FileState, key: string, map: ReadonlyMap<string, FileState>) => void): void {
-    for (const [abs, st] of this.entries()) fn(st, abs, this);
   }
 }
 
@@ -315,7 +297,7 @@ class SavedFiles implements ReadonlyMap<string, FileState> {
 const UNKNOWN_STATE: FileState = '?'.repeat(27) + 'u0:0:0';
 
 /** The files of `Snapshotter.unknownStart`: none until the first look binds them. */
-class PendingFiles implements ReadonlyMap<string, FileState> {
+class PendingFiles extends StatesView {
   private files: ReadonlyMap<string, FileState> = new Map();
   private suspect: ReadonlySet<string> = new Set();
 
@@ -332,29 +314,9 @@ class PendingFiles implements ReadonlyMap<string, FileState> {
     return this.suspect.has(p) ? UNKNOWN_STATE : this.files.get(p);
   }
 
-  has(p: string): boolean {
-    return this.get(p) !== undefined;
-  }
-
   *entries(): MapIterator<[string, FileState]> {
     for (const [p, st] of this.files) yield [p, this.suspect.has(p) ? UNKNOWN_STATE : st];
     for (const p of this.suspect) if (!this.files.has(p)) yield [p, UNKNOWN_STATE];
-  }
-
-  *keys(): MapIterator<string> {
-    for (const [p] of this.entries()) yield p;
-  }
-
-  *values(): MapIterator<FileState> {
-    for (const [, st] of this.entries()) yield st;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, FileState]> {
-    return this.entries();
-  }
-
-  forEach(fn: (value: FileState, key: string, map: ReadonlyMap<string, FileState>) => void): void {
-    for (const [p, st] of this.entries()) fn(st, p, this);
   }
 }
 
