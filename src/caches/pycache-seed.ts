@@ -256,21 +256,22 @@ async function projectDirs(areas: readonly string[]): Promise<string[]> {
   return out;
 }
 
+/** `source` relative to `dir`, or undefined when it is not at or below it. */
+function below(dir: string, source: string): string | undefined {
+  const rel = relative(dir, source);
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel;
+}
+
 function underAny(source: string, dirs: readonly string[]): boolean {
-  return dirs.some((p) => {
-    const rel = relative(p, source);
-    return !(rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel));
-  });
+  return dirs.some((d) => below(d, source) !== undefined);
 }
 
 /** Below a project directory and not below an installed-packages directory in it. */
 export function isProject(source: string, project: readonly string[]): boolean {
-  for (const p of project) {
-    const rel = relative(p, source);
-    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
-    if (!rel.split(sep).some((part) => INSTALLED.has(part))) return true;
-  }
-  return false;
+  return project.some((p) => {
+    const rel = below(p, source);
+    return rel !== undefined && !rel.split(sep).some((part) => INSTALLED.has(part));
+  });
 }
 
 async function isFile(path: string): Promise<boolean> {
