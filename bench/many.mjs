@@ -2,7 +2,7 @@
 // spawned directly in parallel (the floor) and under concurrently when it is installed. Then one
 // edit in a directory 10 of the services watch: each of them must restart exactly once, a
 // dependant only after what it depends on is ready again.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -331,8 +331,8 @@ export async function many(ctx) {
   return res;
 }
 
-const BEGIN = '<!-- many workers: begin -->';
-const END = '<!-- many workers: end -->';
+/** Where this scenario's section of BENCHMARKS.md begins and ends. */
+export const MANY_SECTION = { begin: '<!-- many workers: begin -->', end: '<!-- many workers: end -->' };
 const ms = (x) => (Number.isFinite(x) ? `${Math.round(x)} ms` : 'failed');
 const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(0)} MB` : '–');
 const pct = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} %` : '–');
@@ -374,16 +374,3 @@ export function manySection(res, { date, cmdline, loads }) {
   ];
 }
 
-/** Replaces only this scenario's section of BENCHMARKS.md (kept below the marker a full run keeps). */
-export function writeManySection(path, lines, keepMarker) {
-  const block = `${BEGIN}\n${lines.join('\n')}\n${END}`;
-  let text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const a = text.indexOf(BEGIN);
-  const b = text.indexOf(END);
-  if (a >= 0 && b > a) text = text.slice(0, a) + block + text.slice(b + END.length);
-  else {
-    const k = text.indexOf(keepMarker);
-    text = k >= 0 ? `${text.slice(0, k + keepMarker.length)}\n\n${block}\n${text.slice(k + keepMarker.length)}` : `${text.trimEnd()}\n\n${block}\n`;
-  }
-  writeFileSync(path, text);
-}

@@ -2,7 +2,7 @@
 // modules of its own, restarted on an edit by each tool; and `devsup flake` against the same number
 // of plain runs of a small pytest suite. Run alone with `node bench/run.mjs --only python`.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTemp, removeTemp } from './projects.mjs';
 import { median } from './stats.mjs';
@@ -305,20 +305,7 @@ function cellText(s) {
   return s.replace(/\|/g, '\\|');
 }
 
-const BEGIN = '<!-- python benchmark: begin -->';
-const END = '<!-- python benchmark: end -->';
+/** Where the Python section of BENCHMARKS.md begins and ends. */
+export const PYTHON_SECTION = { begin: '<!-- python benchmark: begin -->', end: '<!-- python benchmark: end -->' };
 
-/** Replaces the Python section of BENCHMARKS.md (kept below the marker the full run keeps). */
-export function writePythonSection(path, lines, keepMarker) {
-  const block = `${BEGIN}\n${lines.join('\n')}\n${END}`;
-  let text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const a = text.indexOf(BEGIN);
-  const b = text.indexOf(END);
-  if (a >= 0 && b > a) text = text.slice(0, a) + block + text.slice(b + END.length);
-  else {
-    const k = text.indexOf(keepMarker);
-    text = k >= 0 ? `${text.slice(0, k + keepMarker.length)}\n\n${block}\n${text.slice(k + keepMarker.length)}` : `${text.trimEnd()}\n\n${block}\n`;
-  }
-  writeFileSync(path, text);
-}
 

@@ -9,9 +9,10 @@ import { makeTemp, tempBase, removeAllTemps, removeTemp, scaleProject, SCALE_FUL
 import { KEEP_MARKER, buildRows, consoleTable, writeMarkdown } from './report.mjs';
 import { writeSummary } from './summary.mjs';
 import { RESTART_METHOD, restartLatency } from './restart.mjs';
-import { PY_COUNTS, pythonFlake, pythonFloor, pythonLatency, pythonSection, pythonTools, writePythonSection } from './python.mjs';
+import { PY_COUNTS, pythonFlake, pythonFloor, pythonLatency, pythonSection, pythonTools, PYTHON_SECTION } from './python.mjs';
 import * as S from './scenarios.mjs';
-import { many, manySection, writeManySection } from './many.mjs';
+import { many, manySection, MANY_SECTION } from './many.mjs';
+import { writeSection } from './section.mjs';
 import { median } from './stats.mjs';
 import { EXT, REPO, emergencyKill, killReported, toolDefs, versions } from './tools.mjs';
 
@@ -188,10 +189,10 @@ if (opts.raw) writeFileSync(opts.raw, JSON.stringify({ floorMs, versionMs, scale
 phase('done');
 
 if (opts.write && pyLines) {
-  writePythonSection(opts.out, pyLines, KEEP_MARKER);
+  writeSection(opts.out, PYTHON_SECTION, pyLines, KEEP_MARKER);
   ctx.log(`bench: wrote the Python section of ${opts.out}`);
 }
-if (opts.write && floodLines) (await import('./flood.mjs')).writeFloodSection(opts.out, floodLines, KEEP_MARKER);
+if (opts.write && floodLines) writeSection(opts.out, (await import('./flood.mjs')).FLOOD_SECTION, floodLines, KEEP_MARKER);
 if (opts.write && nodeRun) {
   const memGiB = (totalmem() / 2 ** 30).toFixed(1);
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -226,7 +227,7 @@ if (opts.write && nodeRun) {
   writeMarkdown(opts.out, { header, rows, settingsLines, methodLines, notes: autoNotes(results) });
   ctx.log(`bench: wrote ${opts.out}`);
 }
-if (opts.write && manyLines) writeManySection(opts.out, manyLines, KEEP_MARKER);
+if (opts.write && manyLines) writeSection(opts.out, MANY_SECTION, manyLines, KEEP_MARKER);
 // The short table on top is read back from the file, whichever of its parts this run rewrote.
 if (opts.write && (pyLines || nodeRun)) writeSummary(opts.out);
 
