@@ -23,6 +23,17 @@ function start(root: string, log: string, extra: string[] = []): DevsupProcess {
   return p;
 }
 
+/** An app printing the number `version.js` exports, under `devsup run --json`, ready on version 0. */
+async function versionApp(): Promise<{ root: string; p: DevsupProcess }> {
+  const root = tempDir();
+  writeFileSync(join(root, 'version.js'), 'module.exports = 0;\n');
+  writeFileSync(join(root, 'app.js'), "console.log('READY version=' + require('./version.js') + ' pid=' + process.pid); setInterval(() => {}, 1000);\n");
+  const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: root });
+  running.push(p);
+  await p.waitForLine(/READY version=0 /);
+  return { root, p };
+}
+
 describe('devsup run: a child writing into its own tree', () => {
   it('stops the loop, names the file and the --ignore, and restarts no more', async () => {
     const root = tempDir();
@@ -52,12 +63,7 @@ describe('devsup run: a child writing into its own tree', () => {
   });
 
   it('takes a loop of edit, wait-fresh, read for the user\'s edits: every edit restarts, on the new code', async () => {
-    const root = tempDir();
-    writeFileSync(join(root, 'version.js'), 'module.exports = 0;\n');
-    writeFileSync(join(root, 'app.js'), "console.log('READY version=' + require('./version.js') + ' pid=' + process.pid); setInterval(() => {}, 1000);\n");
-    const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: root });
-    running.push(p);
-    await p.waitForLine(/READY version=0 /);
+    const { root, p } = await versionApp();
     // Faster than a person: each edit lands within the loop window of the start before it.
     for (let v = 1; v <= 7; v++) {
       writeFileSync(join(root, 'version.js'), `module.exports = ${v};\n`);
@@ -69,12 +75,7 @@ describe('devsup run: a child writing into its own tree', () => {
   }, 120_000);
 
   it('takes a file rewritten right after every start, with nobody asking, for edits: none is left unwatched', async () => {
-    const root = tempDir();
-    writeFileSync(join(root, 'version.js'), 'module.exports = 0;\n');
-    writeFileSync(join(root, 'app.js'), "console.log('READY version=' + require('./version.js') + ' pid=' + process.pid); setInterval(() => {}, 1000);\n");
-    const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: root });
-    running.push(p);
-    await p.waitForLine(/READY version=0 /);
+    const { root, p } = await versionApp();
     // What a benchmark or an agent polling the output does: the next edit as soon as the new code answers.
     for (let v = 1; v <= 7; v++) {
       writeFileSync(join(root, 'version.js'), `module.exports = ${v};\n`);
@@ -84,12 +85,7 @@ describe('devsup run: a child writing into its own tree', () => {
   }, 120_000);
 
   it('takes a source appended to right after every start for edits, and a database rewritten at every start for a loop', async () => {
-    const root = tempDir();
-    writeFileSync(join(root, 'version.js'), 'module.exports = 0;\n');
-    writeFileSync(join(root, 'app.js'), "console.log('READY version=' + require('./version.js') + ' pid=' + process.pid); setInterval(() => {}, 1000);\n");
-    const p = new DevsupProcess(['run', '--json', '--', 'node', 'app.js'], { cwd: root });
-    running.push(p);
-    await p.waitForLine(/READY version=0 /);
+    const { root, p } = await versionApp();
     for (let v = 1; v <= 7; v++) {
       appendFileSync(join(root, 'version.js'), `module.exports = ${v};\n`);
       await p.waitForLine(new RegExp(`READY version=${v} `), `version ${v} running`);
