@@ -1,8 +1,7 @@
-import { constants } from 'node:fs';
-import { readFile, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { linkRefused, stateWriteError } from '../state/errors.js';
-import { openForAppend, readWhole, stateSubdir, writeFileAtomic } from '../state/files.js';
+import { stateWriteError } from '../state/errors.js';
+import { openForAppend, readStateText, readWhole, stateSubdir, writeFileAtomic } from '../state/files.js';
 import { withFileLock, type LockOptions } from './lock.js';
 import { parseRunLine, runRecordProblem, type RunRecord } from './record.js';
 
@@ -116,18 +115,10 @@ export interface ReadRunsOptions {
 export async function readRuns(stateDir: string, opts: ReadRunsOptions = {}): Promise<RunRecord[]> {
   const limit = opts.limit ?? Infinity;
   if (!(limit >= 0)) throw new RangeError(`limit must be >= 0, got ${limit}`);
-  const file = historyPath(stateDir);
-  let text: string;
-  try {
-    // Not through a link: the history would come from whatever file it points to, and a planted
-    // link would read as "no runs" rather than as the refusal every write there gives.
-    text = await readFile(file, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return [];
-    if (code === 'ELOOP') throw linkRefused(file);
-    throw err;
-  }
+  // Not through a link: the history would come from whatever file it points to, and a planted
+  // link would read as "no runs" rather than as the refusal every write there gives.
+  const text = await readStateText(historyPath(stateDir));
+  if (text === undefined) return [];
   const lines = text.split('\n');
   const out: RunRecord[] = [];
   for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { linkRefused, StateError, stateWriteError } from './errors.js';
 
@@ -150,6 +150,18 @@ export async function openForAppend(path: string, mode = 0o666): Promise<FileHan
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw linkRefused(path);
     throw stateWriteError(err, path);
+  }
+}
+
+/** The text of `path`, or undefined when it does not exist, refusing a symlink there. */
+export async function readStateText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw linkRefused(path);
+    throw err;
   }
 }
 
