@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readStateText } from '../state/files.js';
 import { join } from 'node:path';
 import { appendLine } from './store.js';
 
@@ -72,13 +72,9 @@ export async function appendSession(stateDir: string, s: FlakeSession): Promise<
 
 /** Sessions oldest first, optionally of one key; unreadable lines are skipped. */
 export async function readSessions(stateDir: string, key?: string): Promise<FlakeSession[]> {
-  let text: string;
-  try {
-    text = await readFile(sessionsPath(stateDir), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  // Link-free, as the appends are: a planted link is refused rather than read as other sessions.
+  const text = await readStateText(sessionsPath(stateDir));
+  if (text === undefined) return [];
   const out: FlakeSession[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SavedSearch, searchMemoPath } from '../../src/caches/saved-search.js';
-import { appendSession } from '../../src/history/flake-sessions.js';
+import { appendSession, readSessions } from '../../src/history/flake-sessions.js';
 import { openBytecodePrefix } from '../../src/caches/pycache-prefix.js';
 import { prunePycache } from '../../src/caches/pycache-prune.js';
 import { acquireLock } from '../../src/control/lock.js';
@@ -171,6 +171,8 @@ describe('links planted inside .devsup', () => {
     const before = fingerprint(outside);
     const session = { v: 1 as const, id: 's1', key: 'flake ["x"]', label: 'x', codeId: 'c0ffee0000', startedAt: new Date().toISOString(), runs: 3, failed: 1 };
     await refused(appendSession(state, session), join(state, 'flake-sessions.jsonl'));
+    // Nor read through it, where it would stand for sessions of this project.
+    await refused(readSessions(state), join(state, 'flake-sessions.jsonl'));
     expect(fingerprint(outside)).toEqual(before);
   });
 
