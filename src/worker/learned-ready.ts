@@ -1,11 +1,9 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import { describeListeners } from '../core/events.js';
 import { listeningSupported, NO_LISTENERS, treeListeners, TreeSockets, type Listeners } from '../process/listening.js';
 import { isAlive, procId, readProcText } from '../process/proc-start.js';
 import type { ProcId } from '../process/types.js';
-import { ensurePrivateDir, writeFileAtomic } from '../state/files.js';
+import { ensurePrivateDir, readStateText, writeFileAtomic } from '../state/files.js';
 
 /**
  * Readiness nobody configured, learned from what the worker's tree listens on. A generation that
@@ -287,18 +285,9 @@ export class LearnedReadiness {
  */
 export async function loadLearned(file: string | undefined, command: string): Promise<Listeners | null> {
   if (!file) return null;
-  let text: string;
-  try {
-    // O_NOFOLLOW: a symlink planted in .devsup must not make us read (and trust) another file.
-    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      text = await fh.readFile('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return null;
-  }
+  // Link-free: a symlink planted in .devsup must not make us read (and trust) another file.
+  const text = await readStateText(file).catch(() => undefined);
+  if (text === undefined) return null;
   try {
     const o = JSON.parse(text) as Partial<SavedPorts>;
     if (o.v !== 1 || o.command !== command || !Array.isArray(o.tcp) || !Array.isArray(o.unix)) return null;
