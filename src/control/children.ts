@@ -41,12 +41,19 @@ function bootId(): string | undefined {
   }
 }
 
-/** How long after a start its tree is first looked at (sooner when the refresh is more frequent). */
-const FIRST_CAPTURE_MS = 500;
+/**
+ * How long after a start its tree is first looked at (sooner when the refresh is more frequent).
+ * Reading a booting tree's /proc entries competes with the boot, and a launch of many workers
+ * boots them all at once; what a tree forks meanwhile is found by its token if the supervisor dies
+ * before the look.
+ */
+const FIRST_CAPTURE_MS = 2000;
 
 export interface ChildrenRecorderOptions {
   /** How often running trees are captured again, to learn processes forked after the start; 0 never. */
   refreshMs?: number;
+  /** How long after a start its tree is first captured (FIRST_CAPTURE_MS). */
+  firstLookMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -69,6 +76,7 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
   const workers = new Map<string, RecordedWorker>();
   const onError = opts.onError ?? ((err: unknown) => process.stderr.write(`[devsup] child record not written: ${errorMessage(err)}\n`));
   const refreshMs = opts.refreshMs ?? 2000;
+  const firstLookMs = opts.firstLookMs ?? FIRST_CAPTURE_MS;
   /** First looks at trees not yet due: none may write the record once it is closed. */
   const firsts = new Set<NodeJS.Timeout>();
   let chain: Promise<void> = Promise.resolve();
@@ -135,7 +143,7 @@ export function recordChildren(api: SupervisorApi, root: string, name: string, o
           firsts.delete(first);
           capture(e.worker, entry).catch(onError);
         },
-        Math.min(FIRST_CAPTURE_MS, refreshMs > 0 ? refreshMs : FIRST_CAPTURE_MS),
+        Math.min(firstLookMs, refreshMs > 0 ? refreshMs : firstLookMs),
       );
       first.unref();
       firsts.add(first);

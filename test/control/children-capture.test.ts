@@ -55,7 +55,7 @@ describe('the children record after a start', () => {
     const root = tempDir();
     const { api, send } = fakeApi();
     // No periodic refresh: only the look after the start can find the grandchild.
-    const rec = recordChildren(api, root, 'default', { refreshMs: 0 });
+    const rec = recordChildren(api, root, 'default', { refreshMs: 0, firstLookMs: 300 });
     try {
       const { pid, grandchild } = await bootingTree();
       send(started(pid));
@@ -71,7 +71,7 @@ describe('the children record after a start', () => {
   it('writes nothing once closed, even when a first look was still due', async () => {
     const root = tempDir();
     const { api, send } = fakeApi();
-    const rec = recordChildren(api, root, 'default', { refreshMs: 0 });
+    const rec = recordChildren(api, root, 'default', { refreshMs: 0, firstLookMs: 300 });
     const { pid } = await bootingTree();
     send(started(pid));
     await rec.close();
