@@ -19,6 +19,8 @@ import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from
 import { viewOf } from './view.js';
 import { watchPortConflicts } from './port-conflict.js';
 import { SharedTrees, type SharedTree } from './shared-trees.js';
+import { SpawnBatch } from './spawn-batch.js';
+import { realPort } from '../worker/real-port.js';
 import { holdsReleased, waitFresh } from './wait-fresh.js';
 
 export interface WorkerEntry {
@@ -58,6 +60,7 @@ export interface SupervisorOptions {
 export class Supervisor implements SupervisorApi {
   private readonly slots = new Map<string, Slot>();
   private readonly trees = new SharedTrees();
+  private readonly spawns = new SpawnBatch();
   private readonly holders = new Map<number, string>();
   private nextHold = 1;
   private stopping: Promise<void> | undefined;
@@ -111,7 +114,7 @@ export class Supervisor implements SupervisorApi {
         },
         deps: deps.length > 0 ? () => this.depCheck(deps) : undefined,
       },
-      { gated: deps.length > 0 },
+      { gated: deps.length > 0, port: this.spawns.port(name, realPort) },
     );
     const loops = guardLoops(this.bus, name, tree, e.spec.cwd);
     return { entry: e, worker, tree, shared, holds: 0, logs, started: false, loops };
@@ -203,6 +206,8 @@ export class Supervisor implements SupervisorApi {
     const firstStarts = Promise.all(first.map((s) => s.worker.start('initial')));
     // Bounded: a long cache search or clear command of one of them does not hold back the rest.
     if (first.length > 0) await Promise.race([firstStarts, new Promise((r) => setTimeout(r, FIRST_STARTS_MAX_WAIT_MS).unref())]);
+    // Those without dependencies spawn together (see SpawnBatch); the others wait at their gate.
+    this.spawns.hold(rest.filter((s) => (s.entry.dependsOn ?? []).length === 0).map((s) => s.entry.spec.name));
     await Promise.all([firstStarts, ...rest.map((s) => s.worker.start('initial'))]);
   }
 

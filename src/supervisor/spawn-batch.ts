@@ -1,0 +1,49 @@
+import type { ProcessPort } from '../worker/port.js';
+
+/**
+ * The spawns of workers started together, issued back to back once every one of them is ready to
+ * spawn. A spawn blocks this thread until its child has exec'd, and the more children are already
+ * booting, the longer that takes (tens of milliseconds on two cores with twenty of them). What a
+ * worker does before its spawn (the tree's look, the cache search) is a chain of small asynchronous
+ * steps: interleaved with other workers' spawns, each step waits behind one, and the last workers
+ * of a big launch spawned hundreds of milliseconds after the first. Held back until all of them
+ * have arrived (or `maxWaitMs` after the first did), those steps run while nothing blocks.
+ */
+export class SpawnBatch {
+  private readonly expected = new Set<string>();
+  private readonly queued: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly maxWaitMs = 50) {}
+
+  /** The next spawn of each of these workers waits for the others' (see the class comment). */
+  hold(names: Iterable<string>): void {
+    for (const n of names) this.expected.add(n);
+  }
+
+  /** Whether spawns are being held. */
+  get holding(): boolean {
+    return this.expected.size > 0 || this.queued.length > 0;
+  }
+
+  /** `base` with its spawns going through the batch for worker `name`. */
+  port(name: string, base: ProcessPort): ProcessPort {
+    return { ...base, spawn: (spec) => this.spawn(name, () => base.spawn(spec)) };
+  }
+
+  private spawn<T>(name: string, run: () => Promise<T>): Promise<T> {
+    if (!this.expected.delete(name)) return run();
+    const out = new Promise<T>((resolve, reject) => this.queued.push(() => run().then(resolve, reject)));
+    if (this.expected.size === 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    return out;
+  }
+
+  /** Spawns what waits, in arrival order; whoever has not arrived yet spawns on arrival. */
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.expected.clear();
+    for (const go of this.queued.splice(0)) go();
+  }
+}
