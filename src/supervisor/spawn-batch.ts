@@ -11,14 +11,19 @@ import type { ProcessPort } from '../worker/port.js';
  */
 export class SpawnBatch {
   private readonly expected = new Set<string>();
-  private readonly queued: (() => void)[] = [];
+  private readonly first = new Set<string>();
+  private readonly queued: { name: string; go: () => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly maxWaitMs = 50) {}
+  constructor(private readonly maxWaitMs = 100) {}
 
-  /** The next spawn of each of these workers waits for the others' (see the class comment). */
-  hold(names: Iterable<string>): void {
+  /**
+   * The next spawn of each of these workers waits for the others' (see the class comment); those
+   * in `first` (what other workers wait for) lead the batch.
+   */
+  hold(names: Iterable<string>, first: Iterable<string> = []): void {
     for (const n of names) this.expected.add(n);
+    for (const n of first) this.first.add(n);
   }
 
   /** Whether spawns are being held. */
@@ -33,17 +38,20 @@ export class SpawnBatch {
 
   private spawn<T>(name: string, run: () => Promise<T>): Promise<T> {
     if (!this.expected.delete(name)) return run();
-    const out = new Promise<T>((resolve, reject) => this.queued.push(() => run().then(resolve, reject)));
+    const out = new Promise<T>((resolve, reject) => this.queued.push({ name, go: () => void run().then(resolve, reject) }));
     if (this.expected.size === 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     return out;
   }
 
-  /** Spawns what waits, in arrival order; whoever has not arrived yet spawns on arrival. */
+  /** Spawns what waits, the leaders first, then in arrival order; whoever has not arrived yet spawns on arrival. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.expected.clear();
-    for (const go of this.queued.splice(0)) go();
+    const waiting = this.queued.splice(0);
+    const lead = waiting.filter((q) => this.first.has(q.name));
+    this.first.clear();
+    for (const q of [...lead, ...waiting.filter((w) => !lead.includes(w))]) q.go();
   }
 }

@@ -197,18 +197,14 @@ export class Supervisor implements SupervisorApi {
     if (!this.running) return;
     const due = [...this.slots.values()].filter((s) => !s.started);
     for (const s of due) s.started = true;
-    // What others wait for goes first: spawns run one at a time on this thread (each blocks it
-    // until the child has exec'd, 10-15 ms), so a dependency queued behind twenty others would
+    // Those without dependencies spawn together (see SpawnBatch); the others wait at their gate.
+    // What others wait for leads the batch: spawns run one at a time on this thread (each blocks
+    // it until the child has exec'd, 10-40 ms), so a dependency queued behind twenty others would
     // start hundreds of milliseconds late and hold back everything that depends on it.
     const waitedFor = new Set([...this.slots.values()].flatMap((s) => s.entry.dependsOn ?? []));
-    const first = due.filter((s) => waitedFor.has(s.entry.spec.name) && (s.entry.dependsOn ?? []).length === 0);
-    const rest = due.filter((s) => !first.includes(s));
-    const firstStarts = Promise.all(first.map((s) => s.worker.start('initial')));
-    // Bounded: a long cache search or clear command of one of them does not hold back the rest.
-    if (first.length > 0) await Promise.race([firstStarts, new Promise((r) => setTimeout(r, FIRST_STARTS_MAX_WAIT_MS).unref())]);
-    // Those without dependencies spawn together (see SpawnBatch); the others wait at their gate.
-    this.spawns.hold(rest.filter((s) => (s.entry.dependsOn ?? []).length === 0).map((s) => s.entry.spec.name));
-    await Promise.all([firstStarts, ...rest.map((s) => s.worker.start('initial'))]);
+    const free = due.filter((s) => (s.entry.dependsOn ?? []).length === 0).map((s) => s.entry.spec.name);
+    this.spawns.hold(free, free.filter((n) => waitedFor.has(n)));
+    await Promise.all(due.map((s) => s.worker.start('initial')));
   }
 
   /**
@@ -438,9 +434,6 @@ export class Supervisor implements SupervisorApi {
 
 /** How much longer than its settle window a restart waits for a dependency's tree to settle. */
 const SETTLING_DEPENDENCY_SLACK_MS = 2000;
-
-/** How long the start of the other workers waits for those that others depend on to be spawned. */
-const FIRST_STARTS_MAX_WAIT_MS = 250;
 
 export class UnknownWorkerError extends DevsupError {
   constructor(name: string, known: string[]) {

@@ -79,3 +79,16 @@ describe('spawns of workers started together', () => {
     expect((await good).token).toBe('good');
   });
 });
+
+describe('the leaders of a batch', () => {
+  it('spawn first, whenever they arrived', async () => {
+    const log: string[] = [];
+    const batch = new SpawnBatch(10_000);
+    const base = recordingPort(log);
+    batch.hold(['a', 'dep', 'b'], ['dep']);
+    void batch.port('a', base).spawn(spec('a'));
+    void batch.port('b', base).spawn(spec('b'));
+    void batch.port('dep', base).spawn(spec('dep'));
+    expect(log).toEqual(['dep', 'a', 'b']);
+  });
+});
