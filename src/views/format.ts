@@ -28,11 +28,11 @@ export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
 
-/** One line for a child that writes into its own watched tree: which files, and the lasting fix. */
+/** One line for files written into the watched tree as each start begins (most often by the child): which files, and the lasting fix. */
 export function loopSentence(e: { files: string[]; generations: number; ignore: string[] }, short = false): string {
   const fix = e.ignore.map((g) => `--ignore ${g}`).join(' ');
   if (short) return `restart loop on ${formatFiles(e.files)}: no longer watched; fix: ${fix}`;
-  return `restart loop: ${formatFiles(e.files)} changed right after each of ${e.generations} starts (the child writes into its watched tree); no longer watching ${e.files.length === 1 ? 'it' : 'them'}. Fix: ${fix} (or "ignore" in the config)`;
+  return `restart loop: ${formatFiles(e.files)} changed right after each of ${e.generations} starts (written as each start begins, most likely by the child itself); no longer watching ${e.files.length === 1 ? 'it' : 'them'}. Fix: ${fix} (or "ignore" in the config)`;
 }
 
 /**
