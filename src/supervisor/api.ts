@@ -29,6 +29,8 @@ export interface WorkerView {
   captured?: boolean;
   /** What the running generation's process tree listens on (Linux; empty elsewhere and when nothing runs). */
   listening: Listeners;
+  /** Files left out of the watched tree after a restart loop, relative to the worker's directory. */
+  unwatched?: string[];
 }
 
 export interface SupervisorSnapshot {

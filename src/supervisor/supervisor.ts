@@ -9,7 +9,7 @@ import { explainNoFiles } from '../watch/explain.js';
 import { indexPath } from '../watch/index-file.js';
 import type { Snapshot } from '../watch/snapshot.js';
 import { TreeClosedError, type TreeOptions, type WatchedTree } from '../watch/tree.js';
-import { relativeChanges } from '../worker/paths.js';
+import { relativeChanges, relativeTo } from '../worker/paths.js';
 import type { Writable } from 'node:stream';
 import type { DepCheck } from '../worker/machine.js';
 import { lastResult } from '../worker/tasks.js';
@@ -310,7 +310,7 @@ export class Supervisor implements SupervisorApi {
       pid: process.pid,
       root: this.opts.root,
       holds: [...this.holders.values()],
-      workers: [...this.slots.values()].map((s) => viewOf(s.worker)),
+      workers: [...this.slots.values()].map((s) => viewOf(s.worker, s.tree.excludedPaths.map((p) => relativeTo(s.entry.spec.cwd, p)))),
     };
   }
 

@@ -2,7 +2,7 @@ import type { Worker } from '../worker/worker.js';
 import type { WorkerView } from './api.js';
 
 /** The plain-data picture of a worker that views and clients see. */
-export function viewOf(worker: Worker): WorkerView {
+export function viewOf(worker: Worker, unwatched: string[] = []): WorkerView {
   const st = worker.status();
   const s = worker.current;
   const last = st.tasks.at(-1);
@@ -25,5 +25,6 @@ export function viewOf(worker: Worker): WorkerView {
     message: s.kind === 'start-failed' ? s.message : s.kind === 'starting' && s.waitingFor?.length ? `waiting for ${s.waitingFor.join(', ')} to be ready` : null,
     captured: worker.spec.output === 'pipe',
     listening: st.listening,
+    ...(unwatched.length > 0 ? { unwatched } : {}),
   };
 }

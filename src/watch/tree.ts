@@ -305,6 +305,11 @@ export class WatchedTree {
    * Leaves these absolute paths out from now on, as an ignore pattern would have. The snapshot
    * that follows no longer has them, which is reported as a change like any other.
    */
+  /** What exclude() left out, as absolute paths. */
+  get excludedPaths(): string[] {
+    return [...this.excluded];
+  }
+
   exclude(paths: string[]): Promise<void> {
     const added = paths.filter((p) => !this.excluded.has(p));
     for (const p of added) this.excluded.add(p);

@@ -49,6 +49,11 @@ describe('devsup run: a child writing into its own tree', () => {
     expect(starts).toBeLessThanOrEqual(before + 1);
     await sleep(1000);
     expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(starts);
+    // `status` says what is no longer watched, so a later edit to it restarting nothing is no surprise.
+    const status = await runDevsup(['status'], root);
+    expect(status.stdout).toMatch(/not watched since a restart loop: logs\/app\.log/);
+    const json = JSON.parse((await runDevsup(['status', '--json'], root)).stdout) as { workers: { unwatched?: string[] }[] };
+    expect(json.workers[0]?.unwatched).toEqual(['logs/app.log']);
     // Other files are still watched.
     writeFileSync(join(root, 'child.js'), CHILD('logs/app.log') + '\n// edited\n');
     await p.waitForEvent((e) => e.type === 'worker-started' && e.generation === starts + 1, 'a restart for a real edit');

@@ -58,6 +58,8 @@ function render(snap: SupervisorSnapshot, rows: { w: WorkerView; status: string 
     if (w.message) parts.push(w.message);
     lines.push(parts.join('  '));
     if (w.verdict === 'stale') lines.push(`  ${' '.repeat(width)}  changed: ${formatFiles(w.staleFiles, 10)}`);
+    // Edits to these no longer restart anything nor make the worker stale.
+    if (w.unwatched?.length) lines.push(`  ${' '.repeat(width)}  not watched since a restart loop: ${formatFiles(w.unwatched, 10)}`);
   }
   if (snap.holds.length > 0) lines.push(`held by: ${snap.holds.join('; ')}`);
   return `${lines.join('\n')}\n`;
