@@ -4,9 +4,26 @@ export type StatusTone = 'info' | 'ok' | 'warn' | 'error';
 
 const TONE: Record<StatusTone, string> = { info: '\x1b[36m', ok: '\x1b[32m', warn: '\x1b[33m', error: '\x1b[1;31m' };
 const HELP = {
-  list: '↑↓ select  ⏎ log  r restart  a all  s stop/start  c caches  / search  ? help  q quit',
-  log: '↑↓ PgUp PgDn scroll  G follow  / search  n N next  w wrap  m mouse  Tab back  r restart  ? help  q quit',
+  list: ['↑↓ select', '⏎ log', 'r restart', 'a all', 's stop/start', 'c caches', '/ search'],
+  log: ['↑↓ PgUp PgDn scroll', 'G follow', '/ search', 'n N next', 'w wrap', 'm mouse', 'Tab back', 'r restart'],
 } as const;
+/** Always shown, last: how to learn the other keys, and how to get out. */
+const ALWAYS = ['? help', 'q quit'];
+const GAP = '  ';
+
+/** As many keys as fit in `width`, in order, and always the ones of ALWAYS. */
+function keyHelp(panel: 'list' | 'log', width: number): string {
+  const tail = ALWAYS.join(GAP);
+  const shown: string[] = [];
+  let used = visibleWidth(tail);
+  for (const item of HELP[panel]) {
+    const w = visibleWidth(item) + GAP.length;
+    if (used + w > width) break;
+    shown.push(item);
+    used += w;
+  }
+  return `\x1b[90m${[...shown, tail].join(GAP)}\x1b[0m`;
+}
 
 /** The bottom line: a transient message (or the search prompt) followed by key help. */
 export class StatusLine {
@@ -30,10 +47,10 @@ export class StatusLine {
   render(width: number, panel: 'list' | 'log', now = Date.now()): string {
     if (this.promptText !== null) return fit(`/${this.promptText}\x1b[7m \x1b[0m  \x1b[90mEnter search · Esc cancel\x1b[0m`, width);
     if (this.message && this.message.until <= now) this.message = null;
-    const help = `\x1b[90m${HELP[panel]}\x1b[0m`;
-    if (!this.message) return fit(help, width);
+    if (!this.message) return fit(keyHelp(panel, width), width);
     const msg = `${TONE[this.message.tone]}${this.message.text}\x1b[0m`;
     // The message wins: help is cut, never the message.
-    return visibleWidth(this.message.text) + 3 >= width ? fit(msg, width) : fit(`${msg}   ${help}`, width);
+    const rest = width - visibleWidth(this.message.text) - 3;
+    return rest <= 0 ? fit(msg, width) : fit(`${msg}   ${keyHelp(panel, rest)}`, width);
   }
 }
