@@ -6,6 +6,9 @@ import { PRESET_NAMES } from '../caches/presets.js';
  * (check-record.ts) never needs the schema.
  */
 
+/** What `devsup up` reads when no --config is given. */
+export const CONFIG_FILE_NAME = 'devsup.config.json';
+
 export const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
 /** The presets `devsup run --clear` knows, so a config can never name one that does nothing. */
 export const CLEAR_PRESETS = PRESET_NAMES;
