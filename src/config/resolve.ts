@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { startOrder } from './graph.js';
-import { BUILTIN_DEFAULTS, type ConfigInput, type DefaultsInput, type WorkerInput } from './schema.js';
+import { BUILTIN_DEFAULTS } from './fields.js';
+import type { ConfigInput, DefaultsInput, WorkerInput } from './schema.js';
 import type { ResolvedWorker } from './types.js';
 
 /** Fills every field and sorts into start order. Only for configs that passed every check. */

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { didYouMean } from './describe.js';
 import { findCycles } from './graph.js';
-import { BUILTIN_DEFAULTS } from './schema.js';
+import { BUILTIN_DEFAULTS } from './fields.js';
 
 /**
  * Checks that need the whole config: names, dependsOn and paths on disk. They read the raw value

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffConfigs, validateConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/check.js';
+import { diffConfigs } from '../../src/config/load.js';
 import { tempDir } from '../helpers/tmp.js';
 import { worker } from './problems.js';
 

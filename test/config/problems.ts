@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { validateConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/check.js';
 
 /** The problems validateConfig reports, failing the test if it does not throw a ConfigError. */
 export function problemsOf(raw: unknown, baseDir: string): string[] {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/check.js';
 import type { ResolvedWorker } from '../../src/config/types.js';
 import { tempDir, writeTree } from '../helpers/tmp.js';
 import { worker } from './problems.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/check.js';
 import { tempDir } from '../helpers/tmp.js';
 import { problemsOf, worker } from './problems.js';
 
