@@ -3,7 +3,8 @@ import { assertNever, describeListeners, type ChangeSet, type DevsupEvent } from
 import { failureSentence } from '../flake/report.js';
 import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
-import { stylerFor } from './style.js';
+import { safeChildText } from './child-text.js';
+import { colourWanted, stylerFor } from './style.js';
 import { droppedSentence, lineBatcher, OutputGate } from '../core/behind.js';
 
 export interface PlainViewOptions {
@@ -23,6 +24,7 @@ export interface PlainViewOptions {
  */
 export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
   const st = stylerFor(out);
+  const colour = colourWanted(out);
   const ascii = opts.ascii ?? !utf8Locale();
   // Child lines are batched; devsup's own lines first write what is waiting, so the order stays.
   const batch = lineBatcher(out);
@@ -135,7 +137,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `hold released by ${e.holder} (${e.holds} active)`);
         return;
       case 'output':
-        if (opts.showOutput && gate.admit(e.worker)) batch.add(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        if (opts.showOutput && gate.admit(e.worker)) batch.add(`${st.tag(e.worker, `${e.worker} |`)} ${safeChildText(e.line, { colour })}\n`);
         return;
       case 'loop':
         say(e, st.red(loopSentence(e)));

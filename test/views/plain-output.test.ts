@@ -35,6 +35,15 @@ describe('plain view output', () => {
     for (const w of writes) expect(w.length).toBeGreaterThanOrEqual(BATCH_CHARS);
     for (const w of writes) expect(w.length).toBeLessThan(BATCH_CHARS + 1100);
   });
+  it("drops a child's screen clears and titles, and its colours where devsup shows none", async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = plainView(out, { showWorker: true, showOutput: true, ascii: true });
+    view(output('\x1b[2J\x1b[H\x1b]0;pwned\x07\x1bc\x1b[31mFAILED\x1b[0m test_a'));
+    await waitFor(() => text.includes('test_a'), 'the line');
+    expect(text).toBe('api | FAILED test_a\n');
+  });
 });
 
 describe('json view output', () => {
