@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/errors.js';
 import type { DevsupEvent, EventOf } from '../core/events.js';
-import type { SupervisorApi } from '../supervisor/api.js';
+import type { SupervisorApi, WaitFreshResult } from '../supervisor/api.js';
 import { newRunId, saveRunLog } from './logs.js';
 import type { RunRecord } from './record.js';
 import { appendRun } from './store.js';
@@ -202,6 +202,29 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   });
 
   return Object.assign(() => unsubscribe(), { idle: () => chain });
+}
+
+/**
+ * `api` as the control socket serves it: an answer of wait-fresh about a task comes only once the
+ * records of the runs finished so far are written. A run's record follows its end by a moment (its
+ * last output is still draining), and `devsup wait-fresh && devsup history -n 1` must show the run
+ * that was answered about, not the one before. A proxy rather than a copy of each method, so the
+ * rest of the api is served as it is, whatever it grows.
+ */
+export function answerAfterRecords(api: SupervisorApi, recorded: () => Promise<void>): SupervisorApi {
+  const waitFresh = async (names: string[], timeoutMs: number): Promise<WaitFreshResult> => {
+    const res = await api.waitFresh(names, timeoutMs);
+    // The run answered about was filed before the answer, so the records due now include its own.
+    if (res.tasks.length > 0) await recorded();
+    return res;
+  };
+  return new Proxy(api, {
+    get(target, prop) {
+      if (prop === 'waitFresh') return waitFresh;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function splitKey(k: string): [number, string] {
