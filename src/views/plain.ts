@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import { assertNever, describeListeners, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
+import { CancelCauses } from '../history/cancel-cause.js';
+import { cancelSentence, describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { safeChildText } from './child-text.js';
 import { colourWanted, stylerFor } from './style.js';
@@ -38,7 +39,10 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
   // Child output is what a slow reader can make unbounded; see OutputGate for why it is dropped.
   const gate = new OutputGate(out, (worker, count) => say({ type: 'note', worker, message: '' }, st.yellow(droppedSentence(worker, count))));
 
+  const causes = new CancelCauses();
+
   return (e: DevsupEvent): void => {
+    causes.see(e);
     switch (e.type) {
       case 'watching': {
         const via = e.fallbackReason ? `${e.backend} (${e.fallbackReason})` : e.backend;
@@ -107,7 +111,11 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       }
       case 'task-finished': {
-        const mark = e.result === 'passed' ? st.green('✔ passed') : e.result === 'failed' ? st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`) : st.yellow('⊘ cancelled (stale)');
+        if (e.result === 'cancelled') {
+          say(e, `${st.yellow('⊘ cancelled')} ${st.dim(`after ${formatDuration(e.durationMs)}: ${cancelSentence(causes.of(e.worker, e.generation))}`)}`);
+          return;
+        }
+        const mark = e.result === 'passed' ? st.green('✔ passed') : st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`);
         say(e, `${mark} ${st.dim(`in ${formatDuration(e.durationMs)}, ${plural(e.changedFiles, 'file')} changed since the previous run`)}`);
         return;
       }

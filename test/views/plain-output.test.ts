@@ -60,3 +60,17 @@ describe('json view output', () => {
     expect(events.map((e) => e.line ?? e.message)).toEqual(['one', 'between', 'two']);
   });
 });
+
+describe('plain view of a cancelled task run', () => {
+  it('says which change cancelled it, with no count of files changed before it', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = plainView(out, { showWorker: false, ascii: true });
+    view({ type: 'stale', worker: 'tests', generation: 1, files: ['tests/test_slow.py'], restarting: true });
+    view({ type: 'stopping', worker: 'tests', generation: 1, pid: 5, reason: 'change', signal: 'SIGTERM' });
+    view({ type: 'task-finished', worker: 'tests', generation: 1, result: 'cancelled', code: null, signal: 'SIGTERM', durationMs: 1200, changedFiles: 0 });
+    await waitFor(() => text.includes('cancelled'), 'the cancelled line');
+    expect(text).toBe('[devsup] - cancelled after 1.2s: tests/test_slow.py changed while it ran\n');
+  });
+});
