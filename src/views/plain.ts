@@ -40,6 +40,8 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
   const gate = new OutputGate(out, (worker, count) => say({ type: 'note', worker, message: '' }, st.yellow(droppedSentence(worker, count))));
 
   const causes = new CancelCauses();
+  /** Workers with a run that counted (passed or failed): changed files are counted from the last one. */
+  const counted = new Set<string>();
 
   return (e: DevsupEvent): void => {
     causes.see(e);
@@ -116,7 +118,10 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
           return;
         }
         const mark = e.result === 'passed' ? st.green('✔ passed') : st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`);
-        say(e, `${mark} ${st.dim(`in ${formatDuration(e.durationMs)}, ${plural(e.changedFiles, 'file')} changed since the previous run`)}`);
+        // Before a first counted run there is nothing to count from, which is not "0 files changed".
+        const since = counted.has(e.worker) ? `, ${plural(e.changedFiles, 'file')} changed since the previous run` : '';
+        counted.add(e.worker);
+        say(e, `${mark} ${st.dim(`in ${formatDuration(e.durationMs)}${since}`)}`);
         return;
       }
       case 'task-summary': {

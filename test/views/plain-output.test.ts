@@ -74,3 +74,21 @@ describe('plain view of a cancelled task run', () => {
     expect(text).toBe('[devsup] - cancelled after 1.2s: tests/test_slow.py changed while it ran\n');
   });
 });
+
+describe('plain view of finished task runs', () => {
+  it('counts changed files only from a run that counted: not after cancelled ones alone', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = plainView(out, { showWorker: false, ascii: true });
+    const finished = (generation: number, result: 'passed' | 'failed' | 'cancelled', changedFiles: number) =>
+      view({ type: 'task-finished', worker: 'tests', generation, result, code: result === 'cancelled' ? null : 0, signal: null, durationMs: 1000, changedFiles });
+    finished(1, 'cancelled', 0);
+    finished(2, 'passed', 0);
+    finished(3, 'passed', 2);
+    await waitFor(() => text.split('\n').length > 3, 'three lines');
+    const lines = text.trimEnd().split('\n');
+    expect(lines[1]).toBe('[devsup] + passed in 1.0s');
+    expect(lines[2]).toBe('[devsup] + passed in 1.0s, 2 files changed since the previous run');
+  });
+});
