@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
@@ -37,5 +37,24 @@ describe('wait-fresh and history', () => {
       const [rec] = JSON.parse(h.stdout) as Rec[];
       expect(rec, `history after edit ${v}`).toMatchObject({ exitCode: v, result: 'failed' });
     }
+  });
+
+  it('still answers when the history cannot be written', async () => {
+    const root = tempDir();
+    writeTree(root, {
+      't/check.mjs': "const { v } = await import('./v.mjs'); process.exit(v);",
+      't/v.mjs': 'export const v = 0;',
+    });
+    writeFileSync(join(root, 'devsup.config.json'), JSON.stringify({ workers: [{ name: 'check', cmd: ['node', 'check.mjs'], cwd: 't', kind: 'task' }] }));
+    // A planted link where the history goes: devsup refuses to write through it, and says so.
+    mkdirSync(join(root, '.devsup'));
+    symlinkSync(join(tempDir(), 'elsewhere.jsonl'), join(root, '.devsup', 'history.jsonl'));
+    const p = new DevsupProcess(['up', '--json'], { cwd: root });
+    running.push(p);
+    await p.waitForEvent((e) => e.type === 'task-finished', 'the first run');
+    writeFileSync(join(root, 't/v.mjs'), 'export const v = 3;');
+    const w = await runDevsup(['wait-fresh', '--timeout', '20s'], root, 30_000);
+    expect(w.stderr.trim()).toBe('check: failed (exit 3)');
+    await p.waitForEvent((e) => e.type === 'warning' && String(e.message).startsWith('history not recorded'), 'the warning');
   });
 });
