@@ -3,7 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import { recordChildren, recoverLeftovers } from '../control/children.js';
 import { guardRoot } from '../control/root-guard.js';
 import { startControlServer } from '../control/server.js';
-import { recordTaskRuns } from '../history/recorder.js';
+import { answerAfterRecords, recordTaskRuns, type RecorderHandle } from '../history/recorder.js';
 import { trackTaskTests } from '../flake/task-tests.js';
 import { describeKilled, trackTrees } from './force-kill.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -32,7 +32,12 @@ export interface Session {
 
 export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOptions): Promise<Session> {
   const trees = trackTrees(bus);
-  const control = await startControlServer(sup, { root: opts.root, name: opts.name });
+  // The history starts once the socket is ours; a wait-fresh asked before then has no record to wait for.
+  let history: RecorderHandle | undefined;
+  const control = await startControlServer(
+    answerAfterRecords(sup, () => history?.idle() ?? Promise.resolve()),
+    { root: opts.root, name: opts.name },
+  );
   try {
     const { stopped } = await recoverLeftovers(opts.root, opts.name);
     if (stopped.length > 0) {
@@ -55,7 +60,7 @@ export async function openSession(bus: Bus, sup: Supervisor, opts: SessionOption
   const offMoves = sup.subscribe((e) => {
     if (e.type === 'change') guard.check();
   });
-  const history = recordTaskRuns(sup, opts.stateDir, {
+  history = recordTaskRuns(sup, opts.stateDir, {
     onError: (err) => bus.emit({ type: 'warning', message: `history not recorded: ${errorMessage(err)}` }),
   });
   const tests = trackTaskTests((l) => sup.subscribe(l), {

@@ -1,3 +1,5 @@
+import type { CancelCause } from './cancel-cause.js';
+
 export type RunResult = 'passed' | 'failed' | 'cancelled';
 
 /** One finished task run, one JSON line in history.jsonl. */
@@ -23,6 +25,8 @@ export interface RunRecord {
   log?: string;
   /** The code id of each worker the task depends on, as it was when the run began. */
   deps?: Record<string, string>;
+  /** For a cancelled run: what stopped it (the reason of the stop, the files that made it stale). */
+  cancelledBy?: CancelCause;
 }
 
 const RESULTS: ReadonlySet<unknown> = new Set<RunResult>(['passed', 'failed', 'cancelled']);
@@ -54,7 +58,15 @@ export function runRecordProblem(x: unknown): string | null {
   if (r.deps !== undefined && (typeof r.deps !== 'object' || r.deps === null || Array.isArray(r.deps) || !Object.values(r.deps).every((c) => typeof c === 'string'))) {
     return 'deps must map worker names to code ids';
   }
+  if (r.cancelledBy !== undefined && !isCancelCause(r.cancelledBy)) return 'cancelledBy must be an object of stop and files';
   return null;
+}
+
+function isCancelCause(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const c = x as Record<string, unknown>;
+  if (c.stop !== undefined && typeof c.stop !== 'string') return false;
+  return c.files === undefined || (Array.isArray(c.files) && c.files.every((f) => typeof f === 'string'));
 }
 
 /** The record on one line, or null for a torn, corrupt or unknown-version line. */

@@ -1,6 +1,7 @@
 import { errorMessage } from '../core/errors.js';
 import type { DevsupEvent, EventOf } from '../core/events.js';
-import type { SupervisorApi } from '../supervisor/api.js';
+import type { SupervisorApi, WaitFreshResult } from '../supervisor/api.js';
+import { CancelCauses, type CancelCause } from './cancel-cause.js';
 import { newRunId, saveRunLog } from './logs.js';
 import type { RunRecord } from './record.js';
 import { appendRun } from './store.js';
@@ -100,6 +101,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   let chain: Promise<void> = Promise.resolve();
   /** The tail of the run whose output came last: a flood brings thousands of lines a second, all of one run. */
   let last: { worker: string; generation: number; tail: LineTail } | undefined;
+  const causes = new CancelCauses();
 
   const report = (err: unknown): void => {
     try {
@@ -120,7 +122,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
     }
   };
 
-  const write = async (e: EventOf<'task-finished'>, k: string): Promise<void> => {
+  const write = async (e: EventOf<'task-finished'>, k: string, cancelledBy: CancelCause | undefined): Promise<void> => {
     const s = started.get(k);
     const out = outputs.get(k);
     finishing.delete(k);
@@ -142,6 +144,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
       signal: e.signal,
       result: e.result,
       ...(e.deps ? { deps: { ...e.deps } } : {}),
+      ...(cancelledBy ? { cancelledBy } : {}),
     };
     if (out && !out.empty) {
       try {
@@ -170,17 +173,20 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   const onFinished = (e: EventOf<'task-finished'>): void => {
     const k = key(e.worker, e.generation);
     finishing.add(k);
+    // Taken now: the next generation's start, a moment away, forgets what stopped this one.
+    const cancelledBy = e.result === 'cancelled' ? causes.of(e.worker, e.generation) : undefined;
     const until = performance.now() + MAX_LATE_MS;
     const due = new Promise<void>((resolve) => setTimeout(resolve, lateMs));
     chain = chain
       .then(() => due)
       .then(() => quiet(k, until))
-      .then(() => write(e, k))
+      .then(() => write(e, k, cancelledBy))
       .catch(report);
   };
 
   const unsubscribe = api.subscribe((e: DevsupEvent) => {
     try {
+      if (e.type !== 'output') causes.see(e);
       if (e.type === 'worker-started') {
         forgetOlder(e);
         started.set(key(e.worker, e.generation), e);
@@ -202,6 +208,29 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   });
 
   return Object.assign(() => unsubscribe(), { idle: () => chain });
+}
+
+/**
+ * `api` as the control socket serves it: an answer of wait-fresh about a task comes only once the
+ * records of the runs finished so far are written. A run's record follows its end by a moment (its
+ * last output is still draining), and `devsup wait-fresh && devsup history -n 1` must show the run
+ * that was answered about, not the one before. A proxy rather than a copy of each method, so the
+ * rest of the api is served as it is, whatever it grows.
+ */
+export function answerAfterRecords(api: SupervisorApi, recorded: () => Promise<void>): SupervisorApi {
+  const waitFresh = async (names: string[], timeoutMs: number): Promise<WaitFreshResult> => {
+    const res = await api.waitFresh(names, timeoutMs);
+    // The run answered about was filed before the answer, so the records due now include its own.
+    if (res.tasks.length > 0) await recorded();
+    return res;
+  };
+  return new Proxy(api, {
+    get(target, prop) {
+      if (prop === 'waitFresh') return waitFresh;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function splitKey(k: string): [number, string] {

@@ -1,4 +1,5 @@
 import type { EventOf } from '../core/events.js';
+import type { CancelCause } from '../history/cancel-cause.js';
 
 /** Small human formats shared by the text views. */
 
@@ -65,4 +66,17 @@ function startText(iso: string, now = Date.now()): string {
   const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
   const today = new Date(now).toDateString() === d.toDateString();
   return `${today ? time : `${day} ${time}`} (${formatDuration(Math.max(0, now - d.getTime()))} ago)`;
+}
+
+/**
+ * Why a task run was cancelled, as a phrase: `app.py changed while it ran`, `restart requested`.
+ * Said instead of a count of files changed before the run, which reads as if nothing had changed.
+ */
+export function cancelSentence(c: CancelCause): string {
+  const files = c.files && c.files.length > 0 ? formatFiles(c.files) : undefined;
+  if (c.stop === 'caches found') return files ? `stale caches appeared while it ran (${files})` : 'stale caches appeared while it ran';
+  if (c.stop === 'change' || (c.stop === undefined && files)) return files ? `${files} changed while it ran` : 'files changed while it ran';
+  if (c.stop === 'shutting down') return 'devsup was shutting down';
+  if (c.stop !== undefined) return c.stop;
+  return 'what it ran against got new code while it ran';
 }

@@ -1,9 +1,11 @@
 import type { Writable } from 'node:stream';
 import { assertNever, describeListeners, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
+import { CancelCauses } from '../history/cancel-cause.js';
+import { cancelSentence, describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
-import { stylerFor } from './style.js';
+import { safeChildText } from './child-text.js';
+import { colourWanted, stylerFor } from './style.js';
 import { droppedSentence, lineBatcher, OutputGate } from '../core/behind.js';
 
 export interface PlainViewOptions {
@@ -23,6 +25,7 @@ export interface PlainViewOptions {
  */
 export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOptions): (e: DevsupEvent) => void {
   const st = stylerFor(out);
+  const colour = colourWanted(out);
   const ascii = opts.ascii ?? !utf8Locale();
   // Child lines are batched; devsup's own lines first write what is waiting, so the order stays.
   const batch = lineBatcher(out);
@@ -36,7 +39,12 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
   // Child output is what a slow reader can make unbounded; see OutputGate for why it is dropped.
   const gate = new OutputGate(out, (worker, count) => say({ type: 'note', worker, message: '' }, st.yellow(droppedSentence(worker, count))));
 
+  const causes = new CancelCauses();
+  /** Workers with a run that counted (passed or failed): changed files are counted from the last one. */
+  const counted = new Set<string>();
+
   return (e: DevsupEvent): void => {
+    causes.see(e);
     switch (e.type) {
       case 'watching': {
         const via = e.fallbackReason ? `${e.backend} (${e.fallbackReason})` : e.backend;
@@ -105,8 +113,15 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         return;
       }
       case 'task-finished': {
-        const mark = e.result === 'passed' ? st.green('✔ passed') : e.result === 'failed' ? st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`) : st.yellow('⊘ cancelled (stale)');
-        say(e, `${mark} ${st.dim(`in ${formatDuration(e.durationMs)}, ${plural(e.changedFiles, 'file')} changed since the previous run`)}`);
+        if (e.result === 'cancelled') {
+          say(e, `${st.yellow('⊘ cancelled')} ${st.dim(`after ${formatDuration(e.durationMs)}: ${cancelSentence(causes.of(e.worker, e.generation))}`)}`);
+          return;
+        }
+        const mark = e.result === 'passed' ? st.green('✔ passed') : st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`);
+        // Before a first counted run there is nothing to count from, which is not "0 files changed".
+        const since = counted.has(e.worker) ? `, ${plural(e.changedFiles, 'file')} changed since the previous run` : '';
+        counted.add(e.worker);
+        say(e, `${mark} ${st.dim(`in ${formatDuration(e.durationMs)}${since}`)}`);
         return;
       }
       case 'task-summary': {
@@ -135,7 +150,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
         note(e, `hold released by ${e.holder} (${e.holds} active)`);
         return;
       case 'output':
-        if (opts.showOutput && gate.admit(e.worker)) batch.add(`${st.tag(e.worker, `${e.worker} |`)} ${e.line}\n`);
+        if (opts.showOutput && gate.admit(e.worker)) batch.add(`${st.tag(e.worker, `${e.worker} |`)} ${safeChildText(e.line, { colour })}\n`);
         return;
       case 'loop':
         say(e, st.red(loopSentence(e)));

@@ -35,6 +35,15 @@ describe('plain view output', () => {
     for (const w of writes) expect(w.length).toBeGreaterThanOrEqual(BATCH_CHARS);
     for (const w of writes) expect(w.length).toBeLessThan(BATCH_CHARS + 1100);
   });
+  it("drops a child's screen clears and titles, and its colours where devsup shows none", async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = plainView(out, { showWorker: true, showOutput: true, ascii: true });
+    view(output('\x1b[2J\x1b[H\x1b]0;pwned\x07\x1bc\x1b[31mFAILED\x1b[0m test_a'));
+    await waitFor(() => text.includes('test_a'), 'the line');
+    expect(text).toBe('api | FAILED test_a\n');
+  });
 });
 
 describe('json view output', () => {
@@ -49,5 +58,37 @@ describe('json view output', () => {
     await waitFor(() => text.includes('"two"'), 'the last event');
     const events = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; line?: string; message?: string });
     expect(events.map((e) => e.line ?? e.message)).toEqual(['one', 'between', 'two']);
+  });
+});
+
+describe('plain view of a cancelled task run', () => {
+  it('says which change cancelled it, with no count of files changed before it', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = plainView(out, { showWorker: false, ascii: true });
+    view({ type: 'stale', worker: 'tests', generation: 1, files: ['tests/test_slow.py'], restarting: true });
+    view({ type: 'stopping', worker: 'tests', generation: 1, pid: 5, reason: 'change', signal: 'SIGTERM' });
+    view({ type: 'task-finished', worker: 'tests', generation: 1, result: 'cancelled', code: null, signal: 'SIGTERM', durationMs: 1200, changedFiles: 0 });
+    await waitFor(() => text.includes('cancelled'), 'the cancelled line');
+    expect(text).toBe('[devsup] - cancelled after 1.2s: tests/test_slow.py changed while it ran\n');
+  });
+});
+
+describe('plain view of finished task runs', () => {
+  it('counts changed files only from a run that counted: not after cancelled ones alone', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const view = plainView(out, { showWorker: false, ascii: true });
+    const finished = (generation: number, result: 'passed' | 'failed' | 'cancelled', changedFiles: number) =>
+      view({ type: 'task-finished', worker: 'tests', generation, result, code: result === 'cancelled' ? null : 0, signal: null, durationMs: 1000, changedFiles });
+    finished(1, 'cancelled', 0);
+    finished(2, 'passed', 0);
+    finished(3, 'passed', 2);
+    await waitFor(() => text.split('\n').length > 3, 'three lines');
+    const lines = text.trimEnd().split('\n');
+    expect(lines[1]).toBe('[devsup] + passed in 1.0s');
+    expect(lines[2]).toBe('[devsup] + passed in 1.0s, 2 files changed since the previous run');
   });
 });

@@ -1,6 +1,8 @@
 import { droppedSentence, OutputGate } from '../../core/behind.js';
 import { UsageError } from '../../core/errors.js';
 import type { LogLine } from '../../supervisor/api.js';
+import { safeChildText } from '../../views/child-text.js';
+import { colourWanted } from '../../views/style.js';
 import type { ControlOptions } from './commands.js';
 import { connectFromCwd, withClient } from './connect.js';
 
@@ -31,15 +33,17 @@ export async function logsCommand(worker: string, opts: ControlOptions & { lines
           '`--ready REGEX`, or `devsup up`\n',
       );
     }
+    // A child's screen clears and cursor moves would act on this terminal: the same text as the dashboard's panes.
+    const colour = colourWanted(process.stdout);
     const lines = await client.logs(worker, opts.lines, opts.follow);
-    out(lines.map(textOf).join(''));
+    out(lines.map((l) => textOf(l, colour)).join(''));
     if (!opts.follow) return 0;
     // A flood into a slow terminal is dropped and counted here too, rather than queued in memory.
     const gate = new OutputGate(process.stdout, (w, n) => out(`── ${droppedSentence(w, n)} ──\n`));
     for await (const e of client.pushed()) {
       if (e.worker !== worker) continue;
       if (e.type === 'output') {
-        if (gate.admit(worker)) out(`${String(e.line)}\n`);
+        if (gate.admit(worker)) out(`${safeChildText(String(e.line), { colour })}\n`);
       }
       else if (e.type === 'note') out(`── ${String(e.message)} ──\n`);
       else if (e.type === 'worker-started') out(`── generation ${String(e.generation)} started (pid ${String(e.pid)}, code ${String(e.codeId)}) ──\n`);
@@ -50,8 +54,8 @@ export async function logsCommand(worker: string, opts: ControlOptions & { lines
   }
 }
 
-function textOf(l: LogLine): string {
-  return `${l.text}\n`;
+function textOf(l: LogLine, colour: boolean): string {
+  return `${safeChildText(l.text, { colour })}\n`;
 }
 
 export async function eventsCommand(opts: ControlOptions): Promise<number> {

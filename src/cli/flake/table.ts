@@ -1,5 +1,6 @@
 import { formatDuration } from '../../flake/report.js';
 import type { RunRecord, RunResult } from '../../history/record.js';
+import { cancelSentence } from '../../views/format.js';
 import type { Styler } from '../../views/style.js';
 
 const MARKS: Record<RunResult, string> = { passed: '✔', failed: '✘', cancelled: '⊘' };
@@ -28,8 +29,12 @@ function changedCount(r: RunRecord): number {
   return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : r.changedFiles.length;
 }
 
-/** "  passed against api 9f2c41d0ab": what a task's result was about besides its own code. */
+/**
+ * "  passed against api 9f2c41d0ab": what a task's result was about besides its own code; for a
+ * cancelled run, what stopped it ("  cancelled: app.py changed while it ran").
+ */
 function againstText(r: RunRecord): string {
+  if (r.result === 'cancelled' && r.cancelledBy) return `  cancelled: ${cancelSentence(r.cancelledBy)}`;
   const deps = r.deps ? Object.entries(r.deps) : [];
   if (deps.length === 0) return '';
   return `  ${r.result} against ${deps.map(([name, code]) => `${name} ${code}`).join(', ')}`;

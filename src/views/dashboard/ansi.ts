@@ -1,9 +1,10 @@
 import blessed from 'blessed';
+import { safeChildText, stripSgr } from '../child-text.js';
 
 /**
- * Child output arrives as raw terminal bytes. Only SGR (colour) sequences survive into a pane:
- * cursor moves, erases and OSC titles would draw over the dashboard, and blessed itself only
- * strips the ESC byte of them, leaving `[2K` behind as text.
+ * Text for the boxes of the dashboard. Child output is made safe by `safeChildText` (what survives
+ * into a pane: SGR colours only); blessed itself would only strip the ESC byte of the rest, leaving
+ * `[2K` behind as text.
  */
 
 interface UnicodeWidth {
@@ -11,15 +12,7 @@ interface UnicodeWidth {
 }
 const unicode = (blessed as unknown as { unicode: UnicodeWidth }).unicode;
 
-const SGR = /\x1b\[[\d;]*m/g;
 const SGR_HERE = /\x1b\[[\d;]*m/y;
-// CSI (other than plain SGR), OSC (ended by BEL or ST), and two-byte escapes.
-const OTHER_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[P^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]?/g;
-// C1 controls too: a UTF-8 terminal takes U+009B as CSI and U+0090/U+009D/U+009E/U+009F as the
-// start of a string that swallows what follows, and random bytes decode to them often enough.
-const CONTROL = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]/g;
-// Any control character, or an escape that does not start an SGR: lines with only colours pass as they are.
-const NEEDS_WORK = /[\x00-\x1a\x1c-\x1f\x7f-\x9f]|\x1b(?!\[[\d;]*m)/;
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 /** Longest stored line: a pane never shows more, and one huge line must not pin megabytes. */
@@ -29,48 +22,12 @@ export const PANE_CUT_MARK = ` [devsup: cut at ${MAX_LINE} characters]`;
 
 /** Makes one line of child output safe to put in a box, keeping its colours. */
 export function sanitizeLine(line: string): string {
-  if (line.length <= MAX_LINE) return clean(line);
-  return `${clean(line.slice(0, MAX_LINE))}${PANE_CUT_MARK}`;
+  const head = line.length <= MAX_LINE ? line : line.slice(0, MAX_LINE);
+  const safe = safeChildText(head, { colour: true, expandTabs: true });
+  return head === line ? safe : `${safe}${PANE_CUT_MARK}`;
 }
 
-function clean(line: string): string {
-  let s = line;
-  if (!NEEDS_WORK.test(s)) return s;
-  if (s.endsWith('\n')) s = s.slice(0, -1);
-  if (s.endsWith('\r')) s = s.slice(0, -1);
-  // A carriage return redraws the line (progress bars): a terminal would show what came last.
-  const cr = s.lastIndexOf('\r');
-  if (cr >= 0) s = s.slice(cr + 1);
-  s = s.replace(OTHER_ESCAPES, (m) => (/^\x1b\[[\d;]*m$/.test(m) ? m : ''));
-  if (s.includes('\t')) s = expandTabs(s);
-  return s.replace(CONTROL, '');
-}
-
-function expandTabs(s: string): string {
-  let out = '';
-  let col = 0;
-  for (const part of s.split(/(\x1b\[[\d;]*m)/)) {
-    if (part.startsWith('\x1b')) {
-      out += part;
-      continue;
-    }
-    for (const ch of part) {
-      if (ch === '\t') {
-        const n = 8 - (col % 8);
-        out += ' '.repeat(n);
-        col += n;
-      } else {
-        out += ch;
-        col++;
-      }
-    }
-  }
-  return out;
-}
-
-export function stripSgr(s: string): string {
-  return s.includes('\x1b') ? s.replace(SGR, '') : s;
-}
+export { stripSgr };
 
 export function visibleWidth(s: string): number {
   const plain = stripSgr(s);
