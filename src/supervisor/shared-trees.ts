@@ -80,5 +80,5 @@ export class SharedTrees {
 }
 
 function keyOf(s: TreeSettings): string {
-  return JSON.stringify([s.roots, s.ignore, s.ext ?? null, s.settleMs, s.poll ?? false, s.backend ?? null, s.indexFile ?? null]);
+  return JSON.stringify([s.roots, s.ignore, s.ext ?? null, s.settleMs, s.poll ?? false, s.backend ?? null, s.indexFile ?? null, s.leaveOut ?? []]);
 }

@@ -7,6 +7,7 @@ import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
 import { explainNoFiles } from '../watch/explain.js';
 import { indexPath } from '../watch/index-file.js';
+import { filesInRoots } from '../watch/own-output.js';
 import type { Snapshot } from '../watch/snapshot.js';
 import { TreeClosedError, type TreeOptions, type WatchedTree } from '../watch/tree.js';
 import { relativeChanges, relativeTo } from '../worker/paths.js';
@@ -48,6 +49,8 @@ export interface SupervisorOptions {
   version: string;
   scrollback?: number;
   onQuit?: (code: number) => void;
+  /** Files never watched, by real path: where devsup's own output goes (see own-output.ts). */
+  leaveOut?: string[];
   /** The children's output bytes as they are (for `run`, whose child owns the terminal's output). */
   passThrough?: { stdout: Writable; stderr: Writable };
 }
@@ -79,7 +82,8 @@ export class Supervisor implements SupervisorApi {
   private makeSlot(e: WorkerEntry): Slot {
     const name = e.spec.name;
     const logs = new Ring<LogLine>(this.opts.scrollback ?? 5000, SCROLLBACK_CHARS);
-    const shared = this.trees.join(name, { ...e.watch, indexFile: indexPath(e.spec.stateDir, e.watch.roots) }, {
+    const leaveOut = filesInRoots(this.opts.leaveOut ?? [], e.watch.roots);
+    const shared = this.trees.join(name, { ...e.watch, indexFile: indexPath(e.spec.stateDir, e.watch.roots), ...(leaveOut.length > 0 ? { leaveOut } : {}) }, {
       onWarning: (message) => this.bus.emit({ type: 'warning', worker: name, message }),
       onChange: (snap, changes) => {
         this.bus.emit({ type: 'change', worker: name, changes: relativeChanges(changes, e.spec.cwd), seq: snap.seq });

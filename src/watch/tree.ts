@@ -20,6 +20,8 @@ export interface TreeOptions {
   onChange(snapshot: Snapshot, changes: ChangeSet): void;
   /** Where the file states are saved between runs (see index-file.ts); nothing is saved without it. */
   indexFile?: string;
+  /** Absolute paths never watched, whatever the filter says (devsup's own output file, see own-output.ts). */
+  leaveOut?: string[];
   /** Awaited once watching has begun, before the first look reads anything (tests widen that look with it). */
   beforeFirstLook?(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export class WatchedTree {
 
   constructor(private readonly opts: TreeOptions) {
     this.first = deferred<Snapshot>();
+    for (const p of opts.leaveOut ?? []) this.excluded.add(p);
     // A rejection nobody waits for (a tree closed before it started) is not an error of its own.
     this.first.promise.catch(() => undefined);
     this.base = opts.roots[0] ?? '/';

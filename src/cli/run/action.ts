@@ -9,6 +9,7 @@ import { stateDirOf } from '../../state/paths.js';
 import type { SupervisorApi } from '../../supervisor/api.js';
 import { runEntry } from '../../supervisor/entries.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
+import { ownOutputFiles } from '../../watch/own-output.js';
 import { learnedPortsPath } from '../../worker/learned-ready.js';
 import { commandFiles, describeExclusion, namedButIgnored } from '../../watch/explain.js';
 import { jsonView } from '../../views/json.js';
@@ -81,6 +82,7 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   const sup = new Supervisor(bus, [entry], {
     root: cwd,
     version: packageVersion(),
+    leaveOut: ownOutputFiles(),
     // The child's bytes pass through untouched; with --json, stdout belongs to the events.
     passThrough: piped ? { stdout: opts.json ? process.stderr : process.stdout, stderr: process.stderr } : undefined,
     onQuit: (code) => {

@@ -7,6 +7,7 @@ import { checkClearGlobs, entriesFromConfig } from '../../supervisor/entries.js'
 import { stateDirOf } from '../../state/paths.js';
 import { followConfigFile } from '../../supervisor/reload.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
+import { ownOutputFiles } from '../../watch/own-output.js';
 import { jsonView } from '../../views/json.js';
 import { plainView } from '../../views/plain.js';
 import { openSession } from '../session.js';
@@ -27,7 +28,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const finished = new Promise<number>((r) => (finish = r));
   const entries = entriesFromConfig(config, { color, name: opts.name });
   await checkClearGlobs(entries, opts.clearSources === true);
-  const sup = new Supervisor(bus, entries, { root: config.dir, version: packageVersion() });
+  const sup = new Supervisor(bus, entries, { root: config.dir, version: packageVersion(), leaveOut: ownOutputFiles() });
 
   if (opts.json) bus.on(jsonView(process.stdout));
   else if (!tui) bus.on(plainView(process.stdout, { showWorker: true, showOutput: true, verbose: opts.verbose }));
