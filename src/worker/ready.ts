@@ -5,7 +5,7 @@ import { connect } from 'node:net';
  * then every `intervalMs`: a connection attempt costs a fraction of a millisecond, a readiness seen
  * late delays everything that depends on it.
  */
-const FAST_MS = 50;
+const FAST_MS = 25;
 const FAST_FOR_MS = 2000;
 
 /** Resolves true once something accepts TCP connections on host:port, false if aborted first. */
