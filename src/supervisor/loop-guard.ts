@@ -11,6 +11,13 @@ import type { ChangeSet } from '../core/events.js';
 export const LOOP_WINDOW_MS = 1000;
 /** Consecutive generations that must each change the same files before it is called a loop. */
 export const LOOP_GENERATIONS = 5;
+/**
+ * The same for files that look like sources or documents (never left out, see `startupWrites`):
+ * after this many in a row, the restarts are only pointed out. An agent editing as fast as the new
+ * code answers rarely keeps that up for this long; a program writing its own `notes.txt` at every
+ * start gets there in seconds.
+ */
+export const EDITED_LOOP_GENERATIONS = 20;
 
 /**
  * Pure detection: fed the starts and the settled changes of one worker, it answers with the files
@@ -83,15 +90,37 @@ export interface GuardedTree {
  * those files out of the tree and says so, with the `--ignore` that makes it permanent. Leaving
  * them out changes the tree once more, so the worker restarts one last time without them.
  */
-export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: string, detector = new LoopDetector()): { vouched(): void } {
+export function guardLoops(
+  bus: Bus,
+  worker: string,
+  tree: GuardedTree,
+  cwd: string,
+  detector = new LoopDetector(),
+  edits = new LoopDetector(LOOP_WINDOW_MS, EDITED_LOOP_GENERATIONS),
+): { vouched(): void } {
+  const told = new Set<string>();
   const off = bus.on((e) => {
     if (tree.isClosed) {
       off();
       return;
     }
     if (!('worker' in e) || e.worker !== worker) return;
-    if (e.type === 'worker-started') detector.started(e.generation, Date.now());
-    else if (e.type === 'change') {
+    if (e.type === 'worker-started') {
+      detector.started(e.generation, Date.now());
+      edits.started(e.generation, Date.now());
+    } else if (e.type === 'change') {
+      // Never left out, but a long run of restarts each caused by them right after the start is
+      // most likely the program writing them: said once, with the --ignore that stops it.
+      const edited = edits.changed(editedPaths(e.changes), Date.now());
+      if (edited && !told.has(edited.join('\0'))) {
+        told.add(edited.join('\0'));
+        const fix = edited.map((f) => `--ignore ${ignoreFor(resolve(cwd, f), tree.roots)}`).join(' ');
+        bus.emit({
+          type: 'warning',
+          worker,
+          message: `${edited.join(', ')} changed right after each of ${EDITED_LOOP_GENERATIONS} starts in a row; such files stay watched (they look like sources or documents), so if the program writes them itself, stop the restarts with ${fix}`,
+        });
+      }
       const files = detector.changed(startupWrites(e.changes), Date.now());
       if (!files) return;
       const abs = files.map((f) => resolve(cwd, f));
@@ -99,7 +128,12 @@ export function guardLoops(bus: Bus, worker: string, tree: GuardedTree, cwd: str
       void tree.exclude(abs);
     }
   });
-  return { vouched: () => detector.vouched() };
+  return {
+    vouched: () => {
+      detector.vouched();
+      edits.vouched();
+    },
+  };
 }
 
 /**
@@ -121,6 +155,11 @@ const EDITED = new Set(
 /** The paths of a change that a starting program may have made: everything but what people edit. */
 export function startupWrites(c: ChangeSet): string[] {
   return [...c.modified, ...c.added, ...c.removed].filter((p) => !isEdited(p));
+}
+
+/** The rest: what people edit. */
+function editedPaths(c: ChangeSet): string[] {
+  return [...c.modified, ...c.added, ...c.removed].filter((p) => isEdited(p));
 }
 
 function isEdited(path: string): boolean {

@@ -114,3 +114,17 @@ describe('devsup run: a child writing into its own tree', () => {
     expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
   });
 });
+
+describe('devsup run: a child writing a document into its own tree at every start', () => {
+  it('keeps it watched, but after 20 such restarts in a row says so once, with the --ignore that stops them', async () => {
+    const root = tempDir();
+    const p = start(root, 'notes/run.txt', ['--json']);
+    const warning = await p.waitForEvent((e) => e.type === 'warning' && /run\.txt changed right after each of 20 starts/.test(String(e.message)), 'the warning', 60_000);
+    expect(String(warning.message)).toContain('--ignore notes/run.txt');
+    expect(p.events().filter((e) => e.type === 'loop')).toEqual([]);
+    // Said once: the restarts go on (the file stays watched), the warning does not come again.
+    const gen = p.events().filter((e) => e.type === 'worker-started').length;
+    await p.waitForEvent((e) => e.type === 'worker-started' && Number(e.generation) >= gen + 25, '25 more restarts', 60_000);
+    expect(p.events().filter((e) => e.type === 'warning' && /changed right after each of/.test(String(e.message)))).toHaveLength(1);
+  }, 150_000);
+});
