@@ -87,7 +87,6 @@ export class WatchedTree {
 
   constructor(private readonly opts: TreeOptions) {
     this.first = deferred<Snapshot>();
-    for (const p of opts.leaveOut ?? []) this.excluded.add(p);
     // A rejection nobody waits for (a tree closed before it started) is not an error of its own.
     this.first.promise.catch(() => undefined);
     this.base = opts.roots[0] ?? '/';
@@ -170,7 +169,8 @@ export class WatchedTree {
     const [{ createFilter }, { createWatcher, usesInotify }] = await Promise.all([import('./filter.js'), import('./watcher.js')]);
     const base = createFilter({ roots: this.opts.roots, ignore: this.opts.ignore, ext: this.opts.ext, gitignore: true });
     const excluded = this.excluded;
-    this.filter = { ...base, includeFile: (p) => !excluded.has(p) && base.includeFile(p) };
+    const leftOut = new Set(this.opts.leaveOut);
+    this.filter = { ...base, includeFile: (p) => !excluded.has(p) && !leftOut.has(p) && base.includeFile(p) };
     // Every snapshot walks the tree again; an unreadable directory is worth one warning, not one per walk.
     const warned = new Set<string>();
     this.source = treeSource(this.opts.roots, this.filter, (msg) => {
@@ -308,7 +308,7 @@ export class WatchedTree {
    * Leaves these absolute paths out from now on, as an ignore pattern would have. The snapshot
    * that follows no longer has them, which is reported as a change like any other.
    */
-  /** What exclude() left out, as absolute paths. */
+  /** What exclude() left out, as absolute paths (not `leaveOut`, which was never in). */
   get excludedPaths(): string[] {
     return [...this.excluded];
   }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/devsup.js';
+import { BIN, runDevsup } from '../helpers/devsup.js';
 import { isAlive, trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -43,6 +43,8 @@ describe("devsup's own output written into the project", () => {
     // Each start writes to out.txt; were it watched, a restart would follow within the settle window.
     await new Promise((r) => setTimeout(r, 1500));
     expect(starts(out.read())).toHaveLength(1);
+    // Never watched is not "left out after a loop": status has nothing to say about it.
+    expect((await runDevsup(['status'], root)).stdout).not.toMatch(/not watched/);
     // Everything else is still watched.
     writeFileSync(join(root, 'app.js'), `${APP}\n// edited\n`);
     await waitFor(() => starts(out.read()).length === 2, 'a restart for the edit', 15_000);
