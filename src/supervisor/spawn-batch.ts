@@ -14,8 +14,19 @@ export class SpawnBatch {
   private readonly first = new Set<string>();
   private readonly queued: { name: string; go: () => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private heldAt = 0;
+  /** The others' wait is over, only a leader is still waited for. */
+  private lateLeader = false;
 
-  constructor(private readonly maxWaitMs = 100) {}
+  /**
+   * `maxWaitMs`: how long after the first arrival the others are waited for. A leader not yet
+   * arrived is waited for until `leaderWaitMs` after hold(): on a busy machine its steps can take
+   * longer than the others', and one spawned after the batch would start behind all of it.
+   */
+  constructor(
+    private readonly maxWaitMs = 100,
+    private readonly leaderWaitMs = 250,
+  ) {}
 
   /**
    * The next spawn of each of these workers waits for the others' (see the class comment); those
@@ -24,6 +35,7 @@ export class SpawnBatch {
   hold(names: Iterable<string>, first: Iterable<string> = []): void {
     for (const n of names) this.expected.add(n);
     for (const n of first) this.first.add(n);
+    this.heldAt = Date.now();
   }
 
   /** Whether spawns are being held. */
@@ -39,15 +51,31 @@ export class SpawnBatch {
   private spawn<T>(name: string, run: () => Promise<T>): Promise<T> {
     if (!this.expected.delete(name)) return run();
     const out = new Promise<T>((resolve, reject) => this.queued.push({ name, go: () => void run().then(resolve, reject) }));
-    if (this.expected.size === 0) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    if (this.expected.size === 0 || (this.lateLeader && !this.leaderMissing())) this.flush();
+    else this.timer ??= setTimeout(() => this.due(), this.maxWaitMs);
     return out;
+  }
+
+  /** The wait for the others is over: flush, unless a leader is still on its way and may be waited for. */
+  private due(): void {
+    const left = this.heldAt + this.leaderWaitMs - Date.now();
+    if (this.leaderMissing() && left > 0) {
+      this.lateLeader = true;
+      this.timer = setTimeout(() => this.due(), left);
+      return;
+    }
+    this.flush();
+  }
+
+  private leaderMissing(): boolean {
+    return [...this.first].some((n) => this.expected.has(n));
   }
 
   /** Spawns what waits, the leaders first, then in arrival order; whoever has not arrived yet spawns on arrival. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.lateLeader = false;
     this.expected.clear();
     const waiting = this.queued.splice(0);
     const lead = waiting.filter((q) => this.first.has(q.name));

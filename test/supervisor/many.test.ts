@@ -143,8 +143,6 @@ describe('many workers', () => {
     const evs = p.events() as Ev[];
     for (let i = 1; i < 5; i++) expect(index(evs, is('worker-starting', `s${i}`, 1))).toBeGreaterThan(index(evs, is('ready', 's0', 1)));
     expect(evs.filter((e) => e.type === 'worker-started' && e.generation !== 1)).toEqual([]);
-    // What the tasks wait for leads the launch's spawns.
-    expect(evs.filter((e) => e.type === 'worker-started').slice(0, 3).map((e) => e.worker).sort()).toEqual(['s0', 's14', 's7']);
     const pids = evs.filter((e) => e.type === 'worker-started').map((e) => e.pid as number);
     expect(pids).toHaveLength(25);
     const services = evs.filter((e) => e.type === 'worker-started' && String(e.worker).startsWith('s')).map((e) => e.pid as number);

@@ -92,3 +92,28 @@ describe('the leaders of a batch', () => {
     expect(log).toEqual(['dep', 'a', 'b']);
   });
 });
+
+describe('a leader whose steps take longer than the others', () => {
+  it('is waited for past the others\' bound, and leads once it comes', async () => {
+    const log: string[] = [];
+    const batch = new SpawnBatch(20, 5_000);
+    const base = recordingPort(log);
+    batch.hold(['a', 'dep'], ['dep']);
+    void batch.port('a', base).spawn(spec('a'));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(log).toEqual([]);
+    void batch.port('dep', base).spawn(spec('dep'));
+    expect(log).toEqual(['dep', 'a']);
+  });
+
+  it('is not waited for beyond its own bound', async () => {
+    const log: string[] = [];
+    const batch = new SpawnBatch(20, 120);
+    const base = recordingPort(log);
+    batch.hold(['a', 'dep'], ['dep']);
+    const t0 = Date.now();
+    await batch.port('a', base).spawn(spec('a'));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    expect(log).toEqual(['a']);
+  });
+});
