@@ -111,7 +111,8 @@ export function guardLoops(
     } else if (e.type === 'change') {
       // Never left out, but a long run of restarts each caused by them right after the start is
       // most likely the program writing them: said once, with the --ignore that stops it.
-      const edited = edits.changed(editedPaths(e.changes), Date.now());
+      const { edited: editedNow, written } = splitChange(e.changes);
+      const edited = edits.changed(editedNow, Date.now());
       if (edited && !told.has(edited.join('\0'))) {
         told.add(edited.join('\0'));
         const fix = edited.map((f) => `--ignore ${ignoreFor(resolve(cwd, f), tree.roots)}`).join(' ');
@@ -121,7 +122,7 @@ export function guardLoops(
           message: `${edited.join(', ')} changed right after each of ${EDITED_LOOP_GENERATIONS} starts in a row; such files stay watched (they look like sources or documents), so if the program writes them itself, stop the restarts with ${fix}`,
         });
       }
-      const files = detector.changed(startupWrites(e.changes), Date.now());
+      const files = detector.changed(written, Date.now());
       if (!files) return;
       const abs = files.map((f) => resolve(cwd, f));
       bus.emit({ type: 'loop', worker, files, generations: LOOP_GENERATIONS, ignore: abs.map((p) => ignoreFor(p, tree.roots)) });
@@ -154,12 +155,15 @@ const EDITED = new Set(
 
 /** The paths of a change that a starting program may have made: everything but what people edit. */
 export function startupWrites(c: ChangeSet): string[] {
-  return [...c.modified, ...c.added, ...c.removed].filter((p) => !isEdited(p));
+  return splitChange(c).written;
 }
 
-/** The rest: what people edit. */
-function editedPaths(c: ChangeSet): string[] {
-  return [...c.modified, ...c.added, ...c.removed].filter((p) => isEdited(p));
+/** The paths of a change, as what people edit and the rest (what a starting program may have written). */
+function splitChange(c: ChangeSet): { edited: string[]; written: string[] } {
+  const edited: string[] = [];
+  const written: string[] = [];
+  for (const p of [...c.modified, ...c.added, ...c.removed]) (isEdited(p) ? edited : written).push(p);
+  return { edited, written };
 }
 
 function isEdited(path: string): boolean {
