@@ -5,6 +5,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
 import { STATE_DIR_NAME } from '../state/paths.js';
+import { picomatch } from '../watch/cjs-packages.js';
 import type { DirLedger } from '../watch/dir-ledger.js';
 import { pastRacyWindow } from '../watch/file-state.js';
 import { dirCtime } from '../watch/walk.js';
@@ -74,11 +75,9 @@ export async function findCandidates(
   // Every preset walks the whole tree (node_modules, .git and .devsup excluded), so a workspace
   // package's own node_modules/.vite is found as well as the root's.
   const walkEverything = specs.length > 0;
-  // Loaded only for globs: most searches are presets, and this one runs before every start.
-  const picomatch = globPatterns.length > 0 ? (await import('picomatch')).default : undefined;
   const globs: Glob[] = globPatterns.map((g) => ({
-    base: picomatch!.scan(g).base,
-    match: picomatch!(g, { dot: true }),
+    base: picomatch.scan(g).base,
+    match: picomatch(g, { dot: true }),
   }));
   const found: Candidate[] = [];
   const visited = new Set<string>();

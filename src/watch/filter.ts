@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
-import picomatch from 'picomatch';
+import { picomatch } from './cjs-packages.js';
 import { isEditorTemp } from './editor-temp.js';
 import { GitignoreSet, toPosix } from './gitignore.js';
 import type { PathFilter } from './types.js';

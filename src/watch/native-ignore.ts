@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import picomatch from 'picomatch';
+import { picomatch } from './cjs-packages.js';
 
 /** A glob that only names entries at any depth: `**\/name` or `**\/{a,b,c}`. */
 const NAMES_GLOB = /^\*\*\/(?:\{([^*?[\]{}!/\\]+)\}|([^*?[\]{}!/,\\]+))$/;
