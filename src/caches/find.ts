@@ -5,7 +5,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { errorMessage } from '../core/errors.js';
 import { drainSliced } from '../core/slices.js';
 import { STATE_DIR_NAME } from '../state/paths.js';
-import { picomatch } from '../watch/cjs-packages.js';
+import { loadPicomatch } from '../watch/cjs-packages.js';
 import type { DirLedger } from '../watch/dir-ledger.js';
 import { pastRacyWindow } from '../watch/file-state.js';
 import { dirCtime } from '../watch/walk.js';
@@ -76,8 +76,8 @@ export async function findCandidates(
   // package's own node_modules/.vite is found as well as the root's.
   const walkEverything = specs.length > 0;
   const globs: Glob[] = globPatterns.map((g) => ({
-    base: picomatch.scan(g).base,
-    match: picomatch(g, { dot: true }),
+    base: loadPicomatch().scan(g).base,
+    match: loadPicomatch()(g, { dot: true }),
   }));
   const found: Candidate[] = [];
   const visited = new Set<string>();

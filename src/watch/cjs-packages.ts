@@ -2,10 +2,18 @@ import { createRequire } from 'node:module';
 import type ignoreFn from 'ignore';
 import type picomatchFn from 'picomatch';
 
-// Both are CommonJS. Imported as ES modules, node first scans each one's source for the names it
-// exports (cjs-module-lexer) at every devsup start, about 10 ms for the two together; through
-// require it only runs them. (commander is loaded the same way, in cli/commander.ts.)
+// Both are CommonJS, and each costs devsup's start about 4 ms to load. They are loaded when first
+// needed (a glob to match, a .gitignore to read), and through require: imported as ES modules,
+// node would also scan their source for the names they export. (commander is loaded through
+// require too, in cli/commander.ts.)
 const require = createRequire(import.meta.url);
+let picomatchLib: typeof picomatchFn | undefined;
+let ignoreLib: typeof ignoreFn | undefined;
 
-export const picomatch = require('picomatch') as typeof picomatchFn;
-export const ignore = require('ignore') as typeof ignoreFn;
+export function loadPicomatch(): typeof picomatchFn {
+  return (picomatchLib ??= require('picomatch') as typeof picomatchFn);
+}
+
+export function loadIgnore(): typeof ignoreFn {
+  return (ignoreLib ??= require('ignore') as typeof ignoreFn);
+}

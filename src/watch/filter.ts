@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
-import { picomatch } from './cjs-packages.js';
+import { loadPicomatch } from './cjs-packages.js';
 import { isEditorTemp } from './editor-temp.js';
 import { GitignoreSet, toPosix } from './gitignore.js';
 import type { PathFilter } from './types.js';
@@ -57,7 +57,7 @@ export function createFilter(opts: FilterOptions): ExplainingFilter {
   const roots = opts.roots.map(classifyRoot).sort((a, b) => b.path.length - a.path.length);
   const defaults = new Set(DEFAULT_IGNORED_DIRS);
   const globs = (opts.ignore ?? []).filter((g) => g.trim() !== '').map(userGlob);
-  const userMatch = globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+  const userMatch = globs.length > 0 ? loadPicomatch()(globs, { dot: true }) : undefined;
   const exts = (opts.ext ?? []).map((e) => e.trim().replace(/^\.+/, '')).filter((e) => e !== '');
   const git = opts.gitignore === false ? undefined : new GitignoreSet();
   const dirCache = new Map<string, boolean>();
@@ -81,7 +81,7 @@ export function createFilter(opts: FilterOptions): ExplainingFilter {
     const dir = isDir ? { dir: abs } : {};
     if (rule === 'gitignore') return { rule, ...dir };
     const rel = toPosix(abs.slice(root.prefix.length));
-    return { rule, glob: opts.ignore?.find((g) => g.trim() !== '' && picomatch(userGlob(g), { dot: true })(rel)) ?? globs.join(', '), ...dir };
+    return { rule, glob: opts.ignore?.find((g) => g.trim() !== '' && loadPicomatch()(userGlob(g), { dot: true })(rel)) ?? globs.join(', '), ...dir };
   };
 
   const dirSkipped = (dir: string, root: Root): boolean => {

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import type { Ignore } from 'ignore';
-import { ignore } from './cjs-packages.js';
+import { loadIgnore } from './cjs-packages.js';
 
 interface Level {
   base: string;
@@ -50,7 +50,7 @@ function readRules(dir: string): Ignore | undefined {
   // Most directories have none; asking stat not to throw is far cheaper than a failed read.
   if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return undefined;
   try {
-    return ignore().add(readFileSync(file, 'utf8'));
+    return loadIgnore()().add(readFileSync(file, 'utf8'));
   } catch {
     return undefined; // unreadable: git could not apply it either
   }

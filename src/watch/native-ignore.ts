@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { picomatch } from './cjs-packages.js';
+import { loadPicomatch } from './cjs-packages.js';
 
 /** A glob that only names entries at any depth: `**\/name` or `**\/{a,b,c}`. */
 const NAMES_GLOB = /^\*\*\/(?:\{([^*?[\]{}!/\\]+)\}|([^*?[\]{}!/,\\]+))$/;
@@ -26,10 +26,10 @@ export class NativeIgnore {
       const m = NAMES_GLOB.exec(g);
       if (m) this.names.push(...(m[1] ?? m[2] ?? '').split(',').filter((n) => n !== ''));
       // A general glob that would hide a file root is left to the filter instead.
-      else if (!keepNames.some((n) => picomatch(g, { dot: true })(n))) this.rest.push(g);
+      else if (!keepNames.some((n) => loadPicomatch()(g, { dot: true })(n))) this.rest.push(g);
     }
     this.nameSet = new Set(this.names);
-    this.restMatch = this.rest.length > 0 ? picomatch(this.rest, { dot: true }) : () => false;
+    this.restMatch = this.rest.length > 0 ? loadPicomatch()(this.rest, { dot: true }) : () => false;
   }
 
   /** True when the patterns already leave out this path (relative to the target directory). */

@@ -3,17 +3,19 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DevsupProcess } from '../helpers/devsup.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir, writeTree } from '../helpers/tmp.js';
 
 /** Packages that only some commands need; loading them elsewhere costs every start. */
 const HEAVY = ['zod', 'blessed', 'ps-list', 'chokidar', '@parcel/watcher'];
 
 /**
  * Runs devsup with a module resolve hook that writes every URL it resolves through `import` to a
- * file (commander, picomatch and ignore load through require and do not show).
+ * file, and a require hook that writes every file loaded through require (commander, picomatch and
+ * ignore load that way). `files` are written into the directory it runs in.
  */
-async function packagesLoaded(args: string[]): Promise<{ code: number | null; packages: Set<string> }> {
+async function packagesLoaded(args: string[], files: Record<string, string> = {}): Promise<{ code: number | null; packages: Set<string> }> {
   const dir = tempDir('devsup-modules-');
+  writeTree(dir, files);
   const log = join(dir, 'loaded.txt');
   const hooks = join(dir, 'hooks.mjs');
   const preload = join(dir, 'preload.mjs');
@@ -28,7 +30,19 @@ export async function resolve(specifier, context, next) {
 }
 `,
   );
-  writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  writeFileSync(
+    preload,
+    `import { appendFileSync } from 'node:fs';
+import Module, { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  const exports = load.call(this, request, parent, isMain);
+  try { appendFileSync(${JSON.stringify(log)}, Module._resolveFilename(request, parent) + '\\n'); } catch {}
+  return exports;
+};
+`,
+  );
   const p = new DevsupProcess(args, { cwd: dir, env: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}` } });
   p.proc.stdin!.end();
   const { code } = await p.exit;
@@ -58,5 +72,20 @@ describe('what a command loads', () => {
       expect(version.packages.has(pkg), `--version loaded ${pkg}`).toBe(false);
       expect(run.packages.has(pkg), `run loaded ${pkg}`).toBe(false);
     }
+  });
+
+  it('loads picomatch and ignore only for a glob to match or a .gitignore to read', async () => {
+    const run = ['run', '--on-exit', 'quit', '--', 'true'];
+    const bare = await packagesLoaded(run, { 'app.py': 'x = 1\n' });
+    expect(bare.code).toBe(0);
+    expect(bare.packages.has('commander'), 'the require hook sees commander').toBe(true);
+    expect(bare.packages.has('picomatch')).toBe(false);
+    expect(bare.packages.has('ignore')).toBe(false);
+    const withGlob = await packagesLoaded(['run', '--ignore', '*.log', ...run.slice(1)], { 'app.py': 'x = 1\n' });
+    expect(withGlob.code).toBe(0);
+    expect(withGlob.packages.has('picomatch')).toBe(true);
+    const withGitignore = await packagesLoaded(run, { 'app.py': 'x = 1\n', '.gitignore': 'build/\n' });
+    expect(withGitignore.code).toBe(0);
+    expect(withGitignore.packages.has('ignore')).toBe(true);
   });
 });
