@@ -30,6 +30,12 @@ export function buildProgram(): Command {
 
 /** Entry point: every user error ends in one line and an exit code, never a stack trace. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that went away (`devsup --help | head -3`, a pager quit early) fails the next write
+  // with EPIPE, and a terminal that closed with EIO; without a listener either ends devsup with a
+  // stack trace, and with its children still running. Commands that own child processes stop them
+  // first (see signals.ts); for the others there is nothing left to do but stop writing, and no
+  // place left to say why.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

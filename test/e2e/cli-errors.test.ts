@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDevsup } from '../helpers/devsup.js';
+import { BIN, runDevsup } from '../helpers/devsup.js';
+import { trackPid } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** One line, no stack trace. */
@@ -81,5 +82,19 @@ describe('devsup CLI: bad input', () => {
     const r = await runDevsup(['--version'], tempDir());
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('help piped into a reader that is already gone (`devsup run --help | head -1`) ends quietly, not with a stack trace', async () => {
+    for (const args of [['run', '--help'], ['--help']]) {
+      const p = spawn(process.execPath, ['--', BIN, ...args], { cwd: tempDir(), stdio: ['ignore', 'pipe', 'pipe'] });
+      trackPid(p.pid);
+      // Closed before devsup has booted, so its first write finds no reader.
+      p.stdout.destroy();
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+      expect(stderr, args.join(' ')).toBe('');
+      expect(code, args.join(' ')).toBe(0);
+    }
   });
 });
