@@ -39,6 +39,8 @@ export interface SupervisorSnapshot {
   root: string;
   holds: string[];
   workers: WorkerView[];
+  /** Set while the config file holds an edit that did not validate: what runs is the config before it. */
+  configRejected?: { file: string; problems: string[] };
 }
 
 export interface LogLine {

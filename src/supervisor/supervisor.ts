@@ -68,6 +68,7 @@ export class Supervisor implements SupervisorApi {
   private nextHold = 1;
   private stopping: Promise<void> | undefined;
   private running = false;
+  private configRejected: SupervisorSnapshot['configRejected'];
 
   constructor(
     private readonly bus: Bus,
@@ -230,6 +231,8 @@ export class Supervisor implements SupervisorApi {
   }
 
   private route(e: DevsupEvent): void {
+    // The last word on the config file: problems until an edit that validates clears them.
+    if (e.type === 'config-check') this.configRejected = e.problems.length > 0 ? { file: e.file, problems: e.problems } : undefined;
     if (e.type === 'worker-started') {
       const slot = this.slots.get(e.worker);
       slot?.logs.push({ generation: e.generation, stream: 'devsup', text: `── generation ${e.generation} started (pid ${e.pid}, code ${e.codeId}) ──`, t: Date.now() });
@@ -315,6 +318,7 @@ export class Supervisor implements SupervisorApi {
       root: this.opts.root,
       holds: [...this.holders.values()],
       workers: [...this.slots.values()].map((s) => viewOf(s.worker, s.tree.excludedPaths.map((p) => relativeTo(s.entry.spec.cwd, p)))),
+      ...(this.configRejected ? { configRejected: this.configRejected } : {}),
     };
   }
 

@@ -110,6 +110,33 @@ describe('devsup up', () => {
     expect(p.events().filter((e) => e.type === 'worker-started' && e.worker === 'b')).toHaveLength(1);
   });
 
+  it('status tells, and exits 1, while the config file holds an edit that does not validate', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a/a.mjs': SERVICE('a') });
+    const good = [{ name: 'a', cmd: ['node', 'a.mjs'], cwd: 'a' }];
+    config(root, good);
+    const p = up(root);
+    await p.waitForLine(/a ready/);
+    const file = join(root, 'devsup.config.json');
+    expect((await runDevsup(['status'], root)).stdout).not.toMatch(/^config:/m);
+    writeFileSync(file, '{ "workers": [ { "name": "a", "cmd": ["node", "a.mjs"], "cwd": "a", "grace": "soon" } ] }');
+    await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length > 0, 'the invalid edit reported');
+    const text = await runDevsup(['status'], root);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`config: the last edit of ${file} does not validate; still running the config before it:`);
+    expect(text.stdout).toMatch(/^ {2}workers\[0\]\.grace \(line 1, column \d+\): expected a duration/m);
+    const json = await runDevsup(['status', '--json'], root);
+    expect(json.code).toBe(1);
+    const snap = JSON.parse(json.stdout) as { ok: boolean; configRejected?: { file: string; problems: string[] } };
+    expect(snap.ok).toBe(false);
+    expect(snap.configRejected?.file).toBe(file);
+    expect(snap.configRejected?.problems.some((m) => m.includes('expected a duration'))).toBe(true);
+    config(root, good);
+    await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length === 0, 'the file valid again');
+    const after = await runDevsup(['status', '--json'], root);
+    expect((JSON.parse(after.stdout) as { configRejected?: unknown }).configRejected).toBeUndefined();
+  });
+
   it('an edit of the config restarts no worker watching its directory unless the worker changed', async () => {
     const root = tempDir();
     writeTree(root, { 'a.mjs': SERVICE('a') });

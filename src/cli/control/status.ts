@@ -32,7 +32,8 @@ export function classify(w: WorkerView): { status: string; ok: boolean } {
 export async function statusCommand(opts: ControlOptions & { json?: boolean }): Promise<number> {
   const snap = await withClient(opts.name, (c) => c.snapshot());
   const rows = snap.workers.map((w) => ({ w, ...classify(w) }));
-  const ok = rows.every((r) => r.ok);
+  // What runs is not what the config file says: the answer to "is this my code?" is no.
+  const ok = rows.every((r) => r.ok) && snap.configRejected === undefined;
   if (opts.json) {
     const { workers: _, ...rest } = snap;
     process.stdout.write(`${JSON.stringify({ ok, ...rest, workers: rows.map((r) => ({ ...r.w, status: r.status })) })}\n`);
@@ -62,5 +63,11 @@ function render(snap: SupervisorSnapshot, rows: { w: WorkerView; status: string 
     if (w.unwatched?.length) lines.push(`  ${' '.repeat(width)}  not watched since a restart loop: ${formatFiles(w.unwatched, 10)}`);
   }
   if (snap.holds.length > 0) lines.push(`held by: ${snap.holds.join('; ')}`);
+  if (snap.configRejected) {
+    const { file, problems } = snap.configRejected;
+    lines.push(`config: the last edit of ${file} does not validate; still running the config before it:`);
+    for (const p of problems.slice(0, 5)) lines.push(`  ${p}`);
+    if (problems.length > 5) lines.push(`  … and ${problems.length - 5} more`);
+  }
   return `${lines.join('\n')}\n`;
 }
