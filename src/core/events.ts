@@ -52,6 +52,17 @@ export interface RestartContext {
   stopMs?: number;
 }
 
+/**
+ * Why a task run was cancelled: the reason its stop was asked for (`change`, `caches found`,
+ * `restart requested`, `a dependency changed`, `stop requested`, `shutting down`), and the files
+ * that made it stale. A run cancelled without a stop (it had ended, but what it depends on got new
+ * code meanwhile) has neither.
+ */
+export interface CancelCause {
+  stop?: string;
+  files?: string[];
+}
+
 export type DevsupEvent =
   | { type: 'watching'; worker: string; roots: string[]; backend: string; files: number; fallbackReason?: string }
   | { type: 'worker-starting'; worker: string; generation: number; reason: StartReason }
@@ -110,6 +121,8 @@ export type DevsupEvent =
       changedFiles: number;
       /** The code id of each worker the task depends on, as it was when the run began. */
       deps?: Record<string, string>;
+      /** Why a cancelled run was cancelled (only when `result` is `cancelled`). */
+      cancelledBy?: CancelCause;
     }
   | {
       /** After a task with `repeat` ran that many times on one code id. */

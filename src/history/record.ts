@@ -1,4 +1,4 @@
-import type { CancelCause } from './cancel-cause.js';
+import type { CancelCause } from '../core/events.js';
 
 export type RunResult = 'passed' | 'failed' | 'cancelled';
 

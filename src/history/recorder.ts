@@ -1,7 +1,6 @@
 import { errorMessage } from '../core/errors.js';
 import type { DevsupEvent, EventOf } from '../core/events.js';
 import type { SupervisorApi, WaitFreshResult } from '../supervisor/api.js';
-import { CancelCauses, type CancelCause } from './cancel-cause.js';
 import { newRunId, saveRunLog } from './logs.js';
 import type { RunRecord } from './record.js';
 import { appendRun } from './store.js';
@@ -101,7 +100,6 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   let chain: Promise<void> = Promise.resolve();
   /** The tail of the run whose output came last: a flood brings thousands of lines a second, all of one run. */
   let last: { worker: string; generation: number; tail: LineTail } | undefined;
-  const causes = new CancelCauses();
 
   const report = (err: unknown): void => {
     try {
@@ -122,7 +120,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
     }
   };
 
-  const write = async (e: EventOf<'task-finished'>, k: string, cancelledBy: CancelCause | undefined): Promise<void> => {
+  const write = async (e: EventOf<'task-finished'>, k: string): Promise<void> => {
     const s = started.get(k);
     const out = outputs.get(k);
     finishing.delete(k);
@@ -144,7 +142,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
       signal: e.signal,
       result: e.result,
       ...(e.deps ? { deps: { ...e.deps } } : {}),
-      ...(cancelledBy ? { cancelledBy } : {}),
+      ...(e.cancelledBy ? { cancelledBy: { ...e.cancelledBy } } : {}),
     };
     if (out && !out.empty) {
       try {
@@ -173,20 +171,17 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   const onFinished = (e: EventOf<'task-finished'>): void => {
     const k = key(e.worker, e.generation);
     finishing.add(k);
-    // Taken now: the next generation's start, a moment away, forgets what stopped this one.
-    const cancelledBy = e.result === 'cancelled' ? causes.of(e.worker, e.generation) : undefined;
     const until = performance.now() + MAX_LATE_MS;
     const due = new Promise<void>((resolve) => setTimeout(resolve, lateMs));
     chain = chain
       .then(() => due)
       .then(() => quiet(k, until))
-      .then(() => write(e, k, cancelledBy))
+      .then(() => write(e, k))
       .catch(report);
   };
 
   const unsubscribe = api.subscribe((e: DevsupEvent) => {
     try {
-      if (e.type !== 'output') causes.see(e);
       if (e.type === 'worker-started') {
         forgetOlder(e);
         started.set(key(e.worker, e.generation), e);

@@ -1,5 +1,5 @@
 import type { EventOf } from '../core/events.js';
-import type { CancelCause } from '../history/cancel-cause.js';
+import type { CancelCause } from '../core/events.js';
 
 /** Small human formats shared by the text views. */
 

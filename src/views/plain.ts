@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import { assertNever, describeListeners, type ChangeSet, type DevsupEvent } from '../core/events.js';
 import { failureSentence } from '../flake/report.js';
-import { CancelCauses } from '../history/cancel-cause.js';
 import { cancelSentence, describePortTaken, formatBytes, formatFiles, formatDuration, loopSentence, plural } from './format.js';
 import { forTerminal, utf8Locale } from './glyphs.js';
 import { safeChildText } from './child-text.js';
@@ -39,12 +38,10 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
   // Child output is what a slow reader can make unbounded; see OutputGate for why it is dropped.
   const gate = new OutputGate(out, (worker, count) => say({ type: 'note', worker, message: '' }, st.yellow(droppedSentence(worker, count))));
 
-  const causes = new CancelCauses();
   /** Workers with a run that counted (passed or failed): changed files are counted from the last one. */
   const counted = new Set<string>();
 
   return (e: DevsupEvent): void => {
-    causes.see(e);
     switch (e.type) {
       case 'watching': {
         const via = e.fallbackReason ? `${e.backend} (${e.fallbackReason})` : e.backend;
@@ -114,7 +111,7 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
       }
       case 'task-finished': {
         if (e.result === 'cancelled') {
-          say(e, `${st.yellow('⊘ cancelled')} ${st.dim(`after ${formatDuration(e.durationMs)}: ${cancelSentence(causes.of(e.worker, e.generation))}`)}`);
+          say(e, `${st.yellow('⊘ cancelled')} ${st.dim(`after ${formatDuration(e.durationMs)}: ${cancelSentence(e.cancelledBy ?? {})}`)}`);
           return;
         }
         const mark = e.result === 'passed' ? st.green('✔ passed') : st.red(`✘ failed (${e.signal ?? `exit ${e.code}`})`);

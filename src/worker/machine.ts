@@ -1,4 +1,4 @@
-import { assertNever, type DevsupEvent, type Listeners, type RestartContext, type StartReason } from '../core/events.js';
+import { assertNever, type CancelCause, type DevsupEvent, type Listeners, type RestartContext, type StartReason } from '../core/events.js';
 import type { ExitRecord } from '../process/types.js';
 import { diffSnapshots, isEmptyChange, type Snapshot } from '../watch/snapshot.js';
 import { backoffDelay } from './backoff.js';
@@ -188,7 +188,7 @@ class Transition {
         const rel = this.changesSince(p.snapshot, latest);
         if (!rel) return;
         const files = [...rel.modified, ...rel.added, ...rel.removed];
-        const marked = { ...p, staleSince: p.staleSince ?? this.now };
+        const marked = { ...p, staleSince: p.staleSince ?? this.now, staleFiles: files };
         this.patch(marked);
         this.emit({ type: 'stale', worker: this.name, generation: p.gen, files, restarting: this.spec.restartOnChange });
         if (!this.spec.restartOnChange) return;
@@ -442,7 +442,7 @@ class Transition {
   private cachesFound(p: Extract<Phase, { kind: 'running' }>, paths: string[]): void {
     const rel = relativeChanges({ added: [], modified: paths, removed: [] }, this.spec.cwd);
     this.emit({ type: 'stale', worker: this.name, generation: p.gen, files: rel.modified, restarting: true });
-    this.beginStop(p, 'caches found', { next: 'start', ctx: { reason: 'caches' } });
+    this.beginStop({ ...p, staleFiles: rel.modified }, 'caches found', { next: 'start', ctx: { reason: 'caches' } });
   }
 
   private onExited(p: Phase, input: Extract<Input, { type: 'exited' }>): void {
@@ -491,9 +491,17 @@ class Transition {
     this.afterExit(exit);
   }
 
-  private fileRun(gen: number, exit: ExitRecord, result: 'passed' | 'failed' | 'cancelled', snapshot: Snapshot, deps: DepCodes | undefined): void {
+  private fileRun(
+    gen: number,
+    exit: ExitRecord,
+    result: 'passed' | 'failed' | 'cancelled',
+    snapshot: Snapshot,
+    deps: DepCodes | undefined,
+    cancelledBy: CancelCause = {},
+  ): void {
     const keep = Math.max(50, (this.spec.repeat ?? 1) * 2);
-    const { book, event } = fileRun(this.state.tasks, this.name, { generation: gen, snapshot, result, code: exit.code, durationMs: exit.durationMs, deps }, exit, keep);
+    const run = { generation: gen, snapshot, result, code: exit.code, durationMs: exit.durationMs, deps };
+    const { book, event } = fileRun(this.state.tasks, this.name, run, exit, keep, result === 'cancelled' ? cancelledBy : undefined);
     this.state = { ...this.state, tasks: book };
     this.emit(event);
     if (result === 'passed' && this.spec.kind === 'task') this.emit({ type: 'ready', worker: this.name, generation: gen, how: 'started' });
@@ -521,7 +529,7 @@ class Transition {
 
   private beginStop(p: Extract<Phase, { kind: 'running' }>, reason: string, then: AfterStop): void {
     const cancelRun = runsAsTask(this.cfg, this.state);
-    this.to({ kind: 'stopping', gen: p.gen, pid: p.pid, reason, snapshot: p.snapshot, root: p.child.id, child: p.child, then, attempt: 1, cancelRun, deps: p.deps });
+    this.to({ kind: 'stopping', gen: p.gen, pid: p.pid, reason, snapshot: p.snapshot, root: p.child.id, child: p.child, then, attempt: 1, cancelRun, staleFiles: p.staleFiles, deps: p.deps });
     this.effects.push({ type: 'cancelReady', gen: p.gen });
     this.emit({ type: 'stopping', worker: this.name, generation: p.gen, pid: p.pid, reason, signal: this.spec.signal });
     this.issueStop();
@@ -582,7 +590,7 @@ class Transition {
       const exit = exitIn ?? p.exit ?? { code: null, signal: 'SIGKILL', durationMs: 0 };
       this.state = { ...this.state, lastExit: exit };
       this.emit({ type: 'stopped', worker: this.name, generation: p.gen, how, durationMs: ms, treeSize, survivors });
-      if (p.cancelRun) this.fileRun(p.gen, exit, 'cancelled', p.snapshot, p.deps);
+      if (p.cancelRun) this.fileRun(p.gen, exit, 'cancelled', p.snapshot, p.deps, { stop: p.reason, ...(p.staleFiles ? { files: [...p.staleFiles] } : {}) });
     }
     const then = p.then;
     switch (then.next) {

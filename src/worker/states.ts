@@ -62,6 +62,8 @@ export type Phase =
       /** Ready by a signal of its own (a log line, a port), not only by being spawned. */
       signalled: boolean;
       staleSince: number | null;
+      /** The files that made this generation stale, as the last change told them. */
+      staleFiles?: string[];
       deps?: DepCodes;
     }
   | {
@@ -76,8 +78,9 @@ export type Phase =
       captured?: ProcId[];
       then: AfterStop;
       attempt: number;
-      /** A task run stopped before it finished is filed as cancelled. */
+      /** A task run stopped before it finished is filed as cancelled, with `reason` and these files as its cause. */
       cancelRun: boolean;
+      staleFiles?: string[];
       deps?: DepCodes;
       exit?: ExitRecord;
     }

@@ -1,4 +1,4 @@
-import type { ChangeSet, DevsupEvent, TaskResult } from '../core/events.js';
+import type { CancelCause, ChangeSet, DevsupEvent, TaskResult } from '../core/events.js';
 import type { ExitRecord } from '../process/types.js';
 import { diffSnapshots, type Snapshot } from '../watch/snapshot.js';
 
@@ -36,6 +36,7 @@ export function fileRun(
   run: TaskRun,
   exit: ExitRecord,
   keep: number,
+  cancelledBy?: CancelCause,
 ): { book: TaskBook; event: DevsupEvent } {
   const changed = book.lastCounted ? countChanges(diffSnapshots(book.lastCounted, run.snapshot)) : 0;
   const runs = [...book.runs, run];
@@ -51,6 +52,7 @@ export function fileRun(
     durationMs: exit.durationMs,
     changedFiles: changed,
     ...(run.deps && Object.keys(run.deps).length > 0 ? { deps: { ...run.deps } } : {}),
+    ...(cancelledBy ? { cancelledBy } : {}),
   };
   return { book: next, event };
 }

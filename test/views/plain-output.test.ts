@@ -67,9 +67,17 @@ describe('plain view of a cancelled task run', () => {
     let text = '';
     out.setEncoding('utf8').on('data', (d: string) => (text += d));
     const view = plainView(out, { showWorker: false, ascii: true });
-    view({ type: 'stale', worker: 'tests', generation: 1, files: ['tests/test_slow.py'], restarting: true });
-    view({ type: 'stopping', worker: 'tests', generation: 1, pid: 5, reason: 'change', signal: 'SIGTERM' });
-    view({ type: 'task-finished', worker: 'tests', generation: 1, result: 'cancelled', code: null, signal: 'SIGTERM', durationMs: 1200, changedFiles: 0 });
+    view({
+      type: 'task-finished',
+      worker: 'tests',
+      generation: 1,
+      result: 'cancelled',
+      code: null,
+      signal: 'SIGTERM',
+      durationMs: 1200,
+      changedFiles: 0,
+      cancelledBy: { stop: 'change', files: ['tests/test_slow.py'] },
+    });
     await waitFor(() => text.includes('cancelled'), 'the cancelled line');
     expect(text).toBe('[devsup] - cancelled after 1.2s: tests/test_slow.py changed while it ran\n');
   });

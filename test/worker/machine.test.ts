@@ -347,6 +347,34 @@ describe('worker machine: tasks', () => {
     expect(d.events().filter((e) => e.type === 'task-finished').at(-1)).toMatchObject({ result: 'passed', deps: { api: 'new' } });
   });
 
+  it('a cancelled run carries why: the stop asked for and the files that made it stale, never those of another generation', () => {
+    const d = new Drive(config({ kind: 'task' }));
+    d.run(A);
+    d.feed({ type: 'changed', latest: B });
+    d.feed({ type: 'stopped', gen: 1, attempt: 1, result: stopResult(), exit: exit(null, 20, 'SIGTERM') });
+    expect(d.events(d.take()).find((e) => e.type === 'task-finished')).toMatchObject({ result: 'cancelled', cancelledBy: { stop: 'change', files: ['app.js'] } });
+    // The next generation knows nothing of those files: a restart asked for names no file.
+    d.run(B);
+    d.feed({ type: 'restart', latest: B, reason: 'manual' }, { type: 'stopped', gen: 2, attempt: 1, result: stopResult() });
+    expect(d.events(d.take()).find((e) => e.type === 'task-finished')).toEqual(expect.objectContaining({ result: 'cancelled', cancelledBy: { stop: 'restart requested' } }));
+    d.run(B);
+    d.feed({ type: 'cachesFound', gen: 3, paths: ['/p/__pycache__/app.pyc'] }, { type: 'stopped', gen: 3, attempt: 1, result: stopResult() });
+    expect(d.events(d.take()).find((e) => e.type === 'task-finished')).toMatchObject({ cancelledBy: { stop: 'caches found', files: ['__pycache__/app.pyc'] } });
+    // A run that counts carries no cause.
+    d.run(B);
+    d.feed({ type: 'exited', gen: 4, exit: exit(0) });
+    expect(d.events(d.take()).find((e) => e.type === 'task-finished')).not.toHaveProperty('cancelledBy');
+  });
+
+  it('a run cancelled because its dependency moved after it ended carries an empty cause', () => {
+    const d = new Drive(config({ kind: 'task' }, { gated: true }));
+    d.feed({ type: 'start', reason: 'initial' }, { type: 'depsReady', gen: 1, codes: { api: 'old' } });
+    d.run(A);
+    d.take();
+    d.feed({ type: 'exited', gen: 1, exit: exit(1), depsNow: { ok: false, waiting: ['api'] } });
+    expect(d.events(d.take()).find((e) => e.type === 'task-finished')).toMatchObject({ result: 'cancelled', cancelledBy: {} });
+  });
+
   it('a dependency restart cancels a running task and the next run waits at the gate', () => {
     const d = new Drive(config({ kind: 'task' }, { gated: true }));
     d.feed({ type: 'start', reason: 'initial' }, { type: 'depsReady', gen: 1, codes: { api: 'old' } });
