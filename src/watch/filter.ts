@@ -49,6 +49,8 @@ export type Exclusion =
 export interface ExplainingFilter extends PathFilter {
   /** Why `absPath` (a file) does not count; undefined when it does. For messages, not for walks. */
   why(absPath: string): Exclusion | undefined;
+  /** A .gitignore file was edited, added or removed: every verdict from here on reads them again. */
+  rulesChanged(): void;
 }
 
 type Rule = 'default-dir' | 'editor-temp' | 'ignore' | 'gitignore';
@@ -133,6 +135,10 @@ export function createFilter(opts: FilterOptions): ExplainingFilter {
       return extOk(abs) ? undefined : { rule: 'ext', ext: exts };
     },
     ignoreGlobs: [`**/{${DEFAULT_IGNORED_DIRS.join(',')}}`, ...globs],
+    rulesChanged() {
+      git?.forget();
+      dirCache.clear();
+    },
   };
 }
 

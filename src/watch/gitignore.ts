@@ -34,6 +34,11 @@ export class GitignoreSet {
     return ignored;
   }
 
+  /** Forgets every file read: the next question reads them again (one of them was edited). */
+  forget(): void {
+    this.chains.clear();
+  }
+
   private chain(dir: string, root: string): readonly Level[] {
     const hit = this.chains.get(dir);
     if (hit) return hit;

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { atLeastFiles, dirsChangedSince, entryNames, suspectPaths } from './first-look.js';
 import { Settler } from './settle.js';
 import { loadIndex, readSummary, saveIndex } from './index-file.js';
@@ -48,6 +48,8 @@ export class WatchedTree {
   private readonly settler: Settler;
   private readonly snapshotter: Snapshotter;
   private filter: PathFilter | undefined;
+  /** The filter the .gitignore rules live in (see onSettled). */
+  private rules: { rulesChanged(): void } | undefined;
   private source: TreeSource | undefined;
   private latestSnap: Snapshot | undefined;
   private snapping: Promise<void> = Promise.resolve();
@@ -98,7 +100,7 @@ export class WatchedTree {
     };
     const source: FileSource = { list: (dirs) => loaded().list(dirs), counts: (p) => loaded().counts(p) };
     this.snapshotter = new Snapshotter(source, this.base);
-    this.settler = new Settler({ quietMs: opts.settleMs, onSettled: (paths) => void this.queueSnapshot(paths) });
+    this.settler = new Settler({ quietMs: opts.settleMs, onSettled: (paths) => void this.onSettled(paths) });
   }
 
   get roots(): string[] {
@@ -168,6 +170,7 @@ export class WatchedTree {
     // Loaded here rather than with this module: an early start spawns its child before they load.
     const [{ createFilter }, { createWatcher, usesInotify }] = await Promise.all([import('./filter.js'), import('./watcher.js')]);
     const base = createFilter({ roots: this.opts.roots, ignore: this.opts.ignore, ext: this.opts.ext, gitignore: true });
+    this.rules = base;
     const excluded = this.excluded;
     const leftOut = new Set(this.opts.leaveOut);
     this.filter = { ...base, includeFile: (p) => !excluded.has(p) && !leftOut.has(p) && base.includeFile(p) };
@@ -355,13 +358,25 @@ export class WatchedTree {
   }
 
   /**
+   * A .gitignore edit changes which files count anywhere below it: its rules are read again and the
+   * whole tree is looked at, so files it now leaves out are dropped and those it lets in are read.
+   * (A directory it lets back in is listed by every look from now on, but watched only from the
+   * next start of devsup: until then an edit inside it is seen by the next look, a wait-fresh's.)
+   */
+  private onSettled(paths: string[]): void {
+    const rulesEdited = paths.some((p) => basename(p) === '.gitignore');
+    if (rulesEdited) this.rules?.rulesChanged();
+    void this.queueSnapshot(paths, rulesEdited);
+  }
+
+  /**
    * Snapshots run one after another, so `latest` only moves forward. Settled paths are looked at
    * alone; without paths every file is. On a small tree, where every update looks at the whole
    * tree, the settled paths are looked at first and a change among them is reported at once, so a
    * restart can begin stopping the old tree while the rest of the files are looked at.
    */
-  private queueSnapshot(paths?: string[]): Promise<void> {
-    const first = paths !== undefined && this.latestSnap !== undefined && this.snapshotter.looksWhole;
+  private queueSnapshot(paths?: string[], whole = false): Promise<void> {
+    const first = paths !== undefined && !whole && this.latestSnap !== undefined && this.snapshotter.looksWhole;
     const step = (look: () => Promise<Snapshot>) => async () => {
       const before = this.latestSnap;
       const snap = before ? await look() : await this.snapshotter.take();
@@ -383,7 +398,7 @@ export class WatchedTree {
       const mine = ++this.wholeLooks;
       this.snapping = this.snapping.then(() => (mine === this.wholeLooks ? step(() => this.snapshotter.update(paths))() : undefined)).catch(failed);
     } else {
-      this.snapping = this.snapping.then(step(() => (paths ? this.snapshotter.update(paths) : this.snapshotter.take()))).catch(failed);
+      this.snapping = this.snapping.then(step(() => (paths && !whole ? this.snapshotter.update(paths) : this.snapshotter.take()))).catch(failed);
     }
     if (paths !== undefined) this.changing = this.snapping;
     this.snapping = this.snapping.finally(() => {

@@ -80,6 +80,26 @@ describe('devsup run: restarts by content', () => {
     expect(p.events().filter((e) => e.type === 'worker-started')).toHaveLength(2);
   });
 
+  it('an edit of .gitignore applies its new rules at once: a file it now leaves out no longer restarts, one it lets in does', async () => {
+    const root = tempDir();
+    writeApp(root, 'one', { '.gitignore': 'out/\n*.log\n' });
+    const p = start(root);
+    await p.waitForLine(/READY .* gen=1 /);
+    writeFileSync(join(root, '.gitignore'), 'out/\n*.log\n*.tmp\n');
+    await p.waitForEvent(started(2), 'the .gitignore edit restarted');
+    // Written together: a restart that lists scratch.tmp would prove the old rules still apply.
+    writeFileSync(join(root, 'scratch.tmp'), 'x');
+    writeFileSync(join(root, 'value.mjs'), "export const value = 'two';\n");
+    const third = await p.waitForEvent(started(3), 'the source edit restarted');
+    const changes = (third.restart as { changes: { added: string[]; modified: string[] } }).changes;
+    expect([...changes.added, ...changes.modified]).toEqual(['value.mjs']);
+    writeFileSync(join(root, '.gitignore'), 'out/\n*.tmp\n');
+    await p.waitForEvent(started(4), 'the second .gitignore edit restarted');
+    writeFileSync(join(root, 'server.log'), 'now a file that counts');
+    const fifth = await p.waitForEvent(started(5), 'a .log file, no longer ignored, restarted');
+    expect((fifth.restart as { changes: { added: string[] } }).changes.added).toEqual(['server.log']);
+  });
+
   it('restarts once for a burst of 300 files', async () => {
     const root = tempDir();
     const many: Record<string, string> = {};
