@@ -9,7 +9,7 @@ const SETTLE_MS = 150;
  * file, rename it over), which ends a watch on the file itself, so the directory is watched and
  * events are filtered by name; calls run one at a time.
  */
-export function watchConfigFile(file: string, changed: () => Promise<void>): { close(): void } {
+export function watchConfigFile(file: string, changed: () => Promise<void>): { close(): void; settle(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let chain = Promise.resolve();
   let w: FSWatcher | undefined;
@@ -29,6 +29,13 @@ export function watchConfigFile(file: string, changed: () => Promise<void>): { c
     close: () => {
       clearTimeout(timer);
       w?.close();
+    },
+    // Now, without waiting for an event or for the quiet time: the caller asks what the file says.
+    settle: () => {
+      clearTimeout(timer);
+      timer = undefined;
+      chain = chain.then(changed);
+      return chain;
     },
   };
 }

@@ -57,6 +57,8 @@ export interface WaitFreshResult {
   tasks: { worker: string; result: TaskResult; code: number | null }[];
   /** On timeout: what was still awaited, one phrase per worker. */
   waiting: string[];
+  /** The config file's last edit does not validate: the workers it describes do not run. */
+  configRejected?: { file: string; problems: string[] };
 }
 
 /**

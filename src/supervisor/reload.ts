@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Bus } from '../core/bus.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { describeDiff, diffConfigs } from '../config/diff.js';
@@ -14,14 +15,19 @@ import type { Supervisor } from './supervisor.js';
 export function followConfigFile(
   file: string,
   initial: ResolvedConfig,
-  sup: Pick<Supervisor, 'reconcile'>,
+  sup: Pick<Supervisor, 'reconcile' | 'useConfigBarrier'>,
   bus: Bus,
   opts: { color: boolean; name?: string; clearSources?: boolean },
 ): { close(): void; current(): ResolvedConfig } {
   let config = initial;
   // An invalid edit stays on show (a `config-check` with its problems) until a valid one clears it.
   let invalid = false;
+  // The text last acted on: a save that changes nothing, or a second look at the same edit, does nothing.
+  let handled = readText(file);
   const watcher = watchConfigFile(file, async () => {
+    const text = readText(file);
+    if (text !== undefined && text === handled) return;
+    handled = text;
     try {
       const next = await loadConfig(file);
       const diff = diffConfigs(config, next);
@@ -39,5 +45,15 @@ export function followConfigFile(
       bus.emit({ type: 'config-check', file, problems: err instanceof ConfigError ? [...err.problems] : [errorMessage(err)] });
     }
   });
+  // A wait-fresh asked right after a save of the config is about the workers that save describes.
+  sup.useConfigBarrier(() => watcher.settle());
   return { close: () => watcher.close(), current: () => config };
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

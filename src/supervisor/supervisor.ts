@@ -69,6 +69,7 @@ export class Supervisor implements SupervisorApi {
   private stopping: Promise<void> | undefined;
   private running = false;
   private configRejected: SupervisorSnapshot['configRejected'];
+  private configBarrier: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -390,9 +391,16 @@ export class Supervisor implements SupervisorApi {
    * Waits for every hold to be released first: a barrier settles pending changes at once, so taken
    * during a hold it would start the workers on the half-written state the hold is there to hide.
    */
+  /** Run first by every wait-fresh: applies a saved edit of the config file not yet acted on. */
+  useConfigBarrier(barrier: () => Promise<void>): void {
+    this.configBarrier = barrier;
+  }
+
   async waitFresh(names: string[], timeoutMs: number): Promise<WaitFreshResult> {
-    const slots = this.withDependencies(names.length === 0 ? [...this.slots.values()] : names.map((n) => this.slot(n)));
     const t0 = Date.now();
+    await this.configBarrier?.();
+    if (this.configRejected) return { ok: false, tasks: [], waiting: [], configRejected: this.configRejected };
+    const slots = this.withDependencies(names.length === 0 ? [...this.slots.values()] : names.map((n) => this.slot(n)));
     if (!(await holdsReleased(this.bus, () => this.holders.size, timeoutMs))) {
       return { ok: false, tasks: [], waiting: [...this.holders.values()].map((h) => `the release of the hold by ${h}`) };
     }

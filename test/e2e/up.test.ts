@@ -137,6 +137,27 @@ describe('devsup up', () => {
     expect((JSON.parse(after.stdout) as { configRejected?: unknown }).configRejected).toBeUndefined();
   });
 
+  it('wait-fresh right after a save of the config answers about the workers that save describes', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a/a.mjs': "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000); console.log('a ready V=' + process.env.V);" });
+    const worker = (v: string) => ({ name: 'a', cmd: ['node', 'a.mjs'], cwd: 'a', env: { V: v }, ready: { log: 'a ready' } });
+    config(root, [worker('v0')]);
+    const p = up(root);
+    await p.waitForLine(/a ready V=v0/);
+    for (const v of ['v1', 'v2', 'v3']) {
+      // No pause between the save and the question: the answer must already be about the new env.
+      config(root, [worker(v)]);
+      const r = await runDevsup(['wait-fresh', '--timeout', '20s'], root);
+      expect(r.code, r.stderr).toBe(0);
+      expect(p.text()).toContain(`a ready V=${v}`);
+    }
+    writeFileSync(join(root, 'devsup.config.json'), '{ "workers": [ { "name": "a", "cmd": ["node", "a.mjs"], "cwd": "a", "grace": "soon" } ] }');
+    const bad = await runDevsup(['wait-fresh', '--timeout', '20s'], root);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('does not validate; still running the config before it');
+    expect(bad.stderr).toMatch(/workers\[0\]\.grace .*expected a duration/);
+  });
+
   it('an edit of the config restarts no worker watching its directory unless the worker changed', async () => {
     const root = tempDir();
     writeTree(root, { 'a.mjs': SERVICE('a') });

@@ -11,6 +11,11 @@ const APPEAR_WAIT_MS = 3000;
 export async function waitFreshCommand(workers: string[], opts: ControlOptions & { timeout: number }): Promise<number> {
   // A supervisor launched a moment ago (`devsup run … &` in a script) is given a few seconds to appear.
   const res = await withClient(opts.name, (c) => c.waitFresh(workers, opts.timeout), Math.min(opts.timeout, APPEAR_WAIT_MS));
+  if (res.configRejected) {
+    const { file, problems } = res.configRejected;
+    process.stderr.write(`devsup: not fresh: the last edit of ${file} does not validate; still running the config before it:\n${problems.map((p) => `  ${p}\n`).join('')}`);
+    return 1;
+  }
   if (!res.ok) {
     process.stderr.write(`devsup: not fresh after ${formatDuration(opts.timeout)}; still waiting for:\n${res.waiting.map((w) => `  ${w}\n`).join('')}`);
     return 1;
