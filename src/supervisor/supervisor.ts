@@ -387,15 +387,15 @@ export class Supervisor implements SupervisorApi {
     };
   }
 
-  /**
-   * Waits for every hold to be released first: a barrier settles pending changes at once, so taken
-   * during a hold it would start the workers on the half-written state the hold is there to hide.
-   */
   /** Run first by every wait-fresh: applies a saved edit of the config file not yet acted on. */
   useConfigBarrier(barrier: () => Promise<void>): void {
     this.configBarrier = barrier;
   }
 
+  /**
+   * Waits for every hold to be released first: a barrier settles pending changes at once, so taken
+   * during a hold it would start the workers on the half-written state the hold is there to hide.
+   */
   async waitFresh(names: string[], timeoutMs: number): Promise<WaitFreshResult> {
     const t0 = Date.now();
     await this.configBarrier?.();

@@ -307,15 +307,15 @@ export class WatchedTree {
     return this.closed;
   }
 
-  /**
-   * Leaves these absolute paths out from now on, as an ignore pattern would have. The snapshot
-   * that follows no longer has them, which is reported as a change like any other.
-   */
   /** What exclude() left out, as absolute paths (not `leaveOut`, which was never in). */
   get excludedPaths(): string[] {
     return [...this.excluded];
   }
 
+  /**
+   * Leaves these absolute paths out from now on, as an ignore pattern would have. The snapshot
+   * that follows no longer has them, which is reported as a change like any other.
+   */
   exclude(paths: string[]): Promise<void> {
     const added = paths.filter((p) => !this.excluded.has(p));
     for (const p of added) this.excluded.add(p);
