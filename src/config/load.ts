@@ -17,11 +17,12 @@ export type { ReadySpec, ResolvedConfig, ResolvedWorker, Signal } from './types.
  * Reads, parses and checks a config file; throws one ConfigError listing every problem found.
  * A text this build has checked before is taken from the project's check record
  * (check-record.ts) without loading the parser and the schema; they are imported only otherwise.
+ * `text`: the file's content, when the caller has just read it with readConfigText.
  */
-export async function loadConfig(file: string): Promise<ResolvedConfig> {
+export async function loadConfig(file: string, text?: string): Promise<ResolvedConfig> {
   const abs = resolve(file);
   const dir = dirname(abs);
-  const text = await readConfigText(file, abs);
+  text ??= await readConfigText(file);
   const stateDir = stateDirOf(dir);
   const key = await buildFingerprint().then(
     (fp) => recordKey(fp, text),
@@ -47,7 +48,9 @@ export async function loadConfig(file: string): Promise<ResolvedConfig> {
   return result.config;
 }
 
-async function readConfigText(file: string, abs: string): Promise<string> {
+/** The config file's text; a ConfigError for anything but a readable regular file. */
+export async function readConfigText(file: string): Promise<string> {
+  const abs = resolve(file);
   try {
     // A FIFO or a device would block the read (a FIFO until someone writes to it) or never end.
     const st = await stat(abs);

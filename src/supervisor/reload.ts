@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Bus } from '../core/bus.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { describeDiff, diffConfigs } from '../config/diff.js';
-import { loadConfig, type ResolvedConfig } from '../config/load.js';
+import { loadConfig, readConfigText, type ResolvedConfig } from '../config/load.js';
 import { watchConfigFile } from '../config/watch-file.js';
 import { checkClearGlobs, entriesFromConfig } from './entries.js';
 import type { Supervisor } from './supervisor.js';
@@ -23,13 +22,16 @@ export function followConfigFile(
   // An invalid edit stays on show (a `config-check` with its problems) until a valid one clears it.
   let invalid = false;
   // The text last acted on: a save that changes nothing, or a second look at the same edit, does nothing.
-  let handled = readText(file);
+  // Read as loadConfig reads it: a named pipe put in the file's place must not block the supervisor.
+  const read = (): Promise<string | undefined> => readConfigText(file).catch(() => undefined);
+  let handled = read();
   const watcher = watchConfigFile(file, async () => {
-    const text = readText(file);
-    if (text !== undefined && text === handled) return;
-    handled = text;
+    const text = await read();
+    if (text !== undefined && text === (await handled)) return;
+    handled = Promise.resolve(text);
     try {
-      const next = await loadConfig(file);
+      // Without a text (unreadable, gone), loadConfig reads again and says why.
+      const next = await loadConfig(file, text);
       const diff = diffConfigs(config, next);
       const entries = entriesFromConfig(next, opts);
       // An edit that makes a clear glob match sources is refused like one at start.
@@ -48,12 +50,4 @@ export function followConfigFile(
   // A wait-fresh asked right after a save of the config is about the workers that save describes.
   sup.useConfigBarrier(() => watcher.settle());
   return { close: () => watcher.close(), current: () => config };
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DevsupProcess, runDevsup } from '../helpers/devsup.js';
@@ -156,6 +157,22 @@ describe('devsup up', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('does not validate; still running the config before it');
     expect(bad.stderr).toMatch(/workers\[0\]\.grace .*expected a duration/);
+  });
+
+  it('a named pipe put in place of the config is reported, and never blocks the supervisor', async () => {
+    const root = tempDir();
+    writeTree(root, { 'a/a.mjs': SERVICE('a') });
+    config(root, [{ name: 'a', cmd: ['node', 'a.mjs'], cwd: 'a' }]);
+    const p = up(root);
+    await p.waitForLine(/a ready/);
+    const file = join(root, 'devsup.config.json');
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    const bad = await p.waitForEvent((e) => e.type === 'config-check' && (e.problems as string[]).length > 0, 'the pipe reported');
+    expect(bad.problems).toEqual(['not a regular file (a named pipe)']);
+    const st = await runDevsup(['status'], root);
+    expect(st.code).toBe(1);
+    expect(st.stdout).toContain('not a regular file (a named pipe)');
   });
 
   it('an edit of the config restarts no worker watching its directory unless the worker changed', async () => {
