@@ -33,14 +33,20 @@ export interface WorkerView {
   unwatched?: string[];
 }
 
+/** The config file's last edit, which did not validate: what runs is the config before it. */
+export interface ConfigRejected {
+  file: string;
+  problems: string[];
+}
+
 export interface SupervisorSnapshot {
   version: string;
   pid: number;
   root: string;
   holds: string[];
   workers: WorkerView[];
-  /** Set while the config file holds an edit that did not validate: what runs is the config before it. */
-  configRejected?: { file: string; problems: string[] };
+  /** Set while the config file holds an edit that did not validate. */
+  configRejected?: ConfigRejected;
 }
 
 export interface LogLine {
@@ -58,7 +64,7 @@ export interface WaitFreshResult {
   /** On timeout: what was still awaited, one phrase per worker. */
   waiting: string[];
   /** The config file's last edit does not validate: the workers it describes do not run. */
-  configRejected?: { file: string; problems: string[] };
+  configRejected?: ConfigRejected;
 }
 
 /**

@@ -16,7 +16,7 @@ import type { DepCheck } from '../worker/machine.js';
 import { lastResult } from '../worker/tasks.js';
 import { BOOT_HEAD_START_MS, Worker, type WorkerSpec } from '../worker/worker.js';
 import { guardLoops } from './loop-guard.js';
-import type { LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
+import type { ConfigRejected, LogLine, SupervisorApi, SupervisorSnapshot, WaitFreshResult } from './api.js';
 import { viewOf } from './view.js';
 import { watchPortConflicts } from './port-conflict.js';
 import { SharedTrees, type SharedTree } from './shared-trees.js';
@@ -68,7 +68,7 @@ export class Supervisor implements SupervisorApi {
   private nextHold = 1;
   private stopping: Promise<void> | undefined;
   private running = false;
-  private configRejected: SupervisorSnapshot['configRejected'];
+  private configRejected: ConfigRejected | undefined;
   private configBarrier: (() => Promise<void>) | undefined;
 
   constructor(

@@ -1,5 +1,5 @@
-import type { EventOf } from '../core/events.js';
-import type { CancelCause } from '../core/events.js';
+import type { CancelCause, EventOf } from '../core/events.js';
+import type { ConfigRejected } from '../supervisor/api.js';
 
 /** Small human formats shared by the text views. */
 
@@ -79,4 +79,11 @@ export function cancelSentence(c: CancelCause): string {
   if (c.stop === 'shutting down') return 'devsup was shutting down';
   if (c.stop !== undefined) return c.stop;
   return 'what it ran against got new code while it ran';
+}
+
+/** What `status` and `wait-fresh` say while the config file's last edit does not validate. */
+export function rejectedConfigLines(r: ConfigRejected, max = Infinity): string[] {
+  const shown = r.problems.slice(0, max).map((p) => `  ${p}`);
+  const more = r.problems.length - shown.length;
+  return [`the last edit of ${r.file} does not validate; still running the config before it:`, ...shown, ...(more > 0 ? [`  … and ${more} more`] : [])];
 }

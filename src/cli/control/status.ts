@@ -1,6 +1,6 @@
 import { describeListeners } from '../../core/events.js';
 import type { SupervisorSnapshot, WorkerView } from '../../supervisor/api.js';
-import { formatFiles, formatDuration } from '../../views/format.js';
+import { formatFiles, formatDuration, rejectedConfigLines } from '../../views/format.js';
 import type { ControlOptions } from './commands.js';
 import { withClient } from './connect.js';
 
@@ -64,10 +64,8 @@ function render(snap: SupervisorSnapshot, rows: { w: WorkerView; status: string 
   }
   if (snap.holds.length > 0) lines.push(`held by: ${snap.holds.join('; ')}`);
   if (snap.configRejected) {
-    const { file, problems } = snap.configRejected;
-    lines.push(`config: the last edit of ${file} does not validate; still running the config before it:`);
-    for (const p of problems.slice(0, 5)) lines.push(`  ${p}`);
-    if (problems.length > 5) lines.push(`  … and ${problems.length - 5} more`);
+    const [head, ...rest] = rejectedConfigLines(snap.configRejected, 5);
+    lines.push(`config: ${head}`, ...rest);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-import { formatDuration } from '../../views/format.js';
+import { formatDuration, rejectedConfigLines } from '../../views/format.js';
 import type { ControlOptions } from './commands.js';
 import { withClient } from './connect.js';
 
@@ -12,8 +12,7 @@ export async function waitFreshCommand(workers: string[], opts: ControlOptions &
   // A supervisor launched a moment ago (`devsup run … &` in a script) is given a few seconds to appear.
   const res = await withClient(opts.name, (c) => c.waitFresh(workers, opts.timeout), Math.min(opts.timeout, APPEAR_WAIT_MS));
   if (res.configRejected) {
-    const { file, problems } = res.configRejected;
-    process.stderr.write(`devsup: not fresh: the last edit of ${file} does not validate; still running the config before it:\n${problems.map((p) => `  ${p}\n`).join('')}`);
+    process.stderr.write(`devsup: not fresh: ${rejectedConfigLines(res.configRejected).join('\n')}\n`);
     return 1;
   }
   if (!res.ok) {
