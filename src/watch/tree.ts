@@ -37,6 +37,14 @@ const SAVE_AFTER_CHANGE_MS = 5000;
 export const EARLY_START_MIN_FILES = 2000;
 /** The index is saved again once more than one file in this many had to be read. */
 const SAVE_WORTH = 16;
+/**
+ * On a small tree, a settled change is looked at for its own paths first, and the restart goes on
+ * from that; the look at every file, which finds writes whose events are late or lost, comes this
+ * long after it. Run at once, it kept the main thread busy while the old child exited (its exit
+ * was heard milliseconds late) and the new child waited for it. Where events can trail the writes
+ * by a poll (the chokidar backend), it still runs at once and the restart waits for it.
+ */
+export const WHOLE_LOOK_DELAY_MS = 250;
 
 /**
  * One watched source tree: backend events feed the settler, a settled burst triggers a new content
@@ -57,6 +65,8 @@ export class WatchedTree {
   private changing: Promise<void> = Promise.resolve();
   /** Whole looks queued after settled changes on a small tree: only the last one queued runs. */
   private wholeLooks = 0;
+  /** The whole look put off after a settled change (see WHOLE_LOOK_DELAY_MS). */
+  private wholeLookTimer: NodeJS.Timeout | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   /** The latest snapshot has content the saved index does not have yet. */
@@ -331,6 +341,7 @@ export class WatchedTree {
     this.snapshotter.stop();
     this.first.reject(new TreeClosedError());
     clearTimeout(this.saveTimer);
+    clearTimeout(this.wholeLookTimer);
     this.settler.close();
     for (const resolve of this.settledWaiters.splice(0)) resolve();
     await this.snapping.catch(() => undefined);
@@ -351,7 +362,8 @@ export class WatchedTree {
 
   /**
    * Resolves once the snapshots of settled changes queued so far are taken: a start waits for it,
-   * so the child starts on everything they found. The first look is not waited for.
+   * so the child starts on everything they found. The first look is not waited for, nor a look at
+   * the whole tree put off after a change (see WHOLE_LOOK_DELAY_MS).
    */
   settled(): Promise<void> {
     return this.changing;
@@ -373,7 +385,7 @@ export class WatchedTree {
    * Snapshots run one after another, so `latest` only moves forward. Settled paths are looked at
    * alone; without paths every file is. On a small tree, where every update looks at the whole
    * tree, the settled paths are looked at first and a change among them is reported at once, so a
-   * restart can begin stopping the old tree while the rest of the files are looked at.
+   * restart begins on it; the whole tree is looked at after that (see WHOLE_LOOK_DELAY_MS).
    */
   private queueSnapshot(paths?: string[], whole = false): Promise<void> {
     const first = paths !== undefined && !whole && this.latestSnap !== undefined && this.snapshotter.looksWhole;
@@ -393,11 +405,17 @@ export class WatchedTree {
     this.looking++;
     if (first) {
       this.snapping = this.snapping.then(step(() => this.snapshotter.update(paths, true))).catch(failed);
-      // A whole look queued behind this one covers it: settles in quick succession (a write seen
-      // in two parts with no settle window) look at the whole tree once, not once each.
-      const mine = ++this.wholeLooks;
-      this.snapping = this.snapping.then(() => (mine === this.wholeLooks ? step(() => this.snapshotter.update(paths))() : undefined)).catch(failed);
+      if (this.backend !== 'chokidar') {
+        this.lookWholeLater();
+      } else {
+        // A whole look queued behind this one covers it: settles in quick succession (a write seen
+        // in two parts with no settle window) look at the whole tree once, not once each.
+        const mine = ++this.wholeLooks;
+        this.snapping = this.snapping.then(() => (mine === this.wholeLooks ? step(() => this.snapshotter.update(paths))() : undefined)).catch(failed);
+      }
     } else {
+      // A look at every file now covers one put off.
+      if (!paths || whole) this.cancelWholeLook();
       this.snapping = this.snapping.then(step(() => (paths && !whole ? this.snapshotter.update(paths) : this.snapshotter.take()))).catch(failed);
     }
     if (paths !== undefined) this.changing = this.snapping;
@@ -407,6 +425,24 @@ export class WatchedTree {
       for (const resolve of this.settledWaiters.splice(0)) resolve();
     });
     return this.snapping;
+  }
+
+  /**
+   * Puts the look at every file off (see WHOLE_LOOK_DELAY_MS). Changes settling meanwhile do not
+   * put it off further: it comes at most that long after the first of them.
+   */
+  private lookWholeLater(): void {
+    if (this.wholeLookTimer) return;
+    this.wholeLookTimer = setTimeout(() => {
+      this.wholeLookTimer = undefined;
+      if (!this.closed) void this.queueSnapshot();
+    }, WHOLE_LOOK_DELAY_MS);
+    this.wholeLookTimer.unref();
+  }
+
+  private cancelWholeLook(): void {
+    clearTimeout(this.wholeLookTimer);
+    this.wholeLookTimer = undefined;
   }
 }
 
