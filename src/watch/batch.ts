@@ -1,3 +1,4 @@
+import { soon, type Soon } from '../core/soon.js';
 import type { WatchEvent } from './types.js';
 
 /** Long enough to gather one burst of backend callbacks into a single delivery, short next to any settle delay. */
@@ -9,7 +10,7 @@ export const BATCH_MS = 10;
  */
 export class EventBatcher {
   private pending: WatchEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Soon | undefined;
   private closed = false;
   private lastAt = 0;
 
@@ -35,12 +36,12 @@ export class EventBatcher {
       const at = e.at !== undefined && e.at <= now ? e.at : now;
       this.lastAt = Math.max(this.lastAt, at);
     }
-    this.timer ??= setTimeout(() => this.flush(), Math.max(0, Math.min(BATCH_MS, this.holdMs)));
+    this.timer ??= soon(() => this.flush(), Math.min(BATCH_MS, this.holdMs));
   }
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.pending = [];
   }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { soon, type Soon } from '../core/soon.js';
 
 export interface SettleOptions {
   /** The tree must be quiet this long before a burst counts as one change. */
@@ -15,7 +16,7 @@ export interface SettleOptions {
  */
 export class Settler {
   private readonly pending = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Soon | undefined;
   private extensions = 0;
   private holds = 0;
   private closed = false;
@@ -68,11 +69,11 @@ export class Settler {
   private arm(delayMs = this.opts.quietMs): void {
     this.clear();
     if (this.holds > 0) return;
-    this.timer = setTimeout(() => void this.check(), Math.max(0, delayMs));
+    this.timer = soon(() => void this.check(), delayMs);
   }
 
   private clear(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 

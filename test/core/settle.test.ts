@@ -1,3 +1,4 @@
+import { stat } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Settler } from '../../src/watch/settle.js';
 import { waitFor } from '../helpers/wait.js';
@@ -29,6 +30,20 @@ describe('Settler', () => {
     // 1100 ms after it was seen is ~100 ms after the push; a window counted from the push ends 1000 ms later.
     expect(Date.now() - seenAt).toBeLessThan(1900);
     expect(Date.now() - seenAt).toBeGreaterThanOrEqual(1099);
+    s.close();
+  });
+
+  it('with a window of zero, settles right after the events being delivered, before any timer', async () => {
+    const { s, fired } = recorder(0);
+    // Pushed from an I/O callback, as a watcher's events are; a timer set just before must find
+    // the batch settled already (setTimeout's shortest delay is a millisecond).
+    const settledFirst = await new Promise<boolean>((resolve) => {
+      stat('.', () => {
+        setTimeout(() => resolve(fired.length > 0), 0);
+        s.push(['/x/a']);
+      });
+    });
+    expect(settledFirst).toBe(true);
     s.close();
   });
 

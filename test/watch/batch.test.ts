@@ -1,3 +1,4 @@
+import { stat } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EventBatcher } from '../../src/watch/batch.js';
 import type { WatchEvent } from '../../src/watch/types.js';
@@ -28,6 +29,21 @@ describe('EventBatcher', () => {
     await waitFor(() => got.length === 1, 'the batch');
     expect(got[0]!.lastAt).toBeGreaterThanOrEqual(before);
     expect(got[0]!.lastAt).toBeLessThan(before + 1000);
+    b.close();
+  });
+
+  it('with no time to hold events, delivers what arrived together before any timer', async () => {
+    const got: WatchEvent[][] = [];
+    const b = new EventBatcher((events) => got.push(events), 0);
+    const deliveredFirst = await new Promise<boolean>((resolve) => {
+      stat('.', () => {
+        setTimeout(() => resolve(got.length === 1), 0);
+        b.push([{ kind: 'change', path: '/x/a' }]);
+        b.push([{ kind: 'change', path: '/x/b' }]);
+      });
+    });
+    expect(deliveredFirst).toBe(true);
+    expect(got[0]!.map((e) => e.path)).toEqual(['/x/a', '/x/b']);
     b.close();
   });
 
