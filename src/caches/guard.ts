@@ -11,6 +11,8 @@ export interface SourceGuardOptions {
   /** The worker's own ignores and extensions, without the clear globs (which the watcher also ignores). */
   ignore?: string[];
   ext?: string[];
+  /** When the deletion would happen, for the message: every start of a worker, or a `clean` run now. */
+  when?: 'every start' | 'now';
 }
 
 /**
@@ -51,7 +53,7 @@ export async function refuseClearOfSources(opts: SourceGuardOptions, allowed: bo
     }
     if (sources.length > 0) {
       throw new UsageError(
-        `clear glob "${glob}" matches source files (${sources.slice(0, NAMED).join(', ')}${sources.length > NAMED ? ', …' : ''}), which would be deleted before every start; ` +
+        `clear glob "${glob}" matches source files (${sources.slice(0, NAMED).join(', ')}${sources.length > NAMED ? ', …' : ''}), ${opts.when === 'now' ? 'which this clean would delete' : 'which would be deleted before every start'}; ` +
           `narrow it, or pass ${flag} if that is really wanted`,
       );
     }

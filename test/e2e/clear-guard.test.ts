@@ -24,7 +24,7 @@ describe('a clear glob that matches sources', () => {
       const r = await runDevsup(['run', '--clear', glob, ...QUIT], root);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(new RegExp(`^devsup: clear glob "${glob.replace(/\*/g, '\\*')}" matches source files \\(.*(app\\.py|src/lib\\.js).*--clear-sources`));
+      expect(r.stderr).toMatch(new RegExp(`^devsup: clear glob "${glob.replace(/\*/g, '\\*')}" matches source files \\(.*(app\\.py|src/lib\\.js).*\\), which would be deleted before every start; .*--clear-sources`));
       expect(existsSync(join(root, 'app.py'))).toBe(true);
       expect(existsSync(join(root, 'src/lib.js'))).toBe(true);
       expect(existsSync(join(root, 'tmp/cache/blob.bin'))).toBe(true);

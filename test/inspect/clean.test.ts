@@ -73,7 +73,7 @@ describe('devsup clean', () => {
     // A glob that matches sources is refused, as by run.
     const all = await runDevsup(['clean', '--clear', '*'], root);
     expect(all.code).toBe(2);
-    expect(all.stderr).toMatch(/^devsup: clear glob "\*" matches source files \(app\.py.*--clear-sources/);
+    expect(all.stderr).toMatch(/^devsup: clear glob "\*" matches source files \(app\.py.*\), which this clean would delete; .*--clear-sources/);
     expect(existsSync(join(root, 'app.py'))).toBe(true);
 
     const bad = await runDevsup(['clean', '--clear', 'pyhton'], root);

@@ -19,7 +19,7 @@ export async function cleanCommand(dir: string | undefined, opts: CleanOptions):
   const spec = parseClearSpec(opts.clear ?? []);
   const presets = opts.clear === undefined ? [...PRESET_NAMES] : spec.presets;
   const dryRun = opts.dryRun === true;
-  await refuseClearOfSources({ roots: [root], globs: spec.globs }, opts.clearSources === true, '--clear-sources');
+  await refuseClearOfSources({ roots: [root], globs: spec.globs, when: 'now' }, opts.clearSources === true, '--clear-sources');
   const result = await clearCaches({ roots: [root], presets, globs: spec.globs, dryRun });
   if (presets.includes('python')) {
     // The bytecode devsup's own Python children wrote: outside the tree the search walks.
