@@ -139,8 +139,12 @@ async function oneRun(ctx, tool, settle, n) {
   }
 }
 
-/** The tools take turns this many times per settle, so a change in the machine's load hits both. */
-const ROUNDS = 2;
+/**
+ * The tools take turns this many times per settle, the first of each pair of turns going first in
+ * one and last in the other (devsup, nodemon, nodemon, devsup, …): a load that drifts during the
+ * scenario then weighs on both the same.
+ */
+const ROUNDS = 4;
 
 /** `results.restart`: per settle, per tool (devsup and nodemon only). */
 export async function restartLatency(ctx, tools, phase) {
@@ -150,7 +154,8 @@ export async function restartLatency(ctx, tools, phase) {
   for (const settle of RESTART_SETTLES) {
     out[settle] = {};
     for (let round = 1; round <= rounds; round++) {
-      for (const tool of tools.filter((t) => t.id === 'devsup' || t.id === 'nodemon')) {
+      const pair = tools.filter((t) => t.id === 'devsup' || t.id === 'nodemon');
+      for (const tool of round % 2 === 1 ? pair : [...pair].reverse()) {
         phase(`latency, heavy app, settle ${settle}: ${tool.label}${rounds > 1 ? ` (turn ${round} of ${rounds})` : ''}`);
         const r = await oneRun(ctx, tool, settle, Math.ceil(n / rounds));
         out[settle][tool.id] = merge(out[settle][tool.id], r);
@@ -214,4 +219,4 @@ export function restartRows(results, label) {
   return rows;
 }
 
-export const RESTART_METHOD = `- 1b–1d. Restart of an app that requires ${HEAVY_MODULES} small CommonJS modules before READY, devsup and nodemon at ${RESTART_SETTLES.map((s) => (s > 0 ? `settle ${s} ms` : 'no settle')).join(' and ')} (${RESTART_COUNTS.full} edits each, in ${ROUNDS} turns that alternate the tools). The app prints when its process began (\`performance.timeOrigin\`) and when it is READY, which splits each restart into the write → the new process and the app's boot. After each restart the same app is spawned once directly: its boot is the floor of 1d, and how long after \`spawn()\` it began is taken off 1c.`;
+export const RESTART_METHOD = `- 1b–1d. Restart of an app that requires ${HEAVY_MODULES} small CommonJS modules before READY, devsup and nodemon at ${RESTART_SETTLES.map((s) => (s > 0 ? `settle ${s} ms` : 'no settle')).join(' and ')} (${RESTART_COUNTS.full} edits each, in ${ROUNDS} turns that alternate the tools, the order reversed every other turn). The app prints when its process began (\`performance.timeOrigin\`) and when it is READY, which splits each restart into the write → the new process and the app's boot. After each restart the same app is spawned once directly: its boot is the floor of 1d, and how long after \`spawn()\` it began is taken off 1c.`;
