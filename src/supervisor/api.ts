@@ -21,7 +21,8 @@ export interface WorkerView {
   ready: boolean;
   restarts: number;
   lastExit: { code: number | null; signal: string | null } | null;
-  lastTask: { result: TaskResult; durationMs: number; code: number | null; generation: number } | null;
+  /** The last finished run; `codeId` is the code it ran on (null for a run started before any file was read). */
+  lastTask: { result: TaskResult; durationMs: number; code: number | null; generation: number; codeId: string | null } | null;
   /** Recent task results, oldest first (for the dashboard's row of marks). */
   taskHistory: { result: TaskResult; durationMs: number }[];
   message: string | null;

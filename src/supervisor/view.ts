@@ -20,7 +20,9 @@ export function viewOf(worker: Worker, unwatched: string[] = []): WorkerView {
     ready: st.ready,
     restarts: st.restarts,
     lastExit: st.lastExit ? { code: st.lastExit.code, signal: st.lastExit.signal } : null,
-    lastTask: last ? { result: last.result, durationMs: last.durationMs, code: last.code, generation: last.generation } : null,
+    lastTask: last
+      ? { result: last.result, durationMs: last.durationMs, code: last.code, generation: last.generation, codeId: last.snapshot.codeId !== '' ? last.snapshot.codeId : null }
+      : null,
     taskHistory: st.tasks.slice(-20).map((t) => ({ result: t.result, durationMs: t.durationMs })),
     message: s.kind === 'start-failed' ? s.message : s.kind === 'starting' && s.waitingFor?.length ? `waiting for ${s.waitingFor.join(', ')} to be ready` : null,
     captured: worker.spec.output === 'pipe',

@@ -14,7 +14,7 @@ interface StatusJson {
   pid: number;
   root: string;
   holds: string[];
-  workers: Array<{ name: string; status: string; verdict: string; pid: number | null; generation: number; codeId: string | null; startedAt: string | null; staleFiles: string[] }>;
+  workers: Array<{ name: string; status: string; verdict: string; pid: number | null; generation: number; codeId: string | null; startedAt: string | null; staleFiles: string[]; lastTask: { result: string; codeId: string | null } | null }>;
 }
 
 const readyGen = (h: Harness, worker: string, gen: number) => h.waitEvent((e) => e.type === 'ready' && e.worker === worker && e.generation === gen, `${worker} ready (gen ${gen})`);
@@ -74,7 +74,11 @@ describe('devsup status', () => {
     const r = await devsup(['status'], join(root, 'lib/deep'));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^ {2}crash +crashed .*exit 3/m);
-    expect(r.stdout).toMatch(/^ {2}check +failed .*last run failed/m);
+    // The code the last run ran on, for a task with nothing running: the answer to "which code did it test?".
+    const on = /^ {2}check +failed .*last run failed in \S+ on code ([0-9a-f]{10})$/m.exec(r.stdout);
+    expect(on, r.stdout).not.toBeNull();
+    const json = JSON.parse((await devsup(['status', '--json'], root)).stdout) as StatusJson;
+    expect(json.workers.find((w) => w.name === 'check')?.lastTask).toMatchObject({ result: 'failed', codeId: on![1] });
   });
 
   it('says no supervisor runs (exit 3) and removes the socket a killed one left behind', async () => {

@@ -37,12 +37,12 @@ describe('state words', () => {
 
   it('gives a finished task its result and duration', () => {
     const task = (result: 'passed' | 'failed' | 'cancelled', durationMs: number) =>
-      stateWord(workerView({ kind: 'task', state: 'exited', lastTask: { result, durationMs, code: result === 'failed' ? 1 : 0, generation: 2 } }));
+      stateWord(workerView({ kind: 'task', state: 'exited', lastTask: { result, durationMs, code: result === 'failed' ? 1 : 0, generation: 2, codeId: 'c0ffee' } }));
     expect(task('passed', 1234)).toEqual({ text: 'passed 1.2s', tone: 'ok' });
     expect(task('failed', 340)).toEqual({ text: 'failed 340ms', tone: 'bad' });
     expect(task('cancelled', 65_000)).toEqual({ text: 'cancelled 1m05s', tone: 'warn' });
     // While it runs again, the state is the run, not the previous result.
-    expect(stateWord(workerView({ kind: 'task', state: 'running', lastTask: { result: 'passed', durationMs: 1, code: 0, generation: 1 } })).text).toBe('running');
+    expect(stateWord(workerView({ kind: 'task', state: 'running', lastTask: { result: 'passed', durationMs: 1, code: 0, generation: 1, codeId: 'c0ffee' } })).text).toBe('running');
   });
 });
 

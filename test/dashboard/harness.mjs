@@ -46,7 +46,7 @@ const workers = [
     pid: null,
     startedAt: null,
     lastExit: { code: 0, signal: null },
-    lastTask: { result: 'passed', durationMs: 1234, code: 0, generation: 4 },
+    lastTask: { result: 'passed', durationMs: 1234, code: 0, generation: 4, codeId: 'c0ffee' },
     taskHistory: ['passed', 'failed', 'passed', 'cancelled', 'passed'].map((result) => ({ result, durationMs: 1000 })),
   }),
 ];

@@ -14,7 +14,7 @@ function model(over: Partial<ListModel> = {}): ListModel {
       kind: 'task',
       state: 'exited',
       pid: null,
-      lastTask: { result: 'failed', durationMs: 2500, code: 1, generation: 3 },
+      lastTask: { result: 'failed', durationMs: 2500, code: 1, generation: 3, codeId: 'c0ffee' },
       taskHistory: (['passed', 'failed'] as const).map((result) => ({ result, durationMs: 1 })),
     }),
   ].map((view) => ({ view, stats: { cpu: 12.4, rss: 50 * 1024 * 1024, procs: 2 }, restarting: false }));

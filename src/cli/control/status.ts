@@ -54,7 +54,10 @@ function render(snap: SupervisorSnapshot, rows: { w: WorkerView; status: string 
     if (w.codeId) parts.push(`code ${w.codeId}`);
     if (w.pid !== null && (w.listening?.tcp.length ?? 0) + (w.listening?.unix.length ?? 0) > 0) parts.push(`listening ${describeListeners(w.listening)}`);
     if (w.pid !== null && !w.ready && w.kind === 'service') parts.push('not ready');
-    if (w.lastTask && w.pid === null) parts.push(`last run ${w.lastTask.result} in ${formatDuration(w.lastTask.durationMs)}`);
+    if (w.lastTask && w.pid === null) {
+      const on = w.lastTask.codeId ? ` on code ${w.lastTask.codeId}` : '';
+      parts.push(`last run ${w.lastTask.result} in ${formatDuration(w.lastTask.durationMs)}${on}`);
+    }
     if (w.pid === null && w.lastExit && w.kind === 'service') parts.push(`exit ${w.lastExit.code ?? w.lastExit.signal}`);
     if (w.message) parts.push(w.message);
     lines.push(parts.join('  '));
