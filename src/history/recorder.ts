@@ -63,7 +63,8 @@ export interface RecorderOptions {
   maxLines?: number;
   /**
    * How long output of a finished run is still collected: the exit is seen before the pipes are
-   * drained, so the last lines may arrive after `task-finished` (default 200 ms).
+   * drained, so the last lines may arrive after `task-finished` (default 200 ms). The run's
+   * `output-ended` cuts it short: then every line has arrived.
    */
   lateOutputMs?: number;
   /** History must never stop the supervisor; failures to write it end up here. */
@@ -96,6 +97,10 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   const outputs = new Map<string, LineTail>();
   /** Runs whose record is waiting for late output; their buffers must survive the next start. */
   const finishing = new Set<string>();
+  /** Runs whose output has ended (an `output-ended` event): nothing more can come for them. */
+  const ended = new Set<string>();
+  /** A finished run's wait for late output, cut short when its output ends. */
+  const endWaits = new Map<string, () => void>();
   // One chain, so records land in the order the runs finished.
   let chain: Promise<void> = Promise.resolve();
   /** The tail of the run whose output came last: a flood brings thousands of lines a second, all of one run. */
@@ -118,12 +123,17 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
         if (worker === e.worker && gen < e.generation && !finishing.has(k)) map.delete(k);
       }
     }
+    for (const k of ended) {
+      const [gen, worker] = splitKey(k);
+      if (worker === e.worker && gen < e.generation && !finishing.has(k)) ended.delete(k);
+    }
   };
 
   const write = async (e: EventOf<'task-finished'>, k: string): Promise<void> => {
     const s = started.get(k);
     const out = outputs.get(k);
     finishing.delete(k);
+    ended.delete(k);
     started.delete(k);
     outputs.delete(k);
     last = undefined;
@@ -162,6 +172,7 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   const quiet = async (k: string, until: number): Promise<void> => {
     const gap = Math.min(QUIET_MS, lateMs);
     for (;;) {
+      if (ended.has(k)) return;
       const since = performance.now() - (outputs.get(k)?.lastAt ?? 0);
       if (since >= gap || performance.now() >= until) return;
       await new Promise((r) => setTimeout(r, gap - since));
@@ -172,7 +183,18 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
     const k = key(e.worker, e.generation);
     finishing.add(k);
     const until = performance.now() + MAX_LATE_MS;
-    const due = new Promise<void>((resolve) => setTimeout(resolve, lateMs));
+    // Output that ended tells that nothing more can come: the record is due at once.
+    const due = ended.has(k)
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(done, lateMs);
+          function done(): void {
+            clearTimeout(timer);
+            endWaits.delete(k);
+            resolve();
+          }
+          endWaits.set(k, done);
+        });
     chain = chain
       .then(() => due)
       .then(() => quiet(k, until))
@@ -194,6 +216,10 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
           last = { worker: e.worker, generation: e.generation, tail };
         }
         tail.push(e.line);
+      } else if (e.type === 'output-ended') {
+        const k = key(e.worker, e.generation);
+        ended.add(k);
+        endWaits.get(k)?.();
       } else if (e.type === 'task-finished') {
         onFinished(e);
       }

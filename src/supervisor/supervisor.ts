@@ -118,6 +118,7 @@ export class Supervisor implements SupervisorApi {
           logs.push({ generation, stream, text: line, t: Date.now() }, line.length);
           this.bus.emit({ type: 'output', worker: name, generation, stream, line });
         },
+        onOutputEnded: (generation) => this.bus.emit({ type: 'output-ended', worker: name, generation }),
         deps: deps.length > 0 ? () => this.depCheck(deps) : undefined,
       },
       { gated: deps.length > 0, port: this.spawns.port(name, realPort) },

@@ -149,6 +149,8 @@ export function plainView(out: Writable & { isTTY?: boolean }, opts: PlainViewOp
       case 'output':
         if (opts.showOutput && gate.admit(e.worker)) batch.add(`${st.tag(e.worker, `${e.worker} |`)} ${safeChildText(e.line, { colour })}\n`);
         return;
+      case 'output-ended':
+        return;
       case 'loop':
         say(e, st.red(loopSentence(e)));
         return;

@@ -32,6 +32,8 @@ export interface RunnerHooks {
   onChild?(child: Child, gen: number): void;
   /** A line of child output (only with `output: 'pipe'`). */
   onOutput?(gen: number, stream: 'stdout' | 'stderr', line: string): void;
+  /** Every line of the generation's output has been told (see the `output-ended` event). */
+  onOutputEnded?(gen: number): void;
   /** Whether what the worker depends on is ready on the code on disk now (workers with dependencies). */
   deps?(): DepCheck;
 }
@@ -262,6 +264,7 @@ export class Runner {
     const taps = new Set<(line: string) => void>();
     this.taps.set(gen, taps);
     const onOutput = this.hooks.onOutput;
+    let open = 0;
     for (const stream of ['stdout', 'stderr'] as const) {
       const src = child[stream];
       if (!src) continue;
@@ -269,7 +272,13 @@ export class Runner {
         onOutput?.(gen, stream, line);
         for (const tap of taps) tap(line);
       });
+      open++;
+      // After readLines' own end handler, which tells a last line without a newline.
+      src.once('end', () => {
+        if (--open === 0) this.hooks.onOutputEnded?.(gen);
+      });
     }
+    if (open === 0) this.hooks.onOutputEnded?.(gen);
     void child.exited.then(async (exit) => {
       this.reaped.add(child);
       this.taps.delete(gen);

@@ -109,6 +109,28 @@ describe('recordTaskRuns', () => {
     rec();
   });
 
+  it('writes a finished run as soon as its output has ended, without waiting out the late-output time', async () => {
+    const { bus, dir, rec } = setup({ lateOutputMs: 10_000 });
+    bus.emit(started('tests', 1, 'abc'));
+    bus.emit(out('tests', 1, 'before the exit'));
+    bus.emit(finished('tests', 1, 'passed'));
+    bus.emit(out('tests', 1, 'drained after the exit'));
+    bus.emit({ type: 'output-ended', worker: 'tests', generation: 1 });
+    // Output that ended before the exit was seen counts the same.
+    bus.emit(started('tests', 2, 'abc'));
+    bus.emit(out('tests', 2, 'all of it'));
+    bus.emit({ type: 'output-ended', worker: 'tests', generation: 2 });
+    bus.emit(finished('tests', 2, 'failed'));
+    const t0 = performance.now();
+    await rec.idle();
+    expect(performance.now() - t0).toBeLessThan(5000);
+    const runs = await readRuns(dir);
+    expect(runs.map((r) => r.generation)).toEqual([2, 1]);
+    expect(readFileSync(runs[1]!.log!, 'utf8')).toBe('before the exit\ndrained after the exit\n');
+    expect(readFileSync(runs[0]!.log!, 'utf8')).toBe('all of it\n');
+    rec();
+  });
+
   it('waits while output of a finished run still streams in, so the log ends with its last line', async () => {
     const { bus, dir, rec } = setup({ lateOutputMs: 60 });
     bus.emit(started('tests', 1, 'abc'));
