@@ -150,9 +150,9 @@ export type DevsupEvent =
   | { type: 'release'; holder: string; holds: number }
   | { type: 'output'; worker: string; generation: number; stream: 'stdout' | 'stderr'; line: string }
   /**
-   * The generation's stdout and stderr have both ended: every line it printed has been told (at
-   * once for a child whose output goes straight to the terminal). A grandchild that keeps the pipes
-   * open keeps this back, however long after the exit.
+   * The generation's stdout and stderr have both ended: every line it printed has been told. Only
+   * for output devsup reads (never for a child whose output goes straight to the terminal); a
+   * grandchild that keeps the pipes open keeps it back, however long after the exit.
    */
   | { type: 'output-ended'; worker: string; generation: number }
   | {

@@ -32,7 +32,7 @@ export interface RunnerHooks {
   onChild?(child: Child, gen: number): void;
   /** A line of child output (only with `output: 'pipe'`). */
   onOutput?(gen: number, stream: 'stdout' | 'stderr', line: string): void;
-  /** Every line of the generation's output has been told (see the `output-ended` event). */
+  /** Every line of the generation's output has been told (see the `output-ended` event); only with `output: 'pipe'`. */
   onOutputEnded?(gen: number): void;
   /** Whether what the worker depends on is ready on the code on disk now (workers with dependencies). */
   deps?(): DepCheck;
@@ -278,7 +278,6 @@ export class Runner {
         if (--open === 0) this.hooks.onOutputEnded?.(gen);
       });
     }
-    if (open === 0) this.hooks.onOutputEnded?.(gen);
     void child.exited.then(async (exit) => {
       this.reaped.add(child);
       this.taps.delete(gen);

@@ -22,8 +22,10 @@ describe('devsup events, restart, stop, start, logs', () => {
     };
     await waitFor(() => got().find((e) => e.type === 'ready' && e.generation === 2), `gen 2 ready on the stream\n${stream.out.text()}`);
 
-    const seq = got().filter((e) => e.type !== 'output');
+    const seq = got().filter((e) => e.type !== 'output' && e.type !== 'output-ended');
     expect(seq.map((e) => e.type)).toEqual(['stopping', 'stopped', 'worker-starting', 'worker-started', 'ready']);
+    // The stopped generation's output ends once, after the stop began.
+    expect(got().filter((e) => e.type === 'output-ended')).toMatchObject([{ generation: 1 }]);
     for (const e of got()) {
       expect(e.v).toBe(1);
       expect(new Date(e.t as string).toISOString()).toBe(e.t);
@@ -35,7 +37,7 @@ describe('devsup events, restart, stop, start, logs', () => {
     expect(seq[3]).toMatchObject({ generation: 2, pid: expect.any(Number), codeId: expect.any(String), restart: { reason: 'manual' } });
     expect(seq[4]).toMatchObject({ generation: 2, how: 'log' });
     // The harness printed the same events in the same order (its --json view).
-    const local = h.events().filter((e) => e.type !== 'output' && e.type !== 'harness-ready');
+    const local = h.events().filter((e) => e.type !== 'output' && e.type !== 'output-ended' && e.type !== 'harness-ready');
     const idx = local.findIndex((e) => e.type === 'stopping');
     const noTime = ({ t: _, ...rest }: Ev) => rest;
     expect(local.slice(idx, idx + 5).map(noTime)).toEqual(seq.map(noTime));
@@ -43,7 +45,7 @@ describe('devsup events, restart, stop, start, logs', () => {
     await h.stop();
     const end = await stream.exit;
     expect(end.code).toBe(0);
-    const tail = stream.out.events().filter((e) => e.type !== 'output').slice(-3);
+    const tail = stream.out.events().filter((e) => e.type !== 'output' && e.type !== 'output-ended').slice(-3);
     expect(tail).toMatchObject([{ type: 'shutdown', signal: 'SIGTERM' }, { type: 'stopping', reason: 'shutting down' }, { type: 'stopped' }]);
   });
 

@@ -73,8 +73,9 @@ export async function runCommand(argv: string[], opts: RunOptions): Promise<numb
   });
 
   const bus = new Bus();
-  // With --json the child's output goes to stderr as it is, so it is not repeated as events.
-  bus.on(opts.json ? jsonView(process.stdout, { skip: ['output'] }) : plainView(process.stderr, { showWorker: false, verbose: opts.verbose }));
+  // With --json the child's output goes to stderr as it is, so it is not repeated as events (nor
+  // is its end).
+  bus.on(opts.json ? jsonView(process.stdout, { skip: ['output', 'output-ended'] }) : plainView(process.stderr, { showWorker: false, verbose: opts.verbose }));
 
   let quitCode: number | undefined;
   let finish!: (code: number) => void;
