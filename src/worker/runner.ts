@@ -73,6 +73,8 @@ export class Runner {
   private gateGen: number | undefined;
   /** The cache search before each start re-reads only directories whose entries changed. */
   private readonly cacheSearch: SavedSearch;
+  /** Generations whose output is still open: settles once every line of it has been read. */
+  private readonly drained = new Map<number, Promise<void>>();
 
   constructor(
     readonly spec: WorkerSpec,
@@ -265,6 +267,8 @@ export class Runner {
     this.taps.set(gen, taps);
     const onOutput = this.hooks.onOutput;
     let open = 0;
+    let drained!: () => void;
+    this.drained.set(gen, new Promise<void>((r) => (drained = r)));
     for (const stream of ['stdout', 'stderr'] as const) {
       const src = child[stream];
       if (!src) continue;
@@ -275,9 +279,13 @@ export class Runner {
       open++;
       // After readLines' own end handler, which tells a last line without a newline.
       src.once('end', () => {
-        if (--open === 0) this.hooks.onOutputEnded?.(gen);
+        if (--open > 0) return;
+        drained();
+        this.drained.delete(gen);
+        this.hooks.onOutputEnded?.(gen);
       });
     }
+    if (open === 0) this.drained.delete(gen);
     void child.exited.then(async (exit) => {
       this.reaped.add(child);
       this.taps.delete(gen);
@@ -319,10 +327,23 @@ export class Runner {
       .then(
         async (result) => {
           const exit = child ? await exitOrGiveUp(child, this.exitLagMs) : undefined;
+          // The tree is gone, so the end of its output is a read or two away: the old generation's
+          // last lines (what it printed on the way out) come before anything of the next one.
+          if (!result.gaveUp) await this.outputDrained(gen);
           this.dispatch({ type: 'stopped', gen, attempt, result, exit });
         },
         (err: unknown) => this.dispatch({ type: 'stopFailed', gen, attempt, message: errorMessage(err) }),
       );
+  }
+
+  /** Once the generation's output has all been read, or OUTPUT_DRAIN_MS at most (a pipe held open elsewhere). */
+  private async outputDrained(gen: number): Promise<void> {
+    const drained = this.drained.get(gen);
+    this.drained.delete(gen);
+    if (!drained) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Done: nothing may fire any more. */
@@ -331,9 +352,16 @@ export class Runner {
     this.timers.clear();
     for (const ac of this.probes.values()) ac.abort();
     this.probes.clear();
+    this.drained.clear();
     this.gateGen = undefined;
   }
 }
+
+/**
+ * How long a stopped generation's output may take to end once its tree is gone. Only a process
+ * outside the tree that holds the pipes open (it inherited them, then left) makes it take longer.
+ */
+const OUTPUT_DRAIN_MS = 100;
 
 /** The tree is gone, so the exit record is due; a missing one must not hold up the next start. */
 async function exitOrGiveUp(child: Child, ms: number): Promise<ExitRecord> {

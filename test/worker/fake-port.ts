@@ -26,11 +26,23 @@ export class FakeChild implements Child {
     this.exited = new Promise((r) => (this.settle = r));
   }
 
+  /**
+   * With a value, the exit is seen first and these lines reach the pipe `drainMs` later, then the
+   * output ends: what a child printing on its way out looks like when its exit is heard first.
+   */
+  lastWords: { lines: string[]; drainMs: number } | undefined;
+
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
     if (this.done) return;
     this.done = true;
-    this.stdout.end();
-    this.stderr.end();
+    const last = this.lastWords;
+    const end = (): void => {
+      for (const line of last?.lines ?? []) this.print(line);
+      this.stdout.end();
+      this.stderr.end();
+    };
+    if (last) setTimeout(end, last.drainMs);
+    else end();
     this.settle({ code, signal, durationMs: 5 });
   }
 

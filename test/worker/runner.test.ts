@@ -229,6 +229,19 @@ describe('worker runner against a fake process port', () => {
     expect(r.worker.stdin).toBeUndefined();
   });
 
+  it('a restart tells every line the old child printed on its way out before the new one is spawned', async () => {
+    const bus = new Bus();
+    const port = new FakePort();
+    const told: string[] = [];
+    const worker = new Worker(spec({ graceMs: 500 }), bus, { latest: () => snap('aaaa', 1, {}), onOutput: (gen, _s, line) => told.push(`${gen}: ${line} (${port.calls.join(', ')})`) }, { port, exitLagMs: 20 });
+    await worker.start();
+    port.last.lastWords = { lines: ['SIGNAL SIGTERM', 'bye'], drainMs: 40 };
+    await worker.restart();
+    expect(told).toEqual(['1: SIGNAL SIGTERM (spawn 1, stop 1000)', '1: bye (spawn 1, stop 1000)']);
+    expect(port.calls).toEqual(['spawn 1', 'stop 1000', 'spawn 2']);
+    await worker.shutdown();
+  });
+
   it('a restart stops the old tree at once but starts the new child only once the tree has looked at the rest, on what it found', async () => {
     const bus = new Bus();
     const events: DevsupEvent[] = [];
