@@ -6,11 +6,12 @@ import type { PresetName } from '../caches/presets.js';
 import { pythonEnv } from '../caches/pycache-prefix.js';
 import type { SessionPrefix } from '../caches/pycache-session.js';
 import { errorMessage } from '../core/errors.js';
+import { within } from '../core/within.js';
 import type { RunOutcome } from './runner.js';
 import { parseJunit, type CaseResult } from './junit.js';
 import type { JunitPlan } from './junit-plan.js';
 import { LineTail } from '../history/recorder.js';
-import { readLines } from '../process/lines.js';
+import { outputEnded, readLines } from '../process/lines.js';
 import { spawnChild, type Child } from '../process/spawn.js';
 import { stopTree } from '../process/stop-tree.js';
 
@@ -78,20 +79,14 @@ export function createFlakeRunner(setup: FlakeRunSetup) {
   const capture = async (i: number, child: Child): Promise<{ rec: Awaited<Child['exited']>; output: string }> => {
     const tail = new LineTail();
     const streams = [child.stdout, child.stderr].filter((s): s is Readable => s !== undefined);
-    const drained = Promise.all(
-      streams.map((s) => {
-        readLines(s, (line) => tail.push(line));
-        return new Promise<void>((r) => s.once('end', r).once('close', r).once('error', () => r()));
-      }),
-    );
+    for (const s of streams) readLines(s, (line) => tail.push(line));
+    const drained = outputEnded(streams);
     const rec = await child.exited;
     running.delete(i);
     // Whatever the run left in its group would hold the pipes and outlive the session.
     if (!stopping.has(i) && groupAlive(child.pid)) stop(i, child);
     await stopping.get(i);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, PIPE_GRACE_MS)))]);
-    clearTimeout(timer);
+    await within(drained, PIPE_GRACE_MS);
     for (const s of streams) s.destroy();
     return { rec, output: tail.text() };
   };

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 /** A line longer than this many bytes is cut, so a child that never prints a newline cannot grow our memory. */
 export const MAX_LINE = 16 * 1024;
@@ -14,6 +15,16 @@ export const CUT_MARK = ` [devsup: line cut at ${MAX_LINE / 1024} KiB]`;
 
 const NL = 0x0a;
 const CR = 0x0d;
+
+/**
+ * Settles once every one of `streams` has ended, been destroyed or failed (at once for those that
+ * already have): nothing more of what the child wrote is left to read. Asked after readLines, it
+ * settles after the last line has been told.
+ */
+export function outputEnded(streams: readonly (Readable | undefined)[]): Promise<void> {
+  const open = streams.filter((s): s is Readable => s !== undefined);
+  return Promise.all(open.map((s) => finished(s).catch(() => undefined))).then(() => undefined);
+}
 
 /**
  * Calls `onLine` for every line of `stream`, CRLF and an unterminated last line included. Lines are

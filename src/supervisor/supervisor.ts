@@ -2,6 +2,7 @@ import type { Bus } from '../core/bus.js';
 import { DevsupError, errorMessage } from '../core/errors.js';
 import type { DevsupEvent } from '../core/events.js';
 import { Ring } from '../core/ring.js';
+import { within } from '../core/within.js';
 import { SCROLLBACK_CHARS } from '../process/lines.js';
 import { clearCaches } from '../caches/clear.js';
 import { shouldPoll } from '../doctor/filesystems.js';
@@ -188,11 +189,7 @@ export class Supervisor implements SupervisorApi {
     const settling = names.map((n) => this.slots.get(n)).filter((d): d is Slot => d !== undefined && d.tree.settling);
     if (settling.length === 0) return undefined;
     return Promise.all(
-      settling.map((d) => {
-        let timer: NodeJS.Timeout | undefined;
-        const bound = new Promise<void>((r) => (timer = setTimeout(r, d.entry.watch.settleMs + SETTLING_DEPENDENCY_SLACK_MS)));
-        return Promise.race([d.tree.whenSettled(), bound]).finally(() => clearTimeout(timer));
-      }),
+      settling.map((d) => within(d.tree.whenSettled(), d.entry.watch.settleMs + SETTLING_DEPENDENCY_SLACK_MS)),
     ).then(() => undefined);
   }
 

@@ -1,8 +1,9 @@
 import type { Bus } from '../core/bus.js';
 import { readEnvFiles } from '../config/env-file.js';
 import { errorMessage } from '../core/errors.js';
+import { within } from '../core/within.js';
 import { SavedSearch, searchMemoPath } from '../caches/saved-search.js';
-import { readLines } from '../process/lines.js';
+import { outputEnded, readLines } from '../process/lines.js';
 import { SpawnError } from '../process/spawn.js';
 import type { ExitRecord } from '../process/types.js';
 import type { Snapshot } from '../watch/snapshot.js';
@@ -73,8 +74,6 @@ export class Runner {
   private gateGen: number | undefined;
   /** The cache search before each start re-reads only directories whose entries changed. */
   private readonly cacheSearch: SavedSearch;
-  /** Generations whose output is still open: settles once every line of it has been read. */
-  private readonly drained = new Map<number, Promise<void>>();
 
   constructor(
     readonly spec: WorkerSpec,
@@ -266,9 +265,6 @@ export class Runner {
     const taps = new Set<(line: string) => void>();
     this.taps.set(gen, taps);
     const onOutput = this.hooks.onOutput;
-    let open = 0;
-    let drained!: () => void;
-    this.drained.set(gen, new Promise<void>((r) => (drained = r)));
     for (const stream of ['stdout', 'stderr'] as const) {
       const src = child[stream];
       if (!src) continue;
@@ -276,16 +272,8 @@ export class Runner {
         onOutput?.(gen, stream, line);
         for (const tap of taps) tap(line);
       });
-      open++;
-      // After readLines' own end handler, which tells a last line without a newline.
-      src.once('end', () => {
-        if (--open > 0) return;
-        drained();
-        this.drained.delete(gen);
-        this.hooks.onOutputEnded?.(gen);
-      });
     }
-    if (open === 0) this.drained.delete(gen);
+    if (child.stdout || child.stderr) void outputEnded([child.stdout, child.stderr]).then(() => this.hooks.onOutputEnded?.(gen));
     void child.exited.then(async (exit) => {
       this.reaped.add(child);
       this.taps.delete(gen);
@@ -329,21 +317,11 @@ export class Runner {
           const exit = child ? await exitOrGiveUp(child, this.exitLagMs) : undefined;
           // The tree is gone, so the end of its output is a read or two away: the old generation's
           // last lines (what it printed on the way out) come before anything of the next one.
-          if (!result.gaveUp) await this.outputDrained(gen);
+          if (child && !result.gaveUp) await within(outputEnded([child.stdout, child.stderr]), OUTPUT_DRAIN_MS);
           this.dispatch({ type: 'stopped', gen, attempt, result, exit });
         },
         (err: unknown) => this.dispatch({ type: 'stopFailed', gen, attempt, message: errorMessage(err) }),
       );
-  }
-
-  /** Once the generation's output has all been read, or OUTPUT_DRAIN_MS at most (a pipe held open elsewhere). */
-  private async outputDrained(gen: number): Promise<void> {
-    const drained = this.drained.get(gen);
-    this.drained.delete(gen);
-    if (!drained) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, OUTPUT_DRAIN_MS)))]);
-    clearTimeout(timer);
   }
 
   /** Done: nothing may fire any more. */
@@ -352,7 +330,6 @@ export class Runner {
     this.timers.clear();
     for (const ac of this.probes.values()) ac.abort();
     this.probes.clear();
-    this.drained.clear();
     this.gateGen = undefined;
   }
 }
