@@ -117,15 +117,11 @@ export function recordTaskRuns(api: SupervisorApi, stateDir: string, opts: Recor
   /** A new generation means no more output for the worker's older ones, unless a record waits for it. */
   const forgetOlder = (e: Started): void => {
     last = undefined;
-    for (const map of [started, outputs] as const) {
-      for (const k of map.keys()) {
+    for (const keyed of [started, outputs, ended] as const) {
+      for (const k of keyed.keys()) {
         const [gen, worker] = splitKey(k);
-        if (worker === e.worker && gen < e.generation && !finishing.has(k)) map.delete(k);
+        if (worker === e.worker && gen < e.generation && !finishing.has(k)) keyed.delete(k);
       }
-    }
-    for (const k of ended) {
-      const [gen, worker] = splitKey(k);
-      if (worker === e.worker && gen < e.generation && !finishing.has(k)) ended.delete(k);
     }
   };
 
